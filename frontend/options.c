@@ -1,0 +1,349 @@
+/*
+ * Command-line parsing and validation for `popek`. GOption does the
+ * GNU-style parsing; every value is then checked here so that a user gets
+ * one line naming the option, the value and what is wrong with it.
+ */
+#include "frontend/options.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "machine/machine.h"
+
+static gboolean parse_memory(const char *name, const char *value, gpointer data, GError **error)
+{
+    struct popek_options *o = data;
+    char *end;
+    errno = 0;
+    guint64 n = g_ascii_strtoull(value, &end, 10);
+    if (end == value || errno) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "%s: '%s' is not a size in MiB", name, value);
+        return FALSE;
+    }
+    if (!g_ascii_strcasecmp(end, "g") || !g_ascii_strcasecmp(end, "gb") ||
+        !g_ascii_strcasecmp(end, "gib")) {
+        n = n > G_MAXUINT32 ? n : n * 1024;
+    } else if (*end && g_ascii_strcasecmp(end, "m") && g_ascii_strcasecmp(end, "mb") &&
+               g_ascii_strcasecmp(end, "mib")) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "%s: '%s' is not a size in MiB", name, value);
+        return FALSE;
+    }
+    if (n < MACHINE_RAM_MIN_MB || n > MACHINE_RAM_MAX_MB) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "%s: %s is out of range (%u to %u MiB)", name, value, MACHINE_RAM_MIN_MB,
+                    MACHINE_RAM_MAX_MB);
+        return FALSE;
+    }
+    o->memory_mb = (uint32_t)n;
+    return TRUE;
+}
+
+static gboolean parse_display(const char *name, const char *value, gpointer data, GError **error)
+{
+    struct popek_options *o = data;
+    if (!strcmp(value, "sdl")) {
+        o->display = DISPLAY_SDL;
+    } else if (!strcmp(value, "none")) {
+        o->display = DISPLAY_NONE;
+    } else {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "%s: '%s' is not a display (sdl or none)", name, value);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean parse_stats(const char *name, const char *value, gpointer data, GError **error)
+{
+    struct popek_options *o = data;
+    o->stats = true;
+    g_free(o->stats_file);
+    o->stats_file = value && *value ? g_strdup(value) : NULL;
+    return TRUE;
+}
+
+static gboolean parse_timeout(const char *name, const char *value, gpointer data, GError **error)
+{
+    struct popek_options *o = data;
+    char *end;
+    double t = g_ascii_strtod(value, &end);
+    if (end == value || *end || !(t > 0) || t > 1e9) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "%s: '%s' is not a positive number of seconds", name, value);
+        return FALSE;
+    }
+    o->timeout = t;
+    return TRUE;
+}
+
+/* One line for a file the guest reads (and writes, unless read_only). */
+static char *check_input_file(const char *opt, const char *path, bool read_only)
+{
+    int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        bool hint = !read_only && (e == EACCES || e == EROFS || e == EPERM);
+        return g_strdup_printf("--%s: cannot open '%s': %s%s", opt, path, g_strerror(e),
+                               hint ? " (--snapshot runs from a read-only image)" : "");
+    }
+    struct stat st;
+    char *err = NULL;
+    if (fstat(fd, &st) < 0)
+        err = g_strdup_printf("--%s: cannot open '%s': %s", opt, path, g_strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        err = g_strdup_printf("--%s: '%s' is a directory", opt, path);
+    else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+        err = g_strdup_printf("--%s: '%s' is not a file", opt, path);
+    else if (S_ISREG(st.st_mode) && st.st_size == 0)
+        err = g_strdup_printf("--%s: '%s' is empty", opt, path);
+    close(fd);
+    return err;
+}
+
+/* One line for a file popek will create or overwrite. */
+static char *check_output_file(const char *opt, const char *path)
+{
+    if (!*path)
+        return g_strdup_printf("--%s: no file name given", opt);
+    if (g_file_test(path, G_FILE_TEST_IS_DIR))
+        return g_strdup_printf("--%s: '%s' is a directory", opt, path);
+    char *dir = g_path_get_dirname(path);
+    char *err = NULL;
+    if (access(dir, W_OK) < 0)
+        err = g_strdup_printf("--%s: cannot write '%s': %s", opt, path, g_strerror(errno));
+    g_free(dir);
+    return err;
+}
+
+/* tcp:HOST:PORT, HOST may be empty (loopback) but PORT may not. */
+static char *check_tcp(const char *opt, const char *value)
+{
+    const char *colon = strrchr(value + 4, ':');
+    char *end = NULL;
+    guint64 port = colon ? g_ascii_strtoull(colon + 1, &end, 10) : 0;
+    if (!colon || end == colon + 1 || *end || port > 65535)
+        return g_strdup_printf("--%s: '%s' is not tcp:HOST:PORT", opt, value);
+    return NULL;
+}
+
+static char *check_serial(const struct popek_options *o)
+{
+    const char *v = o->serial;
+    if (!strcmp(v, "stdio") || !strcmp(v, "none"))
+        return NULL;
+    if (g_str_has_prefix(v, "file:"))
+        return check_output_file("serial", v + 5);
+    if (g_str_has_prefix(v, "tcp:"))
+        return check_tcp("serial", v);
+    return g_strdup_printf("--serial: '%s' is not stdio, none, file:PATH or tcp:HOST:PORT", v);
+}
+
+static char *check_debugcon(const struct popek_options *o)
+{
+    const char *v = o->debugcon;
+    if (!v || !strcmp(v, "stdio"))
+        return NULL;
+    if (g_str_has_prefix(v, "file:"))
+        return check_output_file("debugcon", v + 5);
+    return g_strdup_printf("--debugcon: '%s' is not stdio or file:PATH", v);
+}
+
+static char *check_boot(const char *order)
+{
+    if (!*order)
+        return g_strdup("--boot: empty boot order (letters a, c, d)");
+    for (const char *p = order; *p; p++) {
+        if (*p != 'a' && *p != 'c' && *p != 'd')
+            return g_strdup_printf("--boot: '%c' is not a boot device (a floppy, c disk, "
+                                   "d CD-ROM)",
+                                   *p);
+    }
+    return NULL;
+}
+
+static char *check_paths(const struct popek_options *o)
+{
+    static const char *const hd_names[4] = {"hda", "hdb", "hdc", "hdd"};
+    struct {
+        const char *opt;
+        const char *path;
+        bool read_only;
+    } inputs[] = {
+        {"fda", o->fda, o->snapshot},
+        {"fdb", o->fdb, o->snapshot},
+        {hd_names[0], o->hd[0], o->snapshot},
+        {hd_names[1], o->hd[1], o->snapshot},
+        {hd_names[2], o->hd[2], o->snapshot},
+        {hd_names[3], o->hd[3], o->snapshot},
+        {"cdrom", o->cdrom, true},
+        {"kernel", o->kernel, true},
+        {"initrd", o->initrd, true},
+        {"bios", o->bios, true},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(inputs); i++) {
+        if (!inputs[i].path)
+            continue;
+        char *err = check_input_file(inputs[i].opt, inputs[i].path, inputs[i].read_only);
+        if (err)
+            return err;
+    }
+    if (o->stats_file)
+        return check_output_file("stats", o->stats_file);
+    return NULL;
+}
+
+static char *check_screenshot(const struct popek_options *o)
+{
+    if (!o->screenshot)
+        return NULL;
+    if (o->display != DISPLAY_NONE)
+        return g_strdup("--screenshot: needs --display=none");
+    if (!g_str_has_suffix(o->screenshot, ".png") && !g_str_has_suffix(o->screenshot, ".PNG"))
+        return g_strdup_printf("--screenshot: '%s' does not end in .png", o->screenshot);
+    return check_output_file("screenshot", o->screenshot);
+}
+
+/* Cross-option rules and every value GOption could not check itself. */
+static char *options_validate(struct popek_options *o)
+{
+    char *err = check_paths(o);
+    if (!err && o->boot)
+        err = check_boot(o->boot);
+    if (!err && (o->initrd || o->append) && !o->kernel)
+        err = g_strdup_printf("--%s: needs --kernel", o->initrd ? "initrd" : "append");
+    if (!err && !o->serial)
+        o->serial = g_strdup(o->display == DISPLAY_NONE ? "stdio" : "none");
+    if (!err)
+        err = check_serial(o);
+    if (!err)
+        err = check_debugcon(o);
+    if (!err && o->gdb)
+        err = g_str_has_prefix(o->gdb, "tcp:")
+                  ? check_tcp("gdb", o->gdb)
+                  : g_strdup_printf("--gdb: '%s' is not tcp:HOST:PORT", o->gdb);
+    if (!err && o->wait_gdb && !o->gdb)
+        err = g_strdup("--wait-gdb: needs --gdb");
+    if (!err)
+        err = check_screenshot(o);
+    return err;
+}
+
+static const char summary[] =
+    "Boot a legacy x86 PC guest (DOS, Windows 9x, i386 Linux, bare-metal programs)\n"
+    "from floppy, disk and CD images or a kernel, without hardware virtualization.";
+
+enum options_result options_parse(int argc, char **argv, struct popek_options *o,
+                                  bool display_available, char **err)
+{
+    memset(o, 0, sizeof(*o));
+    o->memory_mb = MACHINE_RAM_DEFAULT_MB;
+    o->display = display_available ? DISPLAY_SDL : DISPLAY_NONE;
+    *err = NULL;
+
+    const GOptionEntry entries[] = {
+        {"memory", 'm', 0, G_OPTION_ARG_CALLBACK, parse_memory,
+         "Guest RAM in MiB (default 64, 1 to 3072)", "MB"},
+        {"fda", 0, 0, G_OPTION_ARG_FILENAME, &o->fda, "Floppy image for drive A:", "FILE"},
+        {"fdb", 0, 0, G_OPTION_ARG_FILENAME, &o->fdb, "Floppy image for drive B:", "FILE"},
+        {"hda", 0, 0, G_OPTION_ARG_FILENAME, &o->hd[0], "IDE primary master disk image (raw)",
+         "FILE"},
+        {"hdb", 0, 0, G_OPTION_ARG_FILENAME, &o->hd[1], "IDE primary slave disk image (raw)",
+         "FILE"},
+        {"hdc", 0, 0, G_OPTION_ARG_FILENAME, &o->hd[2], "IDE secondary master disk image (raw)",
+         "FILE"},
+        {"hdd", 0, 0, G_OPTION_ARG_FILENAME, &o->hd[3], "IDE secondary slave disk image (raw)",
+         "FILE"},
+        {"cdrom", 0, 0, G_OPTION_ARG_FILENAME, &o->cdrom, "ATAPI CD-ROM image (ISO)", "FILE"},
+        {"boot", 0, 0, G_OPTION_ARG_STRING, &o->boot, "Boot order: a floppy, c disk, d CD-ROM",
+         "ORDER"},
+        {"kernel", 0, 0, G_OPTION_ARG_FILENAME, &o->kernel,
+         "Boot a Linux bzImage or Multiboot kernel directly", "FILE"},
+        {"initrd", 0, 0, G_OPTION_ARG_FILENAME, &o->initrd, "Initial ramdisk for --kernel", "FILE"},
+        {"append", 0, 0, G_OPTION_ARG_STRING, &o->append, "Kernel command line for --kernel",
+         "STRING"},
+        {"bios", 0, 0, G_OPTION_ARG_FILENAME, &o->bios,
+         "Firmware image (default: the host's SeaBIOS bios.bin)", "FILE"},
+        {"display", 0, 0, G_OPTION_ARG_CALLBACK, parse_display, "sdl (a window) or none (headless)",
+         "sdl|none"},
+        {"serial", 0, 0, G_OPTION_ARG_STRING, &o->serial,
+         "COM1 backend (default: none with sdl, stdio headless)",
+         "stdio|none|file:PATH|tcp:HOST:PORT"},
+        {"debugcon", 0, 0, G_OPTION_ARG_STRING, &o->debugcon,
+         "Debug console on ports 0xE9 and 0x402", "stdio|file:PATH"},
+        {"debug-exit", 0, 0, G_OPTION_ARG_NONE, &o->debug_exit,
+         "isa-debug-exit at port 0xF4: writing V exits with (V<<1)|1", NULL},
+        {"no-reboot", 0, 0, G_OPTION_ARG_NONE, &o->no_reboot,
+         "Exit (status 0) when the guest resets or triple-faults", NULL},
+        {"gdb", 0, 0, G_OPTION_ARG_STRING, &o->gdb, "Listen for gdb on this address",
+         "tcp:HOST:PORT"},
+        {"wait-gdb", 'S', 0, G_OPTION_ARG_NONE, &o->wait_gdb,
+         "Hold the guest until gdb continues it", NULL},
+        {"stats", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_stats,
+         "Print execution and translation-cache statistics at exit (JSON if FILE ends in .json)",
+         "FILE"},
+        {"snapshot", 0, 0, G_OPTION_ARG_NONE, &o->snapshot, "Never write to disk images", NULL},
+        {"screenshot", 0, 0, G_OPTION_ARG_FILENAME, &o->screenshot,
+         "With --display=none: save the screen at exit", "FILE.png"},
+        {"timeout", 0, 0, G_OPTION_ARG_CALLBACK, parse_timeout,
+         "Stop the guest after this long (exit status 124)", "SECONDS"},
+        {"version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL},
+        {NULL},
+    };
+
+    GOptionContext *ctx = g_option_context_new("- a virtual machine monitor for legacy x86 PCs");
+    GOptionGroup *group = g_option_group_new("popek", "popek options", "popek options", o, NULL);
+    g_option_group_add_entries(group, entries);
+    g_option_context_set_main_group(ctx, group);
+    g_option_context_set_summary(ctx, summary);
+    g_option_context_set_help_enabled(ctx, TRUE);
+
+    char **args = g_new0(char *, argc + 1);
+    for (int i = 0; i < argc; i++)
+        args[i] = argv[i];
+    char **cursor = args;
+    int n = argc;
+    GError *gerr = NULL;
+    enum options_result result = OPTIONS_OK;
+    if (!g_option_context_parse(ctx, &n, &cursor, &gerr)) {
+        *err = g_strdup_printf("%s (see popek --help)", gerr->message);
+        g_error_free(gerr);
+        result = OPTIONS_ERROR;
+    } else if (n > 1) {
+        *err = g_strdup_printf("unexpected argument '%s' (see popek --help)", cursor[1]);
+        result = OPTIONS_ERROR;
+    } else if (o->version) {
+        result = OPTIONS_EXIT;
+    } else {
+        *err = options_validate(o);
+        result = *err ? OPTIONS_ERROR : OPTIONS_OK;
+    }
+    g_free(args);
+    g_option_context_free(ctx);
+    return result;
+}
+
+void options_free(struct popek_options *o)
+{
+    g_free(o->fda);
+    g_free(o->fdb);
+    for (int i = 0; i < 4; i++)
+        g_free(o->hd[i]);
+    g_free(o->cdrom);
+    g_free(o->boot);
+    g_free(o->kernel);
+    g_free(o->initrd);
+    g_free(o->append);
+    g_free(o->bios);
+    g_free(o->serial);
+    g_free(o->debugcon);
+    g_free(o->gdb);
+    g_free(o->stats_file);
+    g_free(o->screenshot);
+    memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,53 @@
+/*
+ * The `popek` command line: parsing with GOption and validation of every
+ * value, so that a bad option is one clear line and exit status 1 before
+ * any machine is built.
+ */
+#ifndef POPEK_FRONTEND_OPTIONS_H
+#define POPEK_FRONTEND_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum display_kind { DISPLAY_SDL, DISPLAY_NONE };
+
+struct popek_options {
+    uint32_t memory_mb;
+    char *fda, *fdb;
+    char *hd[4]; /* --hda .. --hdd */
+    char *cdrom;
+    char *boot;
+    char *kernel, *initrd, *append;
+    char *bios;
+    enum display_kind display;
+    char *serial;   /* stdio, none, file:PATH, tcp:HOST:PORT */
+    char *debugcon; /* stdio, file:PATH, or NULL */
+    bool debug_exit;
+    bool no_reboot;
+    char *gdb; /* tcp:HOST:PORT or NULL */
+    bool wait_gdb;
+    bool stats;
+    char *stats_file; /* NULL: stderr */
+    bool snapshot;
+    char *screenshot;
+    double timeout; /* seconds, 0 = none */
+    bool version;
+};
+
+enum options_result {
+    OPTIONS_OK,    /* run the machine */
+    OPTIONS_EXIT,  /* done (e.g. --version printed): exit 0 */
+    OPTIONS_ERROR, /* *err holds one line: exit 1 */
+};
+
+/*
+ * Parse argv into `o` (filled with defaults first) and validate it. On
+ * OPTIONS_ERROR, *err is a newly allocated one-line message (no "popek:"
+ * prefix, no newline). `display_available` says whether a window can be
+ * opened, for the --display default.
+ */
+enum options_result options_parse(int argc, char **argv, struct popek_options *o,
+                                  bool display_available, char **err);
+void options_free(struct popek_options *o);
+
+#endif

@@ -1,0 +1,228 @@
+/*
+ * Command-line parsing and validation, called directly: defaults, every
+ * value check, and the one-line messages users see.
+ */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "frontend/options.h"
+
+static char *tmpdir;
+static char *image;    /* a small readable and writable file */
+static char *ro_image; /* a read-only file */
+
+/* Parse a NULL-terminated list of arguments; return the result and message. */
+static enum options_result parse(struct popek_options *o, char **err, bool display, ...)
+{
+    GPtrArray *args = g_ptr_array_new();
+    g_ptr_array_add(args, "popek");
+    va_list ap;
+    va_start(ap, display);
+    for (char *a; (a = va_arg(ap, char *));)
+        g_ptr_array_add(args, a);
+    va_end(ap);
+    g_ptr_array_add(args, NULL);
+    enum options_result r =
+        options_parse((int)args->len - 1, (char **)args->pdata, o, display, err);
+    g_ptr_array_free(args, TRUE);
+    return r;
+}
+
+static void expect_error(const char *fragment, ...)
+{
+    /* Rebuild the argument list: up to 6 arguments. */
+    va_list ap;
+    char *a[7] = {0};
+    va_start(ap, fragment);
+    for (int i = 0; i < 6 && (a[i] = va_arg(ap, char *)); i++)
+        ;
+    va_end(ap);
+    struct popek_options o;
+    char *err = NULL;
+    enum options_result r = parse(&o, &err, false, a[0], a[1], a[2], a[3], a[4], a[5], NULL);
+    g_assert_cmpint(r, ==, OPTIONS_ERROR);
+    g_assert_nonnull(err);
+    if (!strstr(err, fragment))
+        g_error("message '%s' lacks '%s'", err, fragment);
+    g_assert_null(strchr(err, '\n'));
+    g_free(err);
+    options_free(&o);
+}
+
+static void test_defaults(void)
+{
+    struct popek_options o;
+    char *err;
+    g_assert_cmpint(parse(&o, &err, true, NULL), ==, OPTIONS_OK);
+    g_assert_cmpuint(o.memory_mb, ==, 64);
+    g_assert_cmpint(o.display, ==, DISPLAY_SDL);
+    g_assert_cmpstr(o.serial, ==, "none");
+    g_assert_false(o.stats);
+    options_free(&o);
+
+    g_assert_cmpint(parse(&o, &err, false, NULL), ==, OPTIONS_OK);
+    g_assert_cmpint(o.display, ==, DISPLAY_NONE);
+    g_assert_cmpstr(o.serial, ==, "stdio");
+    options_free(&o);
+}
+
+static void test_memory(void)
+{
+    struct popek_options o;
+    char *err;
+    g_assert_cmpint(parse(&o, &err, false, "-m", "128", NULL), ==, OPTIONS_OK);
+    g_assert_cmpuint(o.memory_mb, ==, 128);
+    options_free(&o);
+    g_assert_cmpint(parse(&o, &err, false, "--memory=2G", NULL), ==, OPTIONS_OK);
+    g_assert_cmpuint(o.memory_mb, ==, 2048);
+    options_free(&o);
+    g_assert_cmpint(parse(&o, &err, false, "-m", "3072M", NULL), ==, OPTIONS_OK);
+    g_assert_cmpuint(o.memory_mb, ==, 3072);
+    options_free(&o);
+
+    expect_error("out of range", "-m", "0", NULL);
+    expect_error("out of range", "-m", "3073", NULL);
+    expect_error("out of range", "-m", "99999999999999999", NULL);
+    expect_error("not a size", "-m", "lots", NULL);
+    expect_error("not a size", "-m", "12k", NULL);
+    expect_error("Missing argument", "-m", NULL);
+}
+
+static void test_unknown_and_stray(void)
+{
+    expect_error("--frobnicate", "--frobnicate", NULL);
+    expect_error("popek --help", "--frobnicate", NULL);
+    expect_error("unexpected argument 'disk.img'", "disk.img", NULL);
+}
+
+static void test_paths(void)
+{
+    struct popek_options o;
+    char *err;
+    g_assert_cmpint(parse(&o, &err, false, "--hda", image, "--cdrom", image, "--fda", image, NULL),
+                    ==, OPTIONS_OK);
+    g_assert_cmpstr(o.hd[0], ==, image);
+    options_free(&o);
+
+    expect_error("--hda: cannot open '/nonexistent': No such file or directory", "--hda",
+                 "/nonexistent", NULL);
+    expect_error("--kernel: cannot open '/nonexistent/bzImage'", "--kernel", "/nonexistent/bzImage",
+                 NULL);
+    expect_error("--cdrom: '/' is a directory", "--cdrom", "/", NULL);
+    expect_error("--bios: cannot open", "--bios", "/nonexistent.bin", NULL);
+    expect_error("--initrd: cannot open", "--kernel", image, "--initrd", "/nonexistent", NULL);
+
+    char *empty = g_build_filename(tmpdir, "empty.img", NULL);
+    g_file_set_contents(empty, "", 0, NULL);
+    expect_error("is empty", "--fdb", empty, NULL);
+    g_free(empty);
+}
+
+static void test_read_only_images(void)
+{
+    /* root may write any ordinary file: use one the kernel refuses to open
+     * for writing even to root. */
+    const char *ro = geteuid() == 0 ? "/sys/kernel/notes" : ro_image;
+    if (geteuid() == 0 && access(ro, R_OK) < 0) {
+        g_test_skip("running as root without /sys/kernel/notes");
+        return;
+    }
+    expect_error("(--snapshot runs from a read-only image)", "--hda", ro, NULL);
+    struct popek_options o;
+    char *err;
+    g_assert_cmpint(parse(&o, &err, false, "--hda", ro, "--snapshot", NULL), ==, OPTIONS_OK);
+    options_free(&o);
+    /* A CD-ROM is only ever read. */
+    g_assert_cmpint(parse(&o, &err, false, "--cdrom", ro, NULL), ==, OPTIONS_OK);
+    options_free(&o);
+}
+
+static void test_values(void)
+{
+    struct popek_options o;
+    char *err;
+    g_assert_cmpint(parse(&o, &err, false, "--boot=dca", "--serial=tcp::4555", "--gdb=tcp::1234",
+                          "-S", "--timeout=2.5", "--stats", NULL),
+                    ==, OPTIONS_OK);
+    g_assert_cmpstr(o.boot, ==, "dca");
+    g_assert_true(o.wait_gdb);
+    g_assert_cmpfloat(o.timeout, ==, 2.5);
+    g_assert_true(o.stats);
+    g_assert_null(o.stats_file);
+    options_free(&o);
+
+    char *json = g_build_filename(tmpdir, "stats.json", NULL);
+    char *stats_arg = g_strdup_printf("--stats=%s", json);
+    g_assert_cmpint(parse(&o, &err, false, stats_arg, "--debug-exit", "--no-reboot", NULL), ==,
+                    OPTIONS_OK);
+    g_assert_cmpstr(o.stats_file, ==, json);
+    g_assert_true(o.debug_exit && o.no_reboot);
+    options_free(&o);
+    g_free(stats_arg);
+    g_free(json);
+
+    expect_error("--boot: 'x'", "--boot=acx", NULL);
+    expect_error("--boot: empty", "--boot=", NULL);
+    expect_error("--display: 'vnc'", "--display=vnc", NULL);
+    expect_error("--serial: 'com1'", "--serial=com1", NULL);
+    expect_error("--serial: 'tcp:localhost' is not", "--serial=tcp:localhost", NULL);
+    expect_error("--serial: 'tcp::99999'", "--serial=tcp::99999", NULL);
+    expect_error("--serial: cannot write", "--serial=file:/nonexistent/dir/log", NULL);
+    expect_error("--debugcon: 'tcp::1'", "--debugcon=tcp::1", NULL);
+    expect_error("--gdb: 'udp::1234'", "--gdb=udp::1234", NULL);
+    expect_error("--wait-gdb: needs --gdb", "-S", NULL);
+    expect_error("--timeout: '-1'", "--timeout=-1", NULL);
+    expect_error("--timeout: 'soon'", "--timeout=soon", NULL);
+    expect_error("--append: needs --kernel", "--append=console=ttyS0", NULL);
+    expect_error("--stats: cannot write", "--stats=/nonexistent/dir/s.json", NULL);
+}
+
+static void test_screenshot(void)
+{
+    struct popek_options o;
+    char *err;
+    char *png = g_build_filename(tmpdir, "shot.png", NULL);
+    char *arg = g_strdup_printf("--screenshot=%s", png);
+    g_assert_cmpint(parse(&o, &err, false, "--display=none", arg, NULL), ==, OPTIONS_OK);
+    options_free(&o);
+    expect_error("needs --display=none", "--display=sdl", arg, NULL);
+    expect_error("does not end in .png", "--display=none", "--screenshot=shot.bmp", NULL);
+    g_free(arg);
+    g_free(png);
+}
+
+static void test_version(void)
+{
+    struct popek_options o;
+    char *err;
+    g_assert_cmpint(parse(&o, &err, false, "--version", NULL), ==, OPTIONS_EXIT);
+    options_free(&o);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    tmpdir = g_dir_make_tmp("popek-options-XXXXXX", NULL);
+    image = g_build_filename(tmpdir, "disk.img", NULL);
+    ro_image = g_build_filename(tmpdir, "ro.img", NULL);
+    g_file_set_contents(image, "0123456789", 10, NULL);
+    g_file_set_contents(ro_image, "0123456789", 10, NULL);
+    g_chmod(ro_image, 0444);
+
+    g_test_add_func("/options/defaults", test_defaults);
+    g_test_add_func("/options/memory", test_memory);
+    g_test_add_func("/options/unknown-and-stray", test_unknown_and_stray);
+    g_test_add_func("/options/paths", test_paths);
+    g_test_add_func("/options/read-only-images", test_read_only_images);
+    g_test_add_func("/options/values", test_values);
+    g_test_add_func("/options/screenshot", test_screenshot);
+    g_test_add_func("/options/version", test_version);
+    int rc = g_test_run();
+
+    char *cmd[] = {"rm", "-rf", tmpdir, NULL};
+    g_spawn_sync(NULL, cmd, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    return rc;
+}
