@@ -1,0 +1,166 @@
+/*
+ * The shadow MMU: every guest memory access of every execution tier goes
+ * through here. It translates guest-linear addresses to host pointers (guest
+ * RAM/ROM) or to the MMIO region behind them, per access kind (read, write,
+ * fetch) and privilege (user = CPL 3, supervisor = CPL 0-2), exactly as an
+ * IA-32 MMU would (SDM Vol. 3A ch. 4), and caches the answers in a
+ * direct-mapped shadow TLB whose hit path is inline and call-free.
+ *
+ * This header is the contract the CPU, translator and CSAM are written
+ * against: the fast path (smmu_fast_ptr), the slow paths that fill it and
+ * report page faults, the control-register and A20 inputs that flush it,
+ * the write-watch on code pages, and side-effect-free probes.
+ */
+#ifndef POPEK_SHADOWMMU_SHADOWMMU_H
+#define POPEK_SHADOWMMU_SHADOWMMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "machine/memmap.h"
+
+enum smmu_access {
+    SMMU_READ = 0,
+    SMMU_WRITE = 1,
+    SMMU_FETCH = 2,
+};
+
+/* #PF error-code bits, SDM Vol. 3A §4.7. */
+#define SMMU_PF_P    (1u << 0) /* 0: not present, 1: protection violation */
+#define SMMU_PF_W    (1u << 1) /* the access was a write */
+#define SMMU_PF_U    (1u << 2) /* the access was a user-mode access */
+#define SMMU_PF_RSVD (1u << 3) /* a reserved bit was set in a paging entry */
+#define SMMU_PF_I    (1u << 4) /* instruction fetch (only with PAE + NX; never set on P6) */
+
+/* A page fault the caller must deliver: CR2 = linear, error code as above. */
+struct smmu_fault {
+    uint32_t linear;
+    uint32_t error_code;
+};
+
+#define SMMU_PAGE_SIZE 4096u
+#define SMMU_PAGE_MASK (~(uint32_t)(SMMU_PAGE_SIZE - 1))
+#define SMMU_TLB_BITS  12
+#define SMMU_TLB_SIZE  (1u << SMMU_TLB_BITS)
+
+/*
+ * One shadow TLB slot. A tag holds the linear page address (low 12 bits
+ * zero) when the slot allows that access kind directly through host memory,
+ * and SMMU_TAG_NONE otherwise (empty, MMIO, write-watched or ROM for
+ * writes, not yet dirty in the guest page table, ...). host = addend + linear.
+ */
+#define SMMU_TAG_NONE 0xffffffffu
+
+struct smmu_tlb_entry {
+    uint32_t tag[3]; /* indexed by enum smmu_access */
+    uintptr_t addend;
+};
+
+/* Where flushes came from, for --stats. */
+enum smmu_flush_cause {
+    SMMU_FLUSH_CR3,
+    SMMU_FLUSH_INVLPG,
+    SMMU_FLUSH_PAGING_MODE, /* CR0.PG/WP, CR4.PSE/PGE/PAE */
+    SMMU_FLUSH_A20,
+    SMMU_FLUSH_MEMMAP, /* the physical map changed */
+    SMMU_FLUSH_CAUSES,
+};
+
+struct smmu_stats {
+    uint64_t walks;  /* guest page-table walks */
+    uint64_t fills;  /* TLB slots filled */
+    uint64_t faults; /* page faults reported */
+    uint64_t flushes[SMMU_FLUSH_CAUSES];
+    uint64_t watch_hits; /* writes that hit a watched page */
+};
+
+/* Told of every write to a watched guest-physical page, after it is done. */
+typedef void (*smmu_watch_fn)(void *opaque, uint64_t paddr, unsigned size);
+
+struct shadowmmu;
+
+/*
+ * The shadow TLB, [0] for supervisor and [1] for user accesses. Public so
+ * that the fast path below and generated code can index it; only
+ * shadowmmu/ writes it.
+ */
+struct smmu_tlb {
+    struct smmu_tlb_entry e[2][SMMU_TLB_SIZE];
+};
+
+struct shadowmmu *smmu_create(struct memmap *mem);
+void smmu_destroy(struct shadowmmu *mmu);
+struct smmu_tlb *smmu_tlb(struct shadowmmu *mmu);
+
+/*
+ * The paging inputs. Each call flushes exactly what a real TLB would flush:
+ * smmu_set_cr3 all but global entries; smmu_set_mode everything when
+ * CR0.PG/WP or CR4.PSE/PGE/PAE changed, nothing otherwise; smmu_invlpg the
+ * page holding `linear` (4 KiB, 2 MiB or 4 MiB); smmu_set_a20 everything
+ * when the gate changes (masked: physical bit 20 forced to 0).
+ */
+void smmu_set_mode(struct shadowmmu *mmu, uint32_t cr0, uint32_t cr4);
+void smmu_set_cr3(struct shadowmmu *mmu, uint32_t cr3);
+void smmu_invlpg(struct shadowmmu *mmu, uint32_t linear);
+void smmu_set_a20(struct shadowmmu *mmu, bool enabled);
+void smmu_flush_all(struct shadowmmu *mmu);
+
+/*
+ * The fast path: a host pointer for `size` bytes at `linear` when the
+ * access lies in one page and its TLB slot allows it, else NULL (take the
+ * slow path). A handful of instructions, no call.
+ */
+static inline uint8_t *smmu_fast_ptr(struct smmu_tlb *tlb, uint32_t linear, unsigned size,
+                                     enum smmu_access acc, int user)
+{
+    uint32_t page = linear & SMMU_PAGE_MASK;
+    const struct smmu_tlb_entry *e =
+        &tlb->e[user][(linear >> 12) & (SMMU_TLB_SIZE - 1)];
+    /* An access that runs into the next page has a different last page. */
+    if (e->tag[acc] != page || ((linear + size - 1) & SMMU_PAGE_MASK) != page)
+        return NULL;
+    return (uint8_t *)(e->addend + linear);
+}
+
+/*
+ * The slow paths: walk the guest tables (setting A and D bits), fill the
+ * TLB, reach RAM, ROM or MMIO, split accesses that cross a page (each half
+ * checked before anything is written). `size` is 1, 2, 4 or 8. Return 0, or
+ * -1 with *fault filled and nothing written.
+ */
+int smmu_read(struct shadowmmu *mmu, uint32_t linear, void *buf, unsigned size,
+              enum smmu_access acc, int user, struct smmu_fault *fault);
+int smmu_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, unsigned size,
+               int user, struct smmu_fault *fault);
+
+/*
+ * Translate without filling the TLB: the guest-physical address for an
+ * access, or -1 with *fault. `set_ad` says whether to set A/D bits as the
+ * access would (false for probes).
+ */
+int smmu_translate(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc, int user,
+                   bool set_ad, uint64_t *paddr, struct smmu_fault *fault);
+
+/*
+ * Side-effect-free probes for debuggers and loaders: copy guest-linear
+ * memory as a supervisor would see it, with no A/D updates, no faults and
+ * no device reads (MMIO reads as 0xff). Returns the number of bytes
+ * copied before the first unmapped page.
+ */
+size_t smmu_probe_read(struct shadowmmu *mmu, uint32_t linear, void *buf, size_t len);
+size_t smmu_probe_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, size_t len);
+
+/*
+ * Write-watch: while a guest-physical page is watched, no TLB slot gives
+ * direct write access to it; every write to it (CPU or DMA through the
+ * memory map) is done and then reported to the callback.
+ */
+void smmu_set_watch_callback(struct shadowmmu *mmu, smmu_watch_fn fn, void *opaque);
+void smmu_watch_page(struct shadowmmu *mmu, uint64_t paddr);
+void smmu_unwatch_page(struct shadowmmu *mmu, uint64_t paddr);
+bool smmu_page_watched(const struct shadowmmu *mmu, uint64_t paddr);
+
+const struct smmu_stats *smmu_get_stats(const struct shadowmmu *mmu);
+
+#endif
