@@ -1,0 +1,128 @@
+/*
+ * The virtual CPU: architectural state of one Pentium Pro/II-class IA-32
+ * processor and the entry points that run it. cpu/ is the reference for
+ * the meaning of every instruction; every faster path must agree with it.
+ *
+ * This header is the contract the machine's run loop, the differential
+ * tests and the gdb stub are written against. The state is public so that
+ * tests and debuggers can set and read it between runs.
+ */
+#ifndef POPEK_CPU_CPU_H
+#define POPEK_CPU_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct machine;
+struct shadowmmu;
+
+/* General registers in encoding order. */
+enum cpu_reg { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+
+/* Segment registers in encoding order. */
+enum cpu_seg { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_COUNT };
+
+/* EFLAGS bits, SDM Vol. 1 §3.4.3. */
+#define FL_CF   (1u << 0)
+#define FL_PF   (1u << 2)
+#define FL_AF   (1u << 4)
+#define FL_ZF   (1u << 6)
+#define FL_SF   (1u << 7)
+#define FL_TF   (1u << 8)
+#define FL_IF   (1u << 9)
+#define FL_DF   (1u << 10)
+#define FL_OF   (1u << 11)
+#define FL_IOPL (3u << 12)
+#define FL_NT   (1u << 14)
+#define FL_RF   (1u << 16)
+#define FL_VM   (1u << 17)
+#define FL_AC   (1u << 18)
+#define FL_VIF  (1u << 19)
+#define FL_VIP  (1u << 20)
+#define FL_ID   (1u << 21)
+
+/* A segment register with its hidden descriptor cache. */
+struct cpu_segment {
+    uint16_t selector;
+    uint32_t base;
+    uint32_t limit; /* byte granular, already scaled by G */
+    uint16_t attr;  /* descriptor bits 40-47 (type, S, DPL, P) and 52-55 (AVL, L, D/B, G) */
+};
+
+/* A descriptor-table register (GDTR, IDTR) or system segment (LDTR, TR). */
+struct cpu_dtable {
+    uint16_t selector; /* LDTR and TR only */
+    uint32_t base;
+    uint32_t limit;
+    uint16_t attr;
+};
+
+/* Why cpu_run returned. */
+enum cpu_exit {
+    CPU_EXIT_BUDGET,    /* ran the instructions it was given */
+    CPU_EXIT_HLT,       /* halted with no interrupt to wake it */
+    CPU_EXIT_EXCEPTION, /* stop_on_exception set: an exception was raised, not delivered */
+    CPU_EXIT_SHUTDOWN,  /* triple fault */
+    CPU_EXIT_REQUEST,   /* cpu_request_exit was called (device, timer, debugger) */
+    CPU_EXIT_BREAKPOINT,/* EIP reached cpu->stop_eip */
+};
+
+/* Where external interrupts come from (the PIC's INTR and INTA). */
+struct cpu_irq_source {
+    bool (*pending)(void *opaque);
+    uint8_t (*acknowledge)(void *opaque); /* returns the vector */
+    void *opaque;
+};
+
+struct cpu {
+    uint32_t regs[8];
+    uint32_t eip;
+    uint32_t eflags;
+    struct cpu_segment seg[S_COUNT];
+    struct cpu_dtable gdtr, idtr, ldtr, tr;
+    uint32_t cr[5]; /* CR0, CR1 (unused), CR2, CR3, CR4 */
+    uint32_t dr[8];
+    uint64_t tsc;
+    int cpl;
+
+    /* Test and debugger controls. */
+    bool stop_on_exception; /* return CPU_EXIT_EXCEPTION instead of delivering */
+    uint8_t exception_vector; /* last exception raised (valid after CPU_EXIT_EXCEPTION) */
+    uint32_t exception_error;  /* its error code, when it has one */
+    bool stop_eip_enabled;
+    uint32_t stop_eip;        /* with stop_eip_enabled: return before executing this EIP */
+
+    uint64_t instructions; /* retired so far */
+
+    struct machine *machine;
+    struct shadowmmu *mmu;
+    struct cpu_irq_source irq;
+    struct cpu_internal *internal; /* decoder, block cache, run-loop state: cpu/ only */
+};
+
+/* Create a CPU bound to a machine's port bus and a shadow MMU; it starts reset. */
+struct cpu *cpu_create(struct machine *m, struct shadowmmu *mmu);
+void cpu_destroy(struct cpu *cpu);
+
+/* The power-on/RESET state, SDM Vol. 3A §9.1.1. */
+void cpu_reset(struct cpu *cpu);
+
+/* Run up to `budget` instructions. */
+enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget);
+
+/* Ask a running cpu_run to return at the next instruction boundary. */
+void cpu_request_exit(struct cpu *cpu);
+
+/*
+ * Load a segment register as real mode or virtual-8086 mode would
+ * (base = selector << 4), or with an explicit descriptor cache, for tests
+ * and loaders that set up state without running guest code.
+ */
+void cpu_set_segment_real(struct cpu *cpu, enum cpu_seg s, uint16_t selector);
+void cpu_set_segment(struct cpu *cpu, enum cpu_seg s, uint16_t selector, uint32_t base,
+                     uint32_t limit, uint16_t attr);
+
+/* Apply CR0/CR3/CR4 values set directly in cpu->cr to the MMU and mode. */
+void cpu_sync_control(struct cpu *cpu);
+
+#endif
