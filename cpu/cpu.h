@@ -59,12 +59,12 @@ struct cpu_dtable {
 
 /* Why cpu_run returned. */
 enum cpu_exit {
-    CPU_EXIT_BUDGET,    /* ran the instructions it was given */
-    CPU_EXIT_HLT,       /* halted with no interrupt to wake it */
-    CPU_EXIT_EXCEPTION, /* stop_on_exception set: an exception was raised, not delivered */
-    CPU_EXIT_SHUTDOWN,  /* triple fault */
-    CPU_EXIT_REQUEST,   /* cpu_request_exit was called (device, timer, debugger) */
-    CPU_EXIT_BREAKPOINT,/* EIP reached cpu->stop_eip */
+    CPU_EXIT_BUDGET,     /* ran the instructions it was given */
+    CPU_EXIT_HLT,        /* halted with no interrupt to wake it */
+    CPU_EXIT_EXCEPTION,  /* stop_on_exception set: an exception was raised, not delivered */
+    CPU_EXIT_SHUTDOWN,   /* triple fault */
+    CPU_EXIT_REQUEST,    /* cpu_request_exit was called (device, timer, debugger) */
+    CPU_EXIT_BREAKPOINT, /* EIP reached cpu->stop_eip */
 };
 
 /* Where external interrupts come from (the PIC's INTR and INTA). */
@@ -86,11 +86,11 @@ struct cpu {
     int cpl;
 
     /* Test and debugger controls. */
-    bool stop_on_exception; /* return CPU_EXIT_EXCEPTION instead of delivering */
+    bool stop_on_exception;   /* return CPU_EXIT_EXCEPTION instead of delivering */
     uint8_t exception_vector; /* last exception raised (valid after CPU_EXIT_EXCEPTION) */
-    uint32_t exception_error;  /* its error code, when it has one */
+    uint32_t exception_error; /* its error code, when it has one */
     bool stop_eip_enabled;
-    uint32_t stop_eip;        /* with stop_eip_enabled: return before executing this EIP */
+    uint32_t stop_eip; /* with stop_eip_enabled: return before executing this EIP */
 
     uint64_t instructions; /* retired so far */
 

@@ -115,8 +115,7 @@ static inline uint8_t *smmu_fast_ptr(struct smmu_tlb *tlb, uint32_t linear, unsi
                                      enum smmu_access acc, int user)
 {
     uint32_t page = linear & SMMU_PAGE_MASK;
-    const struct smmu_tlb_entry *e =
-        &tlb->e[user][(linear >> 12) & (SMMU_TLB_SIZE - 1)];
+    const struct smmu_tlb_entry *e = &tlb->e[user][(linear >> 12) & (SMMU_TLB_SIZE - 1)];
     /* An access that runs into the next page has a different last page. */
     if (e->tag[acc] != page || ((linear + size - 1) & SMMU_PAGE_MASK) != page)
         return NULL;
@@ -131,8 +130,8 @@ static inline uint8_t *smmu_fast_ptr(struct smmu_tlb *tlb, uint32_t linear, unsi
  */
 int smmu_read(struct shadowmmu *mmu, uint32_t linear, void *buf, unsigned size,
               enum smmu_access acc, int user, struct smmu_fault *fault);
-int smmu_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, unsigned size,
-               int user, struct smmu_fault *fault);
+int smmu_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, unsigned size, int user,
+               struct smmu_fault *fault);
 
 /*
  * Translate without filling the TLB: the guest-physical address for an
