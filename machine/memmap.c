@@ -73,6 +73,8 @@ static void memmap_flatten(struct memmap *map)
     }
     g_free(bounds);
     map->generation++;
+    if (map->change_hook)
+        map->change_hook(map->change_hook_opaque);
 }
 
 static struct mem_region *memmap_add(struct memmap *map, const struct mem_region *tmpl)
@@ -143,6 +145,12 @@ void memmap_set_write_hook(struct memmap *map, mem_write_hook hook, void *opaque
 {
     map->write_hook = hook;
     map->write_hook_opaque = opaque;
+}
+
+void memmap_set_change_hook(struct memmap *map, mem_change_hook hook, void *opaque)
+{
+    map->change_hook = hook;
+    map->change_hook_opaque = opaque;
 }
 
 const struct mem_range *memmap_lookup(const struct memmap *map, uint64_t paddr)

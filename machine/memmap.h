@@ -56,6 +56,9 @@ struct mem_range {
 /* Called after every write that reaches RAM, from any source. */
 typedef void (*mem_write_hook)(void *opaque, uint64_t paddr, uint64_t len);
 
+/* Called after the flattened map changed (a region added, moved, shown, hidden). */
+typedef void (*mem_change_hook)(void *opaque);
+
 struct memmap {
     struct mem_region **regions; /* owned; in order of addition */
     unsigned nregions;
@@ -64,6 +67,8 @@ struct memmap {
     uint64_t generation; /* bumped whenever the flattened map changes */
     mem_write_hook write_hook;
     void *write_hook_opaque;
+    mem_change_hook change_hook;
+    void *change_hook_opaque;
 };
 
 void memmap_init(struct memmap *map);
@@ -85,6 +90,7 @@ struct mem_region *memmap_add_mmio(struct memmap *map, const char *name, uint64_
 void memmap_set_enabled(struct memmap *map, struct mem_region *region, bool enabled);
 void memmap_move(struct memmap *map, struct mem_region *region, uint64_t base);
 void memmap_set_write_hook(struct memmap *map, mem_write_hook hook, void *opaque);
+void memmap_set_change_hook(struct memmap *map, mem_change_hook hook, void *opaque);
 
 /* The range holding `paddr`, or NULL where nothing is mapped. */
 const struct mem_range *memmap_lookup(const struct memmap *map, uint64_t paddr);

@@ -99,9 +99,12 @@ struct smmu_tlb *smmu_tlb(struct shadowmmu *mmu);
  * CR0.PG/WP or CR4.PSE/PGE/PAE changed, nothing otherwise; smmu_invlpg the
  * page holding `linear` (4 KiB, 2 MiB or 4 MiB); smmu_set_a20 everything
  * when the gate changes (masked: physical bit 20 forced to 0).
+ * With PAE paging on, smmu_set_cr3 and smmu_set_mode load the four PDPTEs
+ * as the processor does and return -1 when a present one has reserved bits
+ * set (the caller raises #GP(0), SDM Vol. 3A §4.4.1); else they return 0.
  */
-void smmu_set_mode(struct shadowmmu *mmu, uint32_t cr0, uint32_t cr4);
-void smmu_set_cr3(struct shadowmmu *mmu, uint32_t cr3);
+int smmu_set_mode(struct shadowmmu *mmu, uint32_t cr0, uint32_t cr4);
+int smmu_set_cr3(struct shadowmmu *mmu, uint32_t cr3);
 void smmu_invlpg(struct shadowmmu *mmu, uint32_t linear);
 void smmu_set_a20(struct shadowmmu *mmu, bool enabled);
 void smmu_flush_all(struct shadowmmu *mmu);

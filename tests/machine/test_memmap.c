@@ -228,6 +228,36 @@ static void test_write_hook(void)
     memmap_destroy(&map);
 }
 
+static void count_change(void *opaque)
+{
+    (*(unsigned *)opaque)++;
+}
+
+static void test_change_hook(void)
+{
+    struct memmap map;
+    uint8_t ram[0x2000] = {0}, rom[0x100] = {0};
+    unsigned changes = 0;
+    memmap_init(&map);
+    memmap_set_change_hook(&map, count_change, &changes);
+    memmap_add_ram(&map, "ram", 0, sizeof(ram), ram, 0);
+    g_assert_cmpuint(changes, ==, 1);
+    struct mem_region *r = memmap_add_rom(&map, "rom", 0x10000, sizeof(rom), rom, 0);
+    g_assert_cmpuint(changes, ==, 2);
+    memmap_set_enabled(&map, r, false);
+    g_assert_cmpuint(changes, ==, 3);
+    memmap_move(&map, r, 0x20000);
+    g_assert_cmpuint(changes, ==, 4);
+    /* Accesses do not change the map. */
+    memmap_write(&map, 0x10, 1, 4);
+    (void)memmap_read(&map, 0x10, 4);
+    g_assert_cmpuint(changes, ==, 4);
+    memmap_set_change_hook(&map, NULL, NULL);
+    memmap_set_enabled(&map, r, true);
+    g_assert_cmpuint(changes, ==, 4);
+    memmap_destroy(&map);
+}
+
 static void test_bulk_copy_across_regions(void)
 {
     struct memmap map;
@@ -260,6 +290,7 @@ int main(int argc, char **argv)
     g_test_add_func("/memmap/overlap-priority", test_overlap_priority);
     g_test_add_func("/memmap/bad-regions-refused", test_bad_regions_refused);
     g_test_add_func("/memmap/write-hook", test_write_hook);
+    g_test_add_func("/memmap/change-hook", test_change_hook);
     g_test_add_func("/memmap/bulk-copy-across-regions", test_bulk_copy_across_regions);
     return g_test_run();
 }

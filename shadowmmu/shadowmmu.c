@@ -1,0 +1,404 @@
+/*
+ * The shadow TLB: filling slots from page walks, flushing exactly what a
+ * hardware TLB would flush, the slow read/write paths (MMIO, page-crossing
+ * accesses, write-watched pages), side-effect-free probes, and the
+ * write-watch on guest-physical pages.
+ */
+#include "shadowmmu/internal.h"
+
+#include <glib.h>
+#include <string.h>
+
+#define PAGE_4K_MASK 0xfffff000u
+
+static struct smmu_tlb_entry *slot(struct shadowmmu *mmu, int user, unsigned idx)
+{
+    return &mmu->tlb.e[user][idx];
+}
+
+static void slot_clear(struct shadowmmu *mmu, int user, unsigned idx)
+{
+    struct smmu_tlb_entry *e = slot(mmu, user, idx);
+    e->tag[SMMU_READ] = e->tag[SMMU_WRITE] = e->tag[SMMU_FETCH] = SMMU_TAG_NONE;
+}
+
+/* Clear every filled slot, or every non-global one. */
+static void flush(struct shadowmmu *mmu, bool keep_global, enum smmu_flush_cause cause)
+{
+    unsigned kept = 0;
+    for (unsigned i = 0; i < mmu->nfilled; i++) {
+        unsigned f = mmu->filled[i], user = f >> SMMU_TLB_BITS, idx = f & (SMMU_TLB_SIZE - 1);
+        struct smmu_slot_info *info = &mmu->info[user][idx];
+        if (keep_global && info->global) {
+            mmu->filled[kept++] = (uint16_t)f;
+            continue;
+        }
+        slot_clear(mmu, (int)user, idx);
+        info->listed = false;
+        if (info->big_mask != PAGE_4K_MASK)
+            mmu->nbig--;
+    }
+    mmu->nfilled = kept;
+    mmu->stats.flushes[cause]++;
+}
+
+static bool watched(const struct shadowmmu *mmu, uint64_t paddr)
+{
+    uint64_t page = paddr >> 12;
+    return page < SMMU_WATCH_PAGES && (mmu->watched[page >> 3] & (1u << (page & 7)));
+}
+
+/* The RAM or ROM range holding the whole page at `phys_page`, or NULL. */
+static const struct mem_range *host_range(const struct shadowmmu *mmu, uint64_t phys_page)
+{
+    const struct mem_range *r = memmap_lookup(mmu->mem, phys_page);
+    if (!r || r->region->kind == MEM_MMIO || r->end - phys_page < SMMU_PAGE_SIZE)
+        return NULL;
+    return r;
+}
+
+/* Remember a successful walk in the TLB slot of (linear, user). */
+static void fill(struct shadowmmu *mmu, uint32_t linear, int user, const struct smmu_walk *w)
+{
+    unsigned idx = (linear >> 12) & (SMMU_TLB_SIZE - 1);
+    struct smmu_slot_info *info = &mmu->info[user][idx];
+    uint32_t page = linear & PAGE_4K_MASK;
+    uint64_t phys_page = w->phys & ~0xfffull;
+    const struct mem_range *r = host_range(mmu, phys_page);
+
+    slot_clear(mmu, user, idx);
+    if (!r)
+        return; /* MMIO or a hole: every access takes the slow path */
+    if (info->listed) {
+        if (info->big_mask != PAGE_4K_MASK)
+            mmu->nbig--;
+    } else {
+        mmu->filled[mmu->nfilled++] = (uint16_t)(((unsigned)user << SMMU_TLB_BITS) | idx);
+        info->listed = true;
+    }
+    *info = (struct smmu_slot_info){page, w->big_mask, phys_page, w->global, true};
+    if (w->big_mask != PAGE_4K_MASK)
+        mmu->nbig++;
+
+    struct smmu_tlb_entry *e = slot(mmu, user, idx);
+    const struct mem_region *reg = r->region;
+    e->addend = (uintptr_t)(reg->host + (phys_page - reg->base)) - page;
+    e->tag[SMMU_READ] = e->tag[SMMU_FETCH] = page;
+    bool may_write = w->writable || (!user && !(mmu->cr0 & CR0_WP));
+    if (may_write && w->dirty && reg->kind == MEM_RAM && !watched(mmu, phys_page))
+        e->tag[SMMU_WRITE] = page;
+    mmu->stats.fills++;
+}
+
+/* Walk for a real access, count it, and fill the TLB on success. */
+static int translate_fill(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc, int user,
+                          uint64_t *phys, struct smmu_fault *fault)
+{
+    struct smmu_walk w;
+    if (smmu_paging(mmu))
+        mmu->stats.walks++;
+    if (smmu_walk(mmu, linear, acc, user, true, &w, fault) < 0) {
+        mmu->stats.faults++;
+        return -1;
+    }
+    fill(mmu, linear, user, &w);
+    *phys = w.phys;
+    return 0;
+}
+
+static void notify(struct shadowmmu *mmu, uint64_t paddr, uint64_t len)
+{
+    mmu->stats.watch_hits++;
+    if (mmu->watch_fn)
+        mmu->watch_fn(mmu->watch_opaque, paddr, (unsigned)len);
+}
+
+/* Device writes into RAM (DMA) reach the watchers of the pages they touch. */
+static void dma_written(void *opaque, uint64_t paddr, uint64_t len)
+{
+    struct shadowmmu *mmu = opaque;
+    if (!mmu->nwatched)
+        return;
+    uint64_t end = paddr + len;
+    for (uint64_t p = paddr; p < end; p = (p | 0xfff) + 1) {
+        if (watched(mmu, p))
+            notify(mmu, p, MIN(end, (p | 0xfff) + 1) - p);
+    }
+}
+
+static void memmap_changed(void *opaque)
+{
+    flush(opaque, false, SMMU_FLUSH_MEMMAP);
+}
+
+struct shadowmmu *smmu_create(struct memmap *mem)
+{
+    struct shadowmmu *mmu = g_new0(struct shadowmmu, 1);
+    mmu->mem = mem;
+    mmu->a20_mask = ~0ull;
+    mmu->watched = g_malloc0(SMMU_WATCH_PAGES / 8);
+    for (int u = 0; u < 2; u++) {
+        for (unsigned i = 0; i < SMMU_TLB_SIZE; i++)
+            slot_clear(mmu, u, i);
+    }
+    memmap_set_write_hook(mem, dma_written, mmu);
+    memmap_set_change_hook(mem, memmap_changed, mmu);
+    return mmu;
+}
+
+void smmu_destroy(struct shadowmmu *mmu)
+{
+    if (!mmu)
+        return;
+    memmap_set_write_hook(mmu->mem, NULL, NULL);
+    memmap_set_change_hook(mmu->mem, NULL, NULL);
+    g_free(mmu->watched);
+    g_free(mmu);
+}
+
+struct smmu_tlb *smmu_tlb(struct shadowmmu *mmu)
+{
+    return &mmu->tlb;
+}
+
+int smmu_set_mode(struct shadowmmu *mmu, uint32_t cr0, uint32_t cr4)
+{
+    const uint32_t cr0_bits = CR0_PG | CR0_WP, cr4_bits = CR4_PSE | CR4_PAE | CR4_PGE;
+    uint32_t old_cr0 = mmu->cr0, old_cr4 = mmu->cr4;
+    mmu->cr0 = cr0;
+    mmu->cr4 = cr4;
+    if (!((cr0 ^ old_cr0) & cr0_bits) && !((cr4 ^ old_cr4) & cr4_bits))
+        return 0;
+    if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && smmu_load_pdptes(mmu) < 0) {
+        mmu->cr0 = old_cr0;
+        mmu->cr4 = old_cr4;
+        return -1;
+    }
+    flush(mmu, false, SMMU_FLUSH_PAGING_MODE);
+    return 0;
+}
+
+int smmu_set_cr3(struct shadowmmu *mmu, uint32_t cr3)
+{
+    uint32_t old = mmu->cr3;
+    mmu->cr3 = cr3;
+    if (smmu_paging(mmu) && (mmu->cr4 & CR4_PAE) && smmu_load_pdptes(mmu) < 0) {
+        mmu->cr3 = old;
+        return -1;
+    }
+    flush(mmu, true, SMMU_FLUSH_CR3);
+    return 0;
+}
+
+void smmu_invlpg(struct shadowmmu *mmu, uint32_t linear)
+{
+    unsigned idx = (linear >> 12) & (SMMU_TLB_SIZE - 1);
+    for (int u = 0; u < 2; u++) {
+        if (mmu->info[u][idx].listed && mmu->info[u][idx].lin == (linear & PAGE_4K_MASK))
+            slot_clear(mmu, u, idx);
+    }
+    /* A large page spans many slots: clear every slot it filled. */
+    for (unsigned i = 0; mmu->nbig && i < mmu->nfilled; i++) {
+        unsigned f = mmu->filled[i], user = f >> SMMU_TLB_BITS, fi = f & (SMMU_TLB_SIZE - 1);
+        const struct smmu_slot_info *info = &mmu->info[user][fi];
+        if (info->big_mask != PAGE_4K_MASK &&
+            (info->lin & info->big_mask) == (linear & info->big_mask))
+            slot_clear(mmu, (int)user, fi);
+    }
+    mmu->stats.flushes[SMMU_FLUSH_INVLPG]++;
+}
+
+void smmu_set_a20(struct shadowmmu *mmu, bool enabled)
+{
+    uint64_t mask = enabled ? ~0ull : ~(1ull << 20);
+    if (mask == mmu->a20_mask)
+        return;
+    mmu->a20_mask = mask;
+    flush(mmu, false, SMMU_FLUSH_A20);
+}
+
+void smmu_flush_all(struct shadowmmu *mmu)
+{
+    flush(mmu, false, SMMU_FLUSH_PAGING_MODE);
+}
+
+/* Read guest-physical memory that lies in one page. */
+static void phys_read(struct shadowmmu *mmu, uint64_t phys, uint8_t *buf, unsigned n)
+{
+    const struct mem_range *r = host_range(mmu, phys & ~0xfffull);
+    if (r) {
+        memcpy(buf, r->region->host + (phys - r->region->base), n);
+        return;
+    }
+    while (n > 0) {
+        unsigned chunk = n >= 4 ? 4 : n >= 2 ? 2 : 1;
+        uint32_t v = memmap_read(mmu->mem, phys, chunk);
+        memcpy(buf, &v, chunk);
+        phys += chunk;
+        buf += chunk;
+        n -= chunk;
+    }
+}
+
+/* Write guest-physical memory that lies in one page, telling watchers. */
+static void phys_write(struct shadowmmu *mmu, uint64_t phys, const uint8_t *buf, unsigned n)
+{
+    const struct mem_range *r = host_range(mmu, phys & ~0xfffull);
+    if (r) {
+        if (r->region->kind != MEM_RAM)
+            return; /* ROM ignores writes */
+        memcpy(r->region->host + (phys - r->region->base), buf, n);
+        if (watched(mmu, phys))
+            notify(mmu, phys, n);
+        return;
+    }
+    while (n > 0) { /* MMIO or holes; RAM pieces notify through the write hook */
+        unsigned chunk = n >= 4 ? 4 : n >= 2 ? 2 : 1;
+        uint32_t v = 0;
+        memcpy(&v, buf, chunk);
+        memmap_write(mmu->mem, phys, v, chunk);
+        phys += chunk;
+        buf += chunk;
+        n -= chunk;
+    }
+}
+
+/*
+ * Translate an access of `size` bytes that may cross into the next page:
+ * both halves are checked before the caller touches memory.
+ */
+static int translate_span(struct shadowmmu *mmu, uint32_t linear, unsigned size,
+                          enum smmu_access acc, int user, uint64_t phys[2], unsigned len[2],
+                          struct smmu_fault *fault)
+{
+    g_assert(size > 0 && size <= SMMU_PAGE_SIZE);
+    len[0] = MIN(size, SMMU_PAGE_SIZE - (linear & 0xfff));
+    len[1] = size - len[0];
+    if (translate_fill(mmu, linear, acc, user, &phys[0], fault) < 0)
+        return -1;
+    if (len[1] && translate_fill(mmu, linear + len[0], acc, user, &phys[1], fault) < 0)
+        return -1;
+    return 0;
+}
+
+int smmu_read(struct shadowmmu *mmu, uint32_t linear, void *buf, unsigned size,
+              enum smmu_access acc, int user, struct smmu_fault *fault)
+{
+    uint64_t phys[2];
+    unsigned len[2];
+    if (translate_span(mmu, linear, size, acc, user, phys, len, fault) < 0)
+        return -1;
+    phys_read(mmu, phys[0], buf, len[0]);
+    if (len[1])
+        phys_read(mmu, phys[1], (uint8_t *)buf + len[0], len[1]);
+    return 0;
+}
+
+int smmu_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, unsigned size, int user,
+               struct smmu_fault *fault)
+{
+    uint64_t phys[2];
+    unsigned len[2];
+    if (translate_span(mmu, linear, size, SMMU_WRITE, user, phys, len, fault) < 0)
+        return -1;
+    phys_write(mmu, phys[0], buf, len[0]);
+    if (len[1])
+        phys_write(mmu, phys[1], (const uint8_t *)buf + len[0], len[1]);
+    return 0;
+}
+
+int smmu_translate(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc, int user,
+                   bool set_ad, uint64_t *paddr, struct smmu_fault *fault)
+{
+    struct smmu_walk w;
+    if (set_ad && smmu_paging(mmu))
+        mmu->stats.walks++;
+    if (smmu_walk(mmu, linear, acc, user, set_ad, &w, fault) < 0) {
+        if (set_ad)
+            mmu->stats.faults++;
+        return -1;
+    }
+    *paddr = w.phys;
+    return 0;
+}
+
+size_t smmu_probe_read(struct shadowmmu *mmu, uint32_t linear, void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        uint32_t lin = linear + (uint32_t)done;
+        size_t n = MIN(len - done, (size_t)(SMMU_PAGE_SIZE - (lin & 0xfff)));
+        struct smmu_walk w;
+        struct smmu_fault f;
+        if (smmu_walk(mmu, lin, SMMU_READ, 0, false, &w, &f) < 0)
+            break;
+        const struct mem_range *r = host_range(mmu, w.phys & ~0xfffull);
+        if (r)
+            memcpy((uint8_t *)buf + done, r->region->host + (w.phys - r->region->base), n);
+        else
+            memset((uint8_t *)buf + done, 0xff, n);
+        done += n;
+    }
+    return done;
+}
+
+size_t smmu_probe_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        uint32_t lin = linear + (uint32_t)done;
+        size_t n = MIN(len - done, (size_t)(SMMU_PAGE_SIZE - (lin & 0xfff)));
+        struct smmu_walk w;
+        struct smmu_fault f;
+        if (smmu_walk(mmu, lin, SMMU_READ, 0, false, &w, &f) < 0)
+            break;
+        const struct mem_range *r = host_range(mmu, w.phys & ~0xfffull);
+        if (!r || r->region->kind != MEM_RAM)
+            break;
+        memcpy(r->region->host + (w.phys - r->region->base), (const uint8_t *)buf + done, n);
+        if (watched(mmu, w.phys))
+            notify(mmu, w.phys, n);
+        done += n;
+    }
+    return done;
+}
+
+void smmu_set_watch_callback(struct shadowmmu *mmu, smmu_watch_fn fn, void *opaque)
+{
+    mmu->watch_fn = fn;
+    mmu->watch_opaque = opaque;
+}
+
+void smmu_watch_page(struct shadowmmu *mmu, uint64_t paddr)
+{
+    uint64_t page = paddr >> 12;
+    if (page >= SMMU_WATCH_PAGES || watched(mmu, paddr))
+        return;
+    mmu->watched[page >> 3] |= (uint8_t)(1u << (page & 7));
+    mmu->nwatched++;
+    /* No slot may keep writing to it directly. */
+    for (unsigned i = 0; i < mmu->nfilled; i++) {
+        unsigned f = mmu->filled[i], user = f >> SMMU_TLB_BITS, idx = f & (SMMU_TLB_SIZE - 1);
+        if (mmu->info[user][idx].phys == (page << 12))
+            mmu->tlb.e[user][idx].tag[SMMU_WRITE] = SMMU_TAG_NONE;
+    }
+}
+
+void smmu_unwatch_page(struct shadowmmu *mmu, uint64_t paddr)
+{
+    uint64_t page = paddr >> 12;
+    if (page >= SMMU_WATCH_PAGES || !watched(mmu, paddr))
+        return;
+    mmu->watched[page >> 3] &= (uint8_t) ~(1u << (page & 7));
+    mmu->nwatched--;
+}
+
+bool smmu_page_watched(const struct shadowmmu *mmu, uint64_t paddr)
+{
+    return watched(mmu, paddr);
+}
+
+const struct smmu_stats *smmu_get_stats(const struct shadowmmu *mmu)
+{
+    return &mmu->stats;
+}
