@@ -15,6 +15,7 @@
 
 struct machine;
 struct shadowmmu;
+struct tcache;
 
 /* General registers in encoding order. */
 enum cpu_reg { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
@@ -40,6 +41,18 @@ enum cpu_seg { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_COUNT };
 #define FL_VIF  (1u << 19)
 #define FL_VIP  (1u << 20)
 #define FL_ID   (1u << 21)
+
+/*
+ * Segment attributes as kept in the descriptor caches: bits 0-7 are
+ * descriptor bits 40-47 (type, S, DPL, P), bits 12-15 descriptor bits 52-55
+ * (AVL, L, D/B, G). A flat 32-bit ring-0 code segment is 0xc09b, data 0xc093.
+ */
+#define SEG_ATTR_TYPE   0x000fu
+#define SEG_ATTR_S      0x0010u
+#define SEG_ATTR_DPL(a) (((a) >> 5) & 3u)
+#define SEG_ATTR_P      0x0080u
+#define SEG_ATTR_DB     0x4000u
+#define SEG_ATTR_G      0x8000u
 
 /* A segment register with its hidden descriptor cache. */
 struct cpu_segment {
@@ -121,6 +134,9 @@ void cpu_request_exit(struct cpu *cpu);
 void cpu_set_segment_real(struct cpu *cpu, enum cpu_seg s, uint16_t selector);
 void cpu_set_segment(struct cpu *cpu, enum cpu_seg s, uint16_t selector, uint32_t base,
                      uint32_t limit, uint16_t attr);
+
+/* The CPU's translation cache of decoded blocks (for statistics and tests). */
+struct tcache *cpu_tcache(struct cpu *cpu);
 
 /* Apply CR0/CR3/CR4 values set directly in cpu->cr to the MMU and mode. */
 void cpu_sync_control(struct cpu *cpu);

@@ -6,9 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "frontend/chardev.h"
 #include "frontend/options.h"
 #include "frontend/version.h"
-#include "machine/machine.h"
+#include "machine/pc/pc.h"
+
+static void debugcon_sink(void *opaque, const uint8_t *buf, size_t len)
+{
+    chardev_write(opaque, buf, len);
+}
 
 /* Whether a window can be opened: the --display default. */
 static bool display_available(void)
@@ -38,19 +44,45 @@ int main(int argc, char **argv)
         break;
     }
 
-    struct machine m;
-    int rc = machine_init(&m, &(struct machine_config){.ram_mb = opts.memory_mb});
-    if (rc < 0) {
-        fprintf(stderr, "popek: cannot allocate %u MiB of guest RAM: %s\n", opts.memory_mb,
-                g_strerror(-rc));
+    const char *bios = opts.bios ? opts.bios : firmware_default_bios();
+    if (!bios) {
+        fprintf(stderr, "popek: no BIOS image: install SeaBIOS (Debian: seabios, or run "
+                        "scripts/install-deps) or give --bios=FILE\n");
         options_free(&opts);
         return 1;
     }
+    struct chardev debugcon = {.out_fd = -1, .in_fd = -1};
+    if (opts.debugcon && chardev_open(&debugcon, "debugcon", opts.debugcon, &err) < 0) {
+        fprintf(stderr, "popek: %s\n", err);
+        g_free(err);
+        options_free(&opts);
+        return 1;
+    }
+    if (opts.display == DISPLAY_SDL)
+        fprintf(stderr, "popek: the SDL window is not implemented yet; running without a "
+                        "display\n");
 
-    /* The vCPU does not exist yet: say so rather than pretend to run. */
-    fprintf(stderr, "popek: cannot run a guest yet: the CPU is not implemented "
-                    "(see the status table in README.md)\n");
-    machine_destroy(&m);
+    struct pc_config cfg = {
+        .ram_mb = opts.memory_mb,
+        .bios = bios,
+        .debug_exit = opts.debug_exit,
+        .no_reboot = opts.no_reboot,
+        .timeout = opts.timeout,
+        .debugcon = {debugcon_sink, &debugcon},
+    };
+    struct pc *pc = g_new0(struct pc, 1);
+    if (pc_init(pc, &cfg, &err) < 0) {
+        fprintf(stderr, "popek: %s\n", err);
+        g_free(err);
+        g_free(pc);
+        chardev_close(&debugcon);
+        options_free(&opts);
+        return 1;
+    }
+    int status = pc_run(pc);
+    pc_destroy(pc);
+    g_free(pc);
+    chardev_close(&debugcon);
     options_free(&opts);
-    return 1;
+    return status;
 }

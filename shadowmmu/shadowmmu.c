@@ -40,6 +40,7 @@ static void flush(struct shadowmmu *mmu, bool keep_global, enum smmu_flush_cause
     }
     mmu->nfilled = kept;
     mmu->stats.flushes[cause]++;
+    mmu->tlb.generation++;
 }
 
 static bool watched(const struct shadowmmu *mmu, uint64_t paddr)
@@ -206,6 +207,7 @@ void smmu_invlpg(struct shadowmmu *mmu, uint32_t linear)
             slot_clear(mmu, (int)user, fi);
     }
     mmu->stats.flushes[SMMU_FLUSH_INVLPG]++;
+    mmu->tlb.generation++;
 }
 
 void smmu_set_a20(struct shadowmmu *mmu, bool enabled)

@@ -87,6 +87,8 @@ struct shadowmmu;
  */
 struct smmu_tlb {
     struct smmu_tlb_entry e[2][SMMU_TLB_SIZE];
+    /* Bumped by every flush and INVLPG: caches of translations compare it. */
+    uint32_t generation;
 };
 
 struct shadowmmu *smmu_create(struct memmap *mem);

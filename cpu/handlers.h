@@ -1,0 +1,129 @@
+/*
+ * The instruction handlers, one per instruction family; cpu/table.c maps
+ * mnemonics to them. Each takes the CPU and its decoded record.
+ */
+#ifndef POPEK_CPU_HANDLERS_H
+#define POPEK_CPU_HANDLERS_H
+
+#include "cpu/internal.h"
+
+#define P_FAR 0x0100u /* far form of JMP/CALL (set by the decoder) */
+
+#define CR0_PE 0x00000001u
+#define CR0_MP 0x00000002u
+#define CR0_EM 0x00000004u
+#define CR0_TS 0x00000008u
+#define CR0_ET 0x00000010u
+#define CR0_NE 0x00000020u
+#define CR0_WP 0x00010000u
+#define CR0_AM 0x00040000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+
+#define CR4_VME 0x001u
+#define CR4_PVI 0x002u
+#define CR4_TSD 0x004u
+#define CR4_DE  0x008u
+#define CR4_PSE 0x010u
+#define CR4_PAE 0x020u
+#define CR4_MCE 0x040u
+#define CR4_PGE 0x080u
+#define CR4_PCE 0x100u
+
+/* exec_alu.c */
+void h_alu(struct cpu *cpu, const struct insn *in);
+void h_test(struct cpu *cpu, const struct insn *in);
+void h_incdec(struct cpu *cpu, const struct insn *in);
+void h_neg(struct cpu *cpu, const struct insn *in);
+void h_not(struct cpu *cpu, const struct insn *in);
+void h_mul(struct cpu *cpu, const struct insn *in);
+void h_imul(struct cpu *cpu, const struct insn *in);
+void h_div(struct cpu *cpu, const struct insn *in);
+void h_shift(struct cpu *cpu, const struct insn *in);
+void h_shd(struct cpu *cpu, const struct insn *in);
+void h_bt(struct cpu *cpu, const struct insn *in);
+void h_bsf(struct cpu *cpu, const struct insn *in);
+void h_daa(struct cpu *cpu, const struct insn *in);
+void h_aaa(struct cpu *cpu, const struct insn *in);
+void h_aam(struct cpu *cpu, const struct insn *in);
+void h_aad(struct cpu *cpu, const struct insn *in);
+
+/* exec_data.c */
+void h_mov(struct cpu *cpu, const struct insn *in);
+void h_mov_sreg(struct cpu *cpu, const struct insn *in);
+void h_movx(struct cpu *cpu, const struct insn *in);
+void h_xchg(struct cpu *cpu, const struct insn *in);
+void h_xadd(struct cpu *cpu, const struct insn *in);
+void h_cmpxchg(struct cpu *cpu, const struct insn *in);
+void h_cmpxchg8b(struct cpu *cpu, const struct insn *in);
+void h_bswap(struct cpu *cpu, const struct insn *in);
+void h_push(struct cpu *cpu, const struct insn *in);
+void h_pop(struct cpu *cpu, const struct insn *in);
+void h_pusha(struct cpu *cpu, const struct insn *in);
+void h_popa(struct cpu *cpu, const struct insn *in);
+void h_enter(struct cpu *cpu, const struct insn *in);
+void h_leave(struct cpu *cpu, const struct insn *in);
+void h_lea(struct cpu *cpu, const struct insn *in);
+void h_xlat(struct cpu *cpu, const struct insn *in);
+void h_cmov(struct cpu *cpu, const struct insn *in);
+void h_setcc(struct cpu *cpu, const struct insn *in);
+void h_lahf(struct cpu *cpu, const struct insn *in);
+void h_sahf(struct cpu *cpu, const struct insn *in);
+void h_cbw(struct cpu *cpu, const struct insn *in);
+void h_lxs(struct cpu *cpu, const struct insn *in);
+
+/* exec_string.c */
+void h_movs(struct cpu *cpu, const struct insn *in);
+void h_stos(struct cpu *cpu, const struct insn *in);
+void h_lods(struct cpu *cpu, const struct insn *in);
+void h_cmps(struct cpu *cpu, const struct insn *in);
+void h_scas(struct cpu *cpu, const struct insn *in);
+void h_ins(struct cpu *cpu, const struct insn *in);
+void h_outs(struct cpu *cpu, const struct insn *in);
+
+/* exec_ctrl.c */
+void h_jmp(struct cpu *cpu, const struct insn *in);
+void h_jcc(struct cpu *cpu, const struct insn *in);
+void h_jcxz(struct cpu *cpu, const struct insn *in);
+void h_loop(struct cpu *cpu, const struct insn *in);
+void h_call(struct cpu *cpu, const struct insn *in);
+void h_ret(struct cpu *cpu, const struct insn *in);
+void h_retf(struct cpu *cpu, const struct insn *in);
+void h_int(struct cpu *cpu, const struct insn *in);
+void h_iret(struct cpu *cpu, const struct insn *in);
+void h_bound(struct cpu *cpu, const struct insn *in);
+void h_flagop(struct cpu *cpu, const struct insn *in);
+void h_cli(struct cpu *cpu, const struct insn *in);
+void h_sti(struct cpu *cpu, const struct insn *in);
+void h_pushf(struct cpu *cpu, const struct insn *in);
+void h_popf(struct cpu *cpu, const struct insn *in);
+void h_in(struct cpu *cpu, const struct insn *in);
+void h_out(struct cpu *cpu, const struct insn *in);
+void h_nop(struct cpu *cpu, const struct insn *in);
+void h_ud(struct cpu *cpu, const struct insn *in);
+void h_fpu(struct cpu *cpu, const struct insn *in);
+void h_wait(struct cpu *cpu, const struct insn *in);
+void h_hlt(struct cpu *cpu, const struct insn *in);
+void h_cpuid(struct cpu *cpu, const struct insn *in);
+void h_rdtsc(struct cpu *cpu, const struct insn *in);
+
+/* exec_system.c */
+void h_lgdt(struct cpu *cpu, const struct insn *in);
+void h_sgdt(struct cpu *cpu, const struct insn *in);
+void h_mov_cr(struct cpu *cpu, const struct insn *in);
+void h_mov_dr(struct cpu *cpu, const struct insn *in);
+void h_lmsw(struct cpu *cpu, const struct insn *in);
+void h_smsw(struct cpu *cpu, const struct insn *in);
+void h_clts(struct cpu *cpu, const struct insn *in);
+void h_invlpg(struct cpu *cpu, const struct insn *in);
+void h_rdmsr(struct cpu *cpu, const struct insn *in);
+void h_wrmsr(struct cpu *cpu, const struct insn *in);
+void h_privnop(struct cpu *cpu, const struct insn *in);
+
+/* Helpers the handlers share (cpu/cpu.c, cpu/exception.c). */
+void cpu_iret_protected(struct cpu *cpu, unsigned size);
+void cpu_write_control(struct cpu *cpu, unsigned n, uint32_t value);
+void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d);
+
+#endif

@@ -1,0 +1,456 @@
+/*
+ * CPU internals shared by the files of cpu/: the decoded instruction
+ * record, the instruction table entry, lazy flags, exceptions, and the
+ * inline register and memory accessors every handler uses.
+ */
+#ifndef POPEK_CPU_INTERNAL_H
+#define POPEK_CPU_INTERNAL_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "machine/machine.h"
+#include "shadowmmu/shadowmmu.h"
+
+struct insn;
+struct tcache;
+struct tb;
+struct block;
+
+typedef void (*insn_fn)(struct cpu *cpu, const struct insn *in);
+
+/* Operand kinds of a decoded record. */
+enum op_kind { OP_NONE, OP_REG, OP_MEM, OP_IMM, OP_SREG, OP_CREG, OP_DREG };
+
+#define NO_REG 0xff
+
+struct operand {
+    uint8_t kind; /* enum op_kind */
+    uint8_t size; /* bytes */
+    uint8_t reg;  /* GPR (8-bit: AL CL DL BL AH CH DH BH), segment, CR or DR number */
+};
+
+/*
+ * One decoded instruction: what the handler needs and nothing else, so
+ * that executing it never looks at guest bytes again.
+ */
+struct insn {
+    insn_fn fn;
+    uint8_t len;
+    uint8_t opsize;             /* operand size: 1, 2 or 4 (the size the handler works at) */
+    uint8_t adsize;             /* address size: 2 or 4 */
+    uint8_t seg;                /* segment of the memory operand (default or override) */
+    uint8_t base, index, scale; /* memory operand; NO_REG when absent */
+    uint8_t rep;                /* 0, REP_E (REP/REPE) or REP_NE */
+    uint8_t sub;                /* handler sub-operation (ALU op, condition code, ...) */
+    uint8_t nops;
+    uint16_t props; /* P_* from the table */
+    struct operand o[3];
+    uint32_t disp;
+    uint32_t imm;  /* first immediate, sign-extended to the operand size; branch target offset */
+    uint32_t imm2; /* second immediate (ENTER nesting level, far pointer selector) */
+};
+
+#define REP_E  1
+#define REP_NE 2
+
+/* What an instruction form means for the system (the table's props). */
+#define P_ENDS_BLOCK 0x0001u /* control transfer or mode change: the block ends after it */
+#define P_PRIV       0x0002u /* CPL 0 only (#GP otherwise) */
+#define P_SENSITIVE  0x0004u /* reads or changes state a guest kernel owns */
+#define P_MAY_FAULT  0x0008u /* may raise an exception beyond memory faults */
+#define P_WRITES_MEM 0x0010u /* may write guest memory */
+#define P_IO         0x0020u /* port I/O (IOPL-checked) */
+
+/* One table entry: the handler of a mnemonic and what it means. */
+struct insn_desc {
+    insn_fn fn;
+    uint8_t sub;
+    uint16_t props;
+};
+
+const struct insn_desc *insn_lookup(unsigned zydis_mnemonic);
+
+/* --- lazy flags ------------------------------------------------------- */
+
+/*
+ * The arithmetic flags (CF PF AF ZF SF OF) are kept as the last operation
+ * that set them; EFLAGS holds them only when cc_op is CC_EAGER.
+ */
+enum cc_op { CC_EAGER, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC };
+
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+/* Exceptions, SDM Vol. 3A §6.3.1. */
+enum {
+    EX_DE = 0,
+    EX_DB = 1,
+    EX_NMI = 2,
+    EX_BP = 3,
+    EX_OF = 4,
+    EX_BR = 5,
+    EX_UD = 6,
+    EX_NM = 7,
+    EX_DF = 8,
+    EX_TS = 10,
+    EX_NP = 11,
+    EX_SS = 12,
+    EX_GP = 13,
+    EX_PF = 14,
+    EX_MF = 16,
+    EX_AC = 17,
+    EX_MC = 18,
+    EX_XM = 19,
+};
+
+#define NO_ERROR_CODE 0xffffffffu
+
+struct cpu_internal {
+    /* Lazy flags. */
+    uint8_t cc_op, cc_size;
+    uint32_t cc_res, cc_src1, cc_src2, cc_cin;
+
+    /* The instruction being executed. */
+    uint32_t insn_eip; /* its first byte, where a fault restarts */
+    uint32_t eip_mask; /* 0xffff for 16-bit code, else all ones */
+    bool block_dirty;  /* the running block was dropped by a write */
+    bool inhibit_irq;  /* the instruction just run was STI or a load of SS */
+    bool halted;
+    bool exit_request;
+    bool stop_run; /* the handler asks the run loop to return (mode change etc.) */
+    enum cpu_exit stop_reason;
+
+    /* Exceptions unwind to the run loop through here. */
+    jmp_buf unwind;
+    bool unwind_armed;
+    int pending_vector; /* the exception being unwound */
+    uint32_t pending_error;
+    int delivering;   /* vector whose delivery is in progress, or -1 */
+    bool cpu_writing; /* a CPU write is in progress (watch hits are not DMA) */
+
+    /* Decoded blocks: the translation cache and a direct-mapped lookup by linear EIP. */
+    struct jump_cache_entry {
+        uint32_t lin, mode;
+        struct tb *tb;
+    } * jump_cache;
+    struct tb *cur_tb;
+    struct block *scratch_block; /* a page-crossing instruction, decoded each time */
+
+    struct smmu_tlb *tlb;
+    uint32_t tlb_generation; /* smmu flush count the jump cache was filled under */
+    struct tcache *tc;
+    uint32_t mode;   /* mode bits blocks are keyed by */
+    void *decoder16; /* ZydisDecoder for 16-bit and 32-bit code */
+    void *decoder32;
+    void *decoder_real;
+
+    struct cpu_msrs {
+        uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+        uint64_t apic_base;
+    } msr;
+};
+
+/* --- exceptions ------------------------------------------------------- */
+
+/* Raise an exception from inside an instruction; never returns. */
+_Noreturn void cpu_raise(struct cpu *cpu, int vector, uint32_t error_code);
+_Noreturn void cpu_raise_pf(struct cpu *cpu, const struct smmu_fault *f);
+
+/* The exception to deliver when `second` occurs while delivering `first`; -1: triple fault. */
+int cpu_exception_combine(int first, int second);
+
+/* Deliver an exception or interrupt through the IVT/IDT (cpu/exception.c). */
+void cpu_deliver(struct cpu *cpu, int vector, uint32_t error_code, bool software,
+                 uint32_t return_eip);
+
+/* --- flags ------------------------------------------------------------ */
+
+uint32_t cpu_get_eflags(struct cpu *cpu);
+void cpu_set_eflags(struct cpu *cpu, uint32_t value, uint32_t writable);
+bool cpu_cond(struct cpu *cpu, unsigned cc);
+bool cpu_get_cf(struct cpu *cpu);
+
+static inline void cc_set(struct cpu *cpu, enum cc_op op, unsigned size, uint32_t res,
+                          uint32_t src1, uint32_t src2)
+{
+    struct cpu_internal *c = cpu->internal;
+    c->cc_op = (uint8_t)op;
+    c->cc_size = (uint8_t)size;
+    c->cc_res = res;
+    c->cc_src1 = src1;
+    c->cc_src2 = src2;
+}
+
+/* Store arithmetic flags computed by a handler (for shifts, MUL, BCD...). */
+static inline void cc_store(struct cpu *cpu, uint32_t arith)
+{
+    cpu->eflags = (cpu->eflags & ~FL_ARITH) | (arith & FL_ARITH);
+    cpu->internal->cc_op = CC_EAGER;
+}
+
+static inline uint32_t parity_flag(uint32_t v)
+{
+    return __builtin_parity(v & 0xff) ? 0 : FL_PF;
+}
+
+static inline uint32_t size_mask(unsigned size)
+{
+    return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+static inline uint32_t sign_bit(unsigned size)
+{
+    return 1u << (8 * size - 1);
+}
+
+/* ZF, SF and PF of a result. */
+static inline uint32_t szp_flags(uint32_t res, unsigned size)
+{
+    res &= size_mask(size);
+    return (res ? 0 : FL_ZF) | ((res & sign_bit(size)) ? FL_SF : 0) | parity_flag(res);
+}
+
+/* --- registers -------------------------------------------------------- */
+
+static inline uint32_t reg_read(const struct cpu *cpu, unsigned reg, unsigned size)
+{
+    if (size == 4)
+        return cpu->regs[reg];
+    if (size == 2)
+        return cpu->regs[reg] & 0xffff;
+    return reg < 4 ? cpu->regs[reg] & 0xff : (cpu->regs[reg - 4] >> 8) & 0xff;
+}
+
+static inline void reg_write(struct cpu *cpu, unsigned reg, unsigned size, uint32_t v)
+{
+    if (size == 4)
+        cpu->regs[reg] = v;
+    else if (size == 2)
+        cpu->regs[reg] = (cpu->regs[reg] & 0xffff0000u) | (v & 0xffff);
+    else if (reg < 4)
+        cpu->regs[reg] = (cpu->regs[reg] & ~0xffu) | (v & 0xff);
+    else
+        cpu->regs[reg - 4] = (cpu->regs[reg - 4] & ~0xff00u) | ((v & 0xff) << 8);
+}
+
+/* --- memory ----------------------------------------------------------- */
+
+static inline int cpu_user(const struct cpu *cpu)
+{
+    return cpu->cpl == 3;
+}
+
+/* The offset part of a memory operand. */
+static inline uint32_t insn_ea(const struct cpu *cpu, const struct insn *in)
+{
+    uint32_t ea = in->disp;
+    if (in->base != NO_REG)
+        ea += cpu->regs[in->base];
+    if (in->index != NO_REG)
+        ea += cpu->regs[in->index] << in->scale;
+    return in->adsize == 2 ? ea & 0xffff : ea;
+}
+
+/* Check an access the fast test below does not settle (cpu/segment.c). */
+uint32_t cpu_seg_check_slow(struct cpu *cpu, unsigned seg, uint32_t off, unsigned size, bool write);
+
+/*
+ * Check `size` bytes at `off` against the segment (type, presence, limit)
+ * and return the linear address. The common case, a present expand-up data
+ * segment that allows the access, is one test and one limit compare.
+ */
+static inline uint32_t seg_linear(struct cpu *cpu, unsigned seg, uint32_t off, unsigned size,
+                                  bool write)
+{
+    const struct cpu_segment *s = &cpu->seg[seg];
+    uint16_t mask = SEG_ATTR_S | SEG_ATTR_P | (write ? 0x0e : 0x0c);
+    uint16_t want = SEG_ATTR_S | SEG_ATTR_P | (write ? 0x02 : 0x00);
+    if (__builtin_expect((s->attr & mask) != want || (uint64_t)off + size - 1 > s->limit, 0))
+        return cpu_seg_check_slow(cpu, seg, off, size, write);
+    return s->base + off;
+}
+
+/* Supervisor (implicit) accesses to linear memory: descriptor tables, the TSS, the IDT. */
+uint32_t cpu_read_sys(struct cpu *cpu, uint32_t lin, unsigned size);
+void cpu_write_sys(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size);
+
+/* Fill a descriptor cache from an 8-byte descriptor. */
+void cpu_descriptor_cache(uint64_t desc, struct cpu_segment *s, uint16_t selector);
+
+uint32_t cpu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, enum smmu_access acc);
+void cpu_write_slow(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size);
+uint64_t cpu_read64(struct cpu *cpu, unsigned seg, uint32_t off);
+void cpu_write64(struct cpu *cpu, unsigned seg, uint32_t off, uint64_t v);
+
+static inline uint32_t load_le(const uint8_t *p, unsigned size)
+{
+    if (size == 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    if (size == 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    return *p;
+}
+
+static inline void store_le(uint8_t *p, uint32_t v, unsigned size)
+{
+    if (size == 4)
+        memcpy(p, &v, 4);
+    else if (size == 2) {
+        uint16_t w = (uint16_t)v;
+        memcpy(p, &w, 2);
+    } else
+        *p = (uint8_t)v;
+}
+
+static inline uint32_t lin_read(struct cpu *cpu, uint32_t lin, unsigned size)
+{
+    const uint8_t *p = smmu_fast_ptr(cpu->internal->tlb, lin, size, SMMU_READ, cpu_user(cpu));
+    if (__builtin_expect(p != NULL, 1))
+        return load_le(p, size);
+    return cpu_read_slow(cpu, lin, size, SMMU_READ);
+}
+
+static inline void lin_write(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size)
+{
+    uint8_t *p = smmu_fast_ptr(cpu->internal->tlb, lin, size, SMMU_WRITE, cpu_user(cpu));
+    if (__builtin_expect(p != NULL, 1))
+        store_le(p, v, size);
+    else
+        cpu_write_slow(cpu, lin, v, size);
+}
+
+static inline uint32_t mem_read(struct cpu *cpu, unsigned seg, uint32_t off, unsigned size)
+{
+    return lin_read(cpu, seg_linear(cpu, seg, off, size, false), size);
+}
+
+static inline void mem_write(struct cpu *cpu, unsigned seg, uint32_t off, uint32_t v, unsigned size)
+{
+    lin_write(cpu, seg_linear(cpu, seg, off, size, true), v, size);
+}
+
+/*
+ * Check that a write of `size` bytes at seg:off would succeed (segment and
+ * page), without writing: for instructions that must not leave partial
+ * state behind.
+ */
+void cpu_probe_write(struct cpu *cpu, unsigned seg, uint32_t off, unsigned size);
+
+/* --- operands --------------------------------------------------------- */
+
+static inline uint32_t op_read(struct cpu *cpu, const struct insn *in, unsigned i)
+{
+    const struct operand *o = &in->o[i];
+    switch (o->kind) {
+    case OP_REG:
+        return reg_read(cpu, o->reg, o->size);
+    case OP_MEM:
+        return mem_read(cpu, in->seg, insn_ea(cpu, in), o->size);
+    case OP_SREG:
+        return cpu->seg[o->reg].selector;
+    default:
+        return in->imm;
+    }
+}
+
+static inline void op_write(struct cpu *cpu, const struct insn *in, unsigned i, uint32_t v)
+{
+    const struct operand *o = &in->o[i];
+    if (o->kind == OP_REG)
+        reg_write(cpu, o->reg, o->size, v);
+    else
+        mem_write(cpu, in->seg, insn_ea(cpu, in), v, o->size);
+}
+
+/* --- stack ------------------------------------------------------------ */
+
+static inline uint32_t sp_mask(const struct cpu *cpu)
+{
+    return (cpu->seg[S_SS].attr & SEG_ATTR_DB) ? 0xffffffffu : 0xffffu;
+}
+
+static inline void set_sp(struct cpu *cpu, uint32_t sp)
+{
+    uint32_t m = sp_mask(cpu);
+    cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~m) | (sp & m);
+}
+
+/* Push without committing ESP: returns the new stack pointer. */
+static inline uint32_t push_at(struct cpu *cpu, uint32_t sp, uint32_t v, unsigned size)
+{
+    sp = (sp - size) & sp_mask(cpu);
+    mem_write(cpu, S_SS, sp, v, size);
+    return sp;
+}
+
+static inline void push(struct cpu *cpu, uint32_t v, unsigned size)
+{
+    set_sp(cpu, push_at(cpu, cpu->regs[R_ESP], v, size));
+}
+
+/* Read the value `depth` bytes above the stack pointer. */
+static inline uint32_t stack_peek(struct cpu *cpu, uint32_t depth, unsigned size)
+{
+    return mem_read(cpu, S_SS, (cpu->regs[R_ESP] + depth) & sp_mask(cpu), size);
+}
+
+static inline uint32_t pop(struct cpu *cpu, unsigned size)
+{
+    uint32_t v = stack_peek(cpu, 0, size);
+    set_sp(cpu, cpu->regs[R_ESP] + size);
+    return v;
+}
+
+/* --- control flow and modes ------------------------------------------- */
+
+static inline bool cpu_pe(const struct cpu *cpu)
+{
+    return cpu->cr[0] & 1;
+}
+
+static inline bool cpu_v86(const struct cpu *cpu)
+{
+    return (cpu->eflags & FL_VM) != 0;
+}
+
+/* Jump within the code segment (near): EIP is cut to the operand size. */
+void cpu_jump_near(struct cpu *cpu, uint32_t target, unsigned opsize);
+
+/* Load a segment register as MOV/POP would, with the checks of the mode. */
+void cpu_load_seg(struct cpu *cpu, unsigned seg, uint16_t selector);
+
+/* Far transfer to CS:EIP as JMP/CALL/RET/IRET would within one privilege level. */
+void cpu_load_cs(struct cpu *cpu, uint16_t selector, uint32_t eip);
+
+/* Recompute the mode bits after CR0, CS, SS or EFLAGS.VM changed. */
+void cpu_update_mode(struct cpu *cpu);
+
+/* Request the run loop stop after this instruction. */
+static inline void cpu_stop(struct cpu *cpu, enum cpu_exit why)
+{
+    cpu->internal->stop_run = true;
+    cpu->internal->stop_reason = why;
+}
+
+/* IOPL check for IN/OUT/INS/OUTS (the TSS I/O bitmap comes with the next issue). */
+void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size);
+
+/* The decoder (cpu/decode.c). */
+void cpu_decoder_init(struct cpu *cpu);
+void cpu_decoder_destroy(struct cpu *cpu);
+/*
+ * Decode one instruction at `bytes`: 0 on success, -1 for #UD (undefined,
+ * or a bad LOCK; *out then raises #UD), -2 when it runs past `avail`.
+ */
+int cpu_decode(struct cpu *cpu, const uint8_t *bytes, unsigned avail, struct insn *out);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * The PC board: one machine with its firmware, shadow MMU, vCPU and
+ * devices, wired in one readable place (pc.c), and the run loop that
+ * interleaves the vCPU with virtual time and host events (run.c).
+ */
+#ifndef POPEK_MACHINE_PC_PC_H
+#define POPEK_MACHINE_PC_PC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/debugdev.h"
+#include "machine/machine.h"
+#include "machine/pc/firmware.h"
+
+struct cpu;
+struct shadowmmu;
+
+/* Where guest byte streams go: a callback and its opaque pointer. */
+struct pc_byte_sink {
+    void (*write)(void *opaque, const uint8_t *buf, size_t len);
+    void *opaque;
+};
+
+struct pc_config {
+    uint32_t ram_mb;
+    const char *bios;             /* firmware image path */
+    bool debug_exit;              /* isa-debug-exit at 0xF4 */
+    bool no_reboot;               /* exit instead of resetting */
+    double timeout;               /* seconds of host time, 0 = none */
+    struct pc_byte_sink debugcon; /* ports 0xE9/0x402; write NULL = discard */
+};
+
+/* How a run ended; pc_run returns the process exit status for it. */
+enum pc_stop {
+    PC_STOP_NONE,
+    PC_STOP_DEBUG_EXIT, /* the guest wrote to isa-debug-exit */
+    PC_STOP_TIMEOUT,    /* --timeout expired: status 124 */
+    PC_STOP_RESET,      /* reset or triple fault with --no-reboot: status 0 */
+};
+
+struct pc {
+    struct machine m;
+    struct firmware fw;
+    struct shadowmmu *mmu;
+    struct cpu *cpu;
+    struct debugcon debugcon;
+    struct debug_exit debug_exit;
+    struct pc_config cfg;
+    enum pc_stop stop;
+    int exit_status; /* with PC_STOP_DEBUG_EXIT */
+};
+
+/* Build the board. Returns 0, or -1 with *err a one-line message. */
+int pc_init(struct pc *pc, const struct pc_config *cfg, char **err);
+void pc_destroy(struct pc *pc);
+
+/* Run until the guest or a limit stops it; returns the exit status. */
+int pc_run(struct pc *pc);
+
+#endif
