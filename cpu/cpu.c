@@ -45,8 +45,10 @@ static void code_written(void *opaque, uint64_t paddr, unsigned size)
 {
     struct cpu *cpu = opaque;
     struct cpu_internal *c = cpu->internal;
-    if (tcache_invalidate(c->tc, paddr, size, c->cpu_writing ? TC_DROP_WRITE : TC_DROP_DMA) &&
-        c->cur_tb && !c->cur_tb->valid)
+    if (!tcache_invalidate(c->tc, paddr, size, c->cpu_writing ? TC_DROP_WRITE : TC_DROP_DMA))
+        return;
+    c->need_collect = true;
+    if (c->cur_tb && !c->cur_tb->valid)
         c->block_dirty = true;
 }
 
@@ -356,6 +358,7 @@ static struct tb *build_block(struct cpu *cpu, uint32_t lin, uint64_t phys)
         .payload = b,
     };
     struct tb *tb = tcache_insert(c->tc, &proto);
+    c->need_collect = true; /* a full cache was flushed to make room */
     tcache_stats(c->tc)->decode_ns += (uint64_t)(g_get_monotonic_time() - t0) * 1000;
     return tb;
 }
@@ -484,7 +487,10 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
     }
 
     while (cpu->instructions < end) {
-        tcache_collect(c->tc);
+        if (c->need_collect) {
+            tcache_collect(c->tc);
+            c->need_collect = false;
+        }
         if (c->exit_request) {
             c->exit_request = false;
             c->unwind_armed = false;

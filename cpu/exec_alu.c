@@ -60,6 +60,17 @@ static void alu_flags(struct cpu *cpu, unsigned op, unsigned size, uint32_t r, u
 
 void h_alu(struct cpu *cpu, const struct insn *in)
 {
+    if (in->o[0].kind == OP_REG && in->o[1].kind == OP_REG && in->o[0].size == 4) {
+        /* The commonest form, straight through. */
+        unsigned op = in->sub;
+        uint32_t a = cpu->regs[in->o[0].reg], b = cpu->regs[in->o[1].reg];
+        uint32_t cin = (op == ALU_ADC || op == ALU_SBB) ? cpu_get_cf(cpu) : 0;
+        uint32_t r = alu_calc(op, a, b, cin);
+        if (op != ALU_CMP)
+            cpu->regs[in->o[0].reg] = r;
+        alu_flags(cpu, op, 4, r, a, b, cin);
+        return;
+    }
     uint32_t lin = 0;
     unsigned size = in->o[0].size, op = in->sub;
     uint32_t b = op_read(cpu, in, 1) & size_mask(size);
@@ -82,6 +93,14 @@ void h_test(struct cpu *cpu, const struct insn *in)
 /* sub: 0 INC, 1 DEC */
 void h_incdec(struct cpu *cpu, const struct insn *in)
 {
+    if (in->o[0].kind == OP_REG && in->o[0].size == 4) {
+        uint32_t a = cpu->regs[in->o[0].reg], r = in->sub ? a - 1 : a + 1;
+        bool cf = cpu_get_cf(cpu);
+        cpu->regs[in->o[0].reg] = r;
+        cc_set(cpu, in->sub ? CC_DEC : CC_INC, 4, r, a, 1);
+        cpu->internal->cc_cin = cf;
+        return;
+    }
     uint32_t lin = 0;
     unsigned size = in->o[0].size;
     uint32_t a = rmw_read(cpu, in, &lin, true);

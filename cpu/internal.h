@@ -137,6 +137,7 @@ struct cpu_internal {
         struct tb *tb;
     } * jump_cache;
     struct tb *cur_tb;
+    bool need_collect;           /* dropped blocks await tcache_collect */
     struct block *scratch_block; /* a page-crossing instruction, decoded each time */
 
     struct smmu_tlb *tlb;
