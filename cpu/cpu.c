@@ -109,7 +109,7 @@ void cpu_reset(struct cpu *cpu)
     cpu->dr[7] = 0x400;
     cpu->tsc = 0;
     c->cc_op = CC_EAGER;
-    c->halted = false;
+    cpu->halted = false;
     c->inhibit_irq = false;
     c->delivering = -1;
     memset(&c->msr, 0, sizeof(c->msr));
@@ -498,14 +498,14 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         }
         if (!c->inhibit_irq && (cpu->eflags & FL_IF) && cpu->irq.pending &&
             cpu->irq.pending(cpu->irq.opaque)) {
-            c->halted = false;
+            cpu->halted = false;
             uint8_t vector = cpu->irq.acknowledge(cpu->irq.opaque);
             c->insn_eip = cpu->eip;
             cpu_deliver(cpu, vector, NO_ERROR_CODE, false, cpu->eip);
             prev = NULL;
         }
         c->inhibit_irq = false;
-        if (c->halted) {
+        if (cpu->halted) {
             c->unwind_armed = false;
             return CPU_EXIT_HLT;
         }

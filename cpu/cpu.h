@@ -97,6 +97,7 @@ struct cpu {
     uint32_t dr[8];
     uint64_t tsc;
     int cpl;
+    bool halted; /* after HLT, until an interrupt (a debugger or test may clear it) */
 
     /* Test and debugger controls. */
     bool stop_on_exception;   /* return CPU_EXIT_EXCEPTION instead of delivering */

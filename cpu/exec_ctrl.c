@@ -296,7 +296,7 @@ void h_hlt(struct cpu *cpu, const struct insn *in)
 {
     if (cpu_pe(cpu) && cpu->cpl != 0)
         cpu_raise(cpu, EX_GP, 0);
-    cpu->internal->halted = true;
+    cpu->halted = true;
     cpu_stop(cpu, CPU_EXIT_HLT);
 }
 

@@ -1,0 +1,375 @@
+/*
+ * The interpreter's own machinery: decoded records, block formation,
+ * invalidation of decoded code by CPU and DMA writes (self-modifying code
+ * one instruction ahead included), REP restart after a page fault, and
+ * exceptions leaving the state of before the faulting instruction. The
+ * instruction semantics themselves are checked against the host CPU in
+ * tests/diff and against real mode in tests/guest.
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "cpu/handlers.h"
+#include "translator/tcache.h"
+
+#define CODE  0x10000u
+#define STACK 0x80000u
+
+struct fixture {
+    struct machine m;
+    struct shadowmmu *mmu;
+    struct cpu *cpu;
+};
+
+static void setup(struct fixture *f, gconstpointer data)
+{
+    g_assert_cmpint(machine_init(&f->m, &(struct machine_config){.ram_mb = 16}), ==, 0);
+    f->mmu = smmu_create(&f->m.mem);
+    f->cpu = cpu_create(&f->m, f->mmu);
+}
+
+static void teardown(struct fixture *f, gconstpointer data)
+{
+    cpu_destroy(f->cpu);
+    smmu_destroy(f->mmu);
+    machine_destroy(&f->m);
+}
+
+/* Flat 32-bit protected mode at CPL 0, code at CODE. */
+static void flat32(struct fixture *f, const void *code, size_t len)
+{
+    struct cpu *cpu = f->cpu;
+    memcpy(f->m.ram + CODE, code, len);
+    cpu->cr[0] = 0x11;
+    cpu_sync_control(cpu);
+    cpu_set_segment(cpu, S_CS, 0x08, 0, 0xffffffffu, 0xc09b);
+    for (int s = 0; s < S_COUNT; s++) {
+        if (s != S_CS)
+            cpu_set_segment(cpu, s, 0x10, 0, 0xffffffffu, 0xc093);
+    }
+    cpu->eip = CODE;
+    cpu->regs[R_ESP] = STACK;
+}
+
+/* Decode one instruction in the CPU's current mode. */
+static int decode(struct fixture *f, const uint8_t *bytes, size_t len, struct insn *in)
+{
+    return cpu_decode(f->cpu, bytes, (unsigned)len, in);
+}
+
+static void test_decode_records(struct fixture *f, gconstpointer data)
+{
+    struct insn in;
+    flat32(f, "", 0);
+    /* add eax, [ebx+esi*4+0x10] */
+    static const uint8_t add[] = {0x03, 0x44, 0xb3, 0x10};
+    g_assert_cmpint(decode(f, add, sizeof(add), &in), ==, 0);
+    g_assert_true(in.fn == h_alu);
+    g_assert_cmpuint(in.sub, ==, 0);
+    g_assert_cmpuint(in.len, ==, 4);
+    g_assert_cmpuint(in.o[0].kind, ==, OP_REG);
+    g_assert_cmpuint(in.o[0].reg, ==, R_EAX);
+    g_assert_cmpuint(in.o[0].size, ==, 4);
+    g_assert_cmpuint(in.o[1].kind, ==, OP_MEM);
+    g_assert_cmpuint(in.base, ==, R_EBX);
+    g_assert_cmpuint(in.index, ==, R_ESI);
+    g_assert_cmpuint(in.scale, ==, 2);
+    g_assert_cmphex(in.disp, ==, 0x10);
+    g_assert_cmpuint(in.seg, ==, S_DS);
+    g_assert_cmpuint(in.adsize, ==, 4);
+
+    /* es: mov ax, [ebp-4] with an operand-size prefix: ES overrides SS. */
+    static const uint8_t mov16[] = {0x26, 0x66, 0x8b, 0x45, 0xfc};
+    g_assert_cmpint(decode(f, mov16, sizeof(mov16), &in), ==, 0);
+    g_assert_true(in.fn == h_mov);
+    g_assert_cmpuint(in.o[0].size, ==, 2);
+    g_assert_cmpuint(in.seg, ==, S_ES);
+    g_assert_cmphex(in.disp, ==, 0xfffffffcu);
+    /* [ebp-4] without an override is in SS. */
+    g_assert_cmpint(decode(f, mov16 + 1, sizeof(mov16) - 1, &in), ==, 0);
+    g_assert_cmpuint(in.seg, ==, S_SS);
+
+    /* rep movsd, with its end-of-block property. */
+    static const uint8_t movs[] = {0xf3, 0xa5};
+    g_assert_cmpint(decode(f, movs, sizeof(movs), &in), ==, 0);
+    g_assert_true(in.fn == h_movs);
+    g_assert_cmpuint(in.rep, ==, REP_E);
+    g_assert_cmpuint(in.opsize, ==, 4);
+    g_assert_true(in.props & P_ENDS_BLOCK);
+
+    /* A relative jump keeps its displacement; far forms are marked. */
+    static const uint8_t jmp[] = {0xeb, 0xfe};
+    g_assert_cmpint(decode(f, jmp, sizeof(jmp), &in), ==, 0);
+    g_assert_true(in.fn == h_jmp);
+    g_assert_cmphex(in.imm, ==, 0xfffffffeu);
+    static const uint8_t ljmp[] = {0xea, 0x78, 0x56, 0x34, 0x12, 0x08, 0x00};
+    g_assert_cmpint(decode(f, ljmp, sizeof(ljmp), &in), ==, 0);
+    g_assert_true(in.props & P_FAR);
+    g_assert_cmphex(in.imm, ==, 0x12345678u);
+    g_assert_cmphex(in.imm2, ==, 0x08);
+
+    /* MOV to CR0 is privileged and ends the block. */
+    static const uint8_t movcr[] = {0x0f, 0x22, 0xc0};
+    g_assert_cmpint(decode(f, movcr, sizeof(movcr), &in), ==, 0);
+    g_assert_true(in.fn == h_mov_cr);
+    g_assert_true(in.props & P_PRIV);
+
+    /* LOCK is allowed on ADD to memory, #UD on a register form and on MOV. */
+    static const uint8_t lock_ok[] = {0xf0, 0x01, 0x03};
+    static const uint8_t lock_reg[] = {0xf0, 0x01, 0xc3};
+    static const uint8_t lock_mov[] = {0xf0, 0x89, 0x03};
+    g_assert_cmpint(decode(f, lock_ok, sizeof(lock_ok), &in), ==, 0);
+    g_assert_cmpint(decode(f, lock_reg, sizeof(lock_reg), &in), ==, -1);
+    g_assert_true(in.fn == h_ud);
+    g_assert_cmpint(decode(f, lock_mov, sizeof(lock_mov), &in), ==, -1);
+    /* An SSE instruction a Pentium II does not have. */
+    static const uint8_t sse[] = {0x0f, 0x58, 0xc1};
+    g_assert_cmpint(decode(f, sse, sizeof(sse), &in), ==, -1);
+    /* Running out of bytes is told apart from an invalid opcode. */
+    g_assert_cmpint(decode(f, add, 2, &in), ==, -2);
+}
+
+static void test_decode_real_mode(struct fixture *f, gconstpointer data)
+{
+    struct insn in;
+    /* After reset the CPU is in real mode: mov ax, [bx+si+2] */
+    static const uint8_t mov[] = {0x8b, 0x40, 0x02};
+    g_assert_cmpint(decode(f, mov, sizeof(mov), &in), ==, 0);
+    g_assert_cmpuint(in.adsize, ==, 2);
+    g_assert_cmpuint(in.o[0].size, ==, 2);
+    g_assert_cmpuint(in.base, ==, R_EBX);
+    g_assert_cmpuint(in.index, ==, R_ESI);
+    /* 16-bit addresses wrap at 64 KiB. */
+    f->cpu->regs[R_EBX] = 0xffff;
+    f->cpu->regs[R_ESI] = 0x0001;
+    g_assert_cmphex(insn_ea(f->cpu, &in), ==, 0x0002);
+}
+
+/* Run until HLT; fails on anything else. */
+static void run_to_hlt(struct fixture *f)
+{
+    enum cpu_exit why = cpu_run(f->cpu, 1000000);
+    if (why != CPU_EXIT_HLT)
+        g_error("cpu_run ended with %d at eip %08x (vector %d)", why, f->cpu->eip,
+                f->cpu->exception_vector);
+}
+
+static void test_blocks_and_chaining(struct fixture *f, gconstpointer data)
+{
+    /* mov ecx, 100; l: inc eax; dec ecx; jnz l; hlt */
+    static const uint8_t code[] = {0xb9, 100, 0, 0, 0, 0x40, 0x49, 0x75, 0xfc, 0xf4};
+    flat32(f, code, sizeof(code));
+    run_to_hlt(f);
+    g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 100);
+    g_assert_cmpuint(f->cpu->instructions, ==, 1 + 3 * 100 + 1);
+    const struct tc_stats *st = tcache_stats(cpu_tcache(f->cpu));
+    /* mov..jnz (4), the loop body inc..jnz (3), and hlt: three blocks, decoded once. */
+    g_assert_cmpuint(st->blocks, ==, 3);
+    g_assert_cmpuint(st->insns, ==, 4 + 3 + 1);
+    g_assert_cmpuint(st->chains, >=, 1);
+}
+
+static void test_block_ends_at_page(struct fixture *f, gconstpointer data)
+{
+    /* 8 NOPs straddling a page boundary, then HLT: two blocks, none crossing. */
+    uint8_t code[9];
+    memset(code, 0x90, 8);
+    code[8] = 0xf4;
+    flat32(f, "", 0);
+    memcpy(f->m.ram + CODE + 0x1000 - 4, code, sizeof(code));
+    f->cpu->eip = CODE + 0x1000 - 4;
+    run_to_hlt(f);
+    const struct tc_stats *st = tcache_stats(cpu_tcache(f->cpu));
+    g_assert_cmpuint(st->blocks, ==, 2);
+    g_assert_cmpuint(st->insns, ==, 9);
+}
+
+static void test_self_modifying_next_insn(struct fixture *f, gconstpointer data)
+{
+    /*
+     * mov byte [CODE+8], 0x42   ; the immediate of the next instruction
+     * mov al, 0x00              ; b0 00 at CODE+7
+     * hlt
+     */
+    uint8_t code[] = {0xc6, 0x05, 0, 0, 0, 0, 0x42, 0xb0, 0x00, 0xf4};
+    uint32_t target = CODE + 8;
+    memcpy(code + 2, &target, 4);
+    flat32(f, code, sizeof(code));
+    run_to_hlt(f);
+    g_assert_cmphex(f->cpu->regs[R_EAX] & 0xff, ==, 0x42);
+    g_assert_cmpuint(tcache_stats(cpu_tcache(f->cpu))->dropped[TC_DROP_WRITE], >=, 1);
+
+    /* Run it again from the top: the patched byte is now decoded as written. */
+    f->cpu->regs[R_EAX] = 0;
+    f->cpu->eip = CODE;
+    f->cpu->halted = false;
+    run_to_hlt(f);
+    g_assert_cmphex(f->cpu->regs[R_EAX] & 0xff, ==, 0x42);
+}
+
+static void test_dma_drops_code(struct fixture *f, gconstpointer data)
+{
+    /* mov eax, 1; hlt */
+    static const uint8_t code[] = {0xb8, 1, 0, 0, 0, 0xf4};
+    flat32(f, code, sizeof(code));
+    run_to_hlt(f);
+    g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 1);
+    /* A device rewrites the immediate: the decoded block must go. */
+    uint8_t two = 2;
+    memmap_write_buf(&f->m.mem, CODE + 1, &two, 1);
+    g_assert_cmpuint(tcache_stats(cpu_tcache(f->cpu))->dropped[TC_DROP_DMA], ==, 1);
+    f->cpu->eip = CODE;
+    f->cpu->halted = false;
+    run_to_hlt(f);
+    g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 2);
+}
+
+/* 32-bit paging identity-mapping the first 4 MiB except `hole` (not present). */
+static void paging_with_hole(struct fixture *f, uint32_t hole)
+{
+    const uint32_t pd = 0x200000, pt = 0x201000;
+    uint32_t pde = pt | 3;
+    memcpy(f->m.ram + pd, &pde, 4);
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t pte = (i << 12) | 3;
+        if ((i << 12) == hole)
+            pte = 0;
+        memcpy(f->m.ram + pt + 4 * i, &pte, 4);
+    }
+    f->cpu->cr[3] = pd;
+    f->cpu->cr[0] |= 0x80000000u;
+    cpu_sync_control(f->cpu);
+}
+
+static void test_rep_restart_after_fault(struct fixture *f, gconstpointer data)
+{
+    /* rep movsb from 0x30000 to 0x40ff0, 0x20 bytes: the page at 0x41000 is missing. */
+    static const uint8_t code[] = {0xf3, 0xa4, 0xf4};
+    flat32(f, code, sizeof(code));
+    for (int i = 0; i < 0x20; i++)
+        f->m.ram[0x30000 + i] = (uint8_t)(i + 1);
+    paging_with_hole(f, 0x41000);
+    struct cpu *cpu = f->cpu;
+    cpu->regs[R_ESI] = 0x30000;
+    cpu->regs[R_EDI] = 0x40ff0;
+    cpu->regs[R_ECX] = 0x20;
+    cpu->stop_on_exception = true;
+    g_assert_cmpint(cpu_run(cpu, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmpuint(cpu->exception_vector, ==, EX_PF);
+    g_assert_cmphex(cpu->exception_error, ==, SMMU_PF_W);
+    g_assert_cmphex(cpu->cr[2], ==, 0x41000);
+    /* 16 iterations completed and committed; EIP still at the instruction. */
+    g_assert_cmphex(cpu->eip, ==, CODE);
+    g_assert_cmphex(cpu->regs[R_ECX], ==, 0x10);
+    g_assert_cmphex(cpu->regs[R_ESI], ==, 0x30010);
+    g_assert_cmphex(cpu->regs[R_EDI], ==, 0x41000);
+    g_assert_cmpuint(f->m.ram[0x40fff], ==, 0x10);
+
+    /* Map the page (as a page-fault handler would) and resume. */
+    uint32_t pte = 0x41000 | 3;
+    memcpy(f->m.ram + 0x201000 + 4 * 0x41, &pte, 4);
+    smmu_invlpg(f->mmu, 0x41000);
+    run_to_hlt(f);
+    g_assert_cmphex(cpu->regs[R_ECX], ==, 0);
+    g_assert_cmpuint(f->m.ram[0x4100f], ==, 0x20);
+}
+
+static void test_fault_leaves_state(struct fixture *f, gconstpointer data)
+{
+    /* add eax, 5 (sets flags); div ecx with ecx = 0 */
+    static const uint8_t code[] = {0x83, 0xc0, 0x05, 0xf7, 0xf1, 0xf4};
+    flat32(f, code, sizeof(code));
+    struct cpu *cpu = f->cpu;
+    cpu->regs[R_EAX] = 0xfffffffbu; /* + 5 = 0: ZF and CF */
+    cpu->regs[R_EDX] = 7;
+    cpu->stop_on_exception = true;
+    g_assert_cmpint(cpu_run(cpu, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmpuint(cpu->exception_vector, ==, EX_DE);
+    g_assert_cmphex(cpu->eip, ==, CODE + 3);
+    g_assert_cmpuint(cpu->regs[R_EAX], ==, 0);
+    g_assert_cmpuint(cpu->regs[R_EDX], ==, 7);
+    g_assert_cmpuint(cpu->instructions, ==, 1);
+    uint32_t fl = cpu_get_eflags(cpu);
+    g_assert_true(fl & FL_ZF);
+    g_assert_true(fl & FL_CF);
+}
+
+static void test_real_mode_interrupt(struct fixture *f, gconstpointer data)
+{
+    /*
+     * At 0000:7c00: int 0x21; hlt. The handler at 1000:0010 sets AX and
+     * returns with IRET. The IVT entry for 0x21 is at 0x84.
+     */
+    static const uint8_t code[] = {0xcd, 0x21, 0xf4};
+    static const uint8_t handler[] = {0xb8, 0x34, 0x12, 0xcf};
+    struct cpu *cpu = f->cpu;
+    memcpy(f->m.ram + 0x7c00, code, sizeof(code));
+    memcpy(f->m.ram + 0x10010, handler, sizeof(handler));
+    uint32_t vec = 0x10000010u;
+    memcpy(f->m.ram + 0x84, &vec, 4);
+    cpu_set_segment_real(cpu, S_CS, 0);
+    cpu->eip = 0x7c00;
+    cpu->regs[R_ESP] = 0x7000;
+    cpu->eflags |= FL_IF;
+    run_to_hlt(f);
+    g_assert_cmphex(cpu->regs[R_EAX] & 0xffff, ==, 0x1234);
+    g_assert_cmphex(cpu->eip, ==, 0x7c03);
+    g_assert_cmphex(cpu->regs[R_ESP], ==, 0x7000);
+    g_assert_true(cpu->eflags & FL_IF); /* restored by IRET */
+}
+
+static void test_triple_fault(struct fixture *f, gconstpointer data)
+{
+    /* Protected mode with an empty IDT: #UD cannot be delivered, then neither can #DF. */
+    static const uint8_t code[] = {0x0f, 0x0b};
+    flat32(f, code, sizeof(code));
+    f->cpu->idtr.limit = 0;
+    g_assert_cmpint(cpu_run(f->cpu, 1000), ==, CPU_EXIT_SHUTDOWN);
+}
+
+static void test_reset_state(struct fixture *f, gconstpointer data)
+{
+    struct cpu *cpu = f->cpu;
+    g_assert_cmphex(cpu->eip, ==, 0xfff0);
+    g_assert_cmphex(cpu->seg[S_CS].selector, ==, 0xf000);
+    g_assert_cmphex(cpu->seg[S_CS].base, ==, 0xffff0000u);
+    g_assert_cmphex(cpu->regs[R_EDX], ==, 0x652);
+    g_assert_cmphex(cpu->cr[0], ==, 0x60000010u);
+    g_assert_cmphex(cpu->eflags, ==, 0x2);
+}
+
+static void test_cpuid(struct fixture *f, gconstpointer data)
+{
+    uint32_t a, b, c, d;
+    cpu_cpuid(f->cpu, 0, &a, &b, &c, &d);
+    char vendor[13] = {0};
+    memcpy(vendor, &b, 4);
+    memcpy(vendor + 4, &d, 4);
+    memcpy(vendor + 8, &c, 4);
+    g_assert_cmpstr(vendor, ==, "GenuineIntel");
+    cpu_cpuid(f->cpu, 1, &a, &b, &c, &d);
+    g_assert_cmphex((a >> 8) & 0xf, ==, 6);
+    /* No FPU, MMX, SSE or SYSENTER yet: only what is implemented. */
+    g_assert_cmphex(d & ((1u << 0) | (1u << 11) | (1u << 23) | (1u << 25)), ==, 0);
+    g_assert_true(d & (1u << 8)); /* CMPXCHG8B */
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add("/cpu/" path, struct fixture, NULL, setup, fn, teardown)
+    ADD("reset-state", test_reset_state);
+    ADD("cpuid", test_cpuid);
+    ADD("decode-records", test_decode_records);
+    ADD("decode-real-mode", test_decode_real_mode);
+    ADD("blocks-and-chaining", test_blocks_and_chaining);
+    ADD("block-ends-at-page", test_block_ends_at_page);
+    ADD("self-modifying-next-insn", test_self_modifying_next_insn);
+    ADD("dma-drops-code", test_dma_drops_code);
+    ADD("rep-restart-after-fault", test_rep_restart_after_fault);
+    ADD("fault-leaves-state", test_fault_leaves_state);
+    ADD("real-mode-interrupt", test_real_mode_interrupt);
+    ADD("triple-fault", test_triple_fault);
+#undef ADD
+    return g_test_run();
+}
