@@ -466,6 +466,14 @@ static enum cpu_exit take_exception(struct cpu *cpu)
     return CPU_EXIT_BUDGET; /* carry on */
 }
 
+/* Leave cpu_run: the public state (EFLAGS included) is complete again. */
+static enum cpu_exit leave(struct cpu *cpu, enum cpu_exit why)
+{
+    cpu_get_eflags(cpu);
+    cpu->internal->unwind_armed = false;
+    return why;
+}
+
 enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
 {
     struct cpu_internal *c = cpu->internal;
@@ -481,8 +489,7 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         prev = NULL;
         enum cpu_exit why = take_exception(cpu);
         if (why != CPU_EXIT_BUDGET) {
-            c->unwind_armed = false;
-            return why;
+            return leave(cpu, why);
         }
     }
 
@@ -493,8 +500,7 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         }
         if (c->exit_request) {
             c->exit_request = false;
-            c->unwind_armed = false;
-            return CPU_EXIT_REQUEST;
+            return leave(cpu, CPU_EXIT_REQUEST);
         }
         if (!c->inhibit_irq && (cpu->eflags & FL_IF) && cpu->irq.pending &&
             cpu->irq.pending(cpu->irq.opaque)) {
@@ -506,12 +512,10 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         }
         c->inhibit_irq = false;
         if (cpu->halted) {
-            c->unwind_armed = false;
-            return CPU_EXIT_HLT;
+            return leave(cpu, CPU_EXIT_HLT);
         }
         if (cpu->stop_eip_enabled && cpu->eip == cpu->stop_eip) {
-            c->unwind_armed = false;
-            return CPU_EXIT_BREAKPOINT;
+            return leave(cpu, CPU_EXIT_BREAKPOINT);
         }
 
         struct tb *tb = NULL;
@@ -537,10 +541,8 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         c->block_dirty = false;
         if (c->stop_run) {
             c->stop_run = false;
-            c->unwind_armed = false;
-            return c->stop_reason;
+            return leave(cpu, c->stop_reason);
         }
     }
-    c->unwind_armed = false;
-    return CPU_EXIT_BUDGET;
+    return leave(cpu, CPU_EXIT_BUDGET);
 }
