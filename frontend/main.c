@@ -8,6 +8,7 @@
 
 #include "frontend/chardev.h"
 #include "frontend/options.h"
+#include "frontend/stats.h"
 #include "frontend/version.h"
 #include "machine/pc/pc.h"
 
@@ -79,7 +80,13 @@ int main(int argc, char **argv)
         options_free(&opts);
         return 1;
     }
+    gint64 start = g_get_monotonic_time();
     int status = pc_run(pc);
+    if (opts.stats &&
+        stats_save(opts.stats_file, pc, (double)(g_get_monotonic_time() - start) / 1e6, &err) < 0) {
+        fprintf(stderr, "popek: %s\n", err);
+        g_free(err);
+    }
     pc_destroy(pc);
     g_free(pc);
     chardev_close(&debugcon);

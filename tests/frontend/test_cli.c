@@ -3,7 +3,10 @@
  * of what it prints. The binary's path comes from POPEK_BIN.
  */
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *popek_bin;
 
@@ -12,9 +15,13 @@ struct run {
     int status; /* exit code */
 };
 
-static struct run run_popek(const char *a1, const char *a2)
+static struct run run_popek_argv(const char *const *args)
 {
-    const char *argv[] = {popek_bin, a1, a2, NULL};
+    const char *argv[16] = {popek_bin};
+    for (unsigned i = 0; args[i]; i++) {
+        g_assert_cmpuint(i + 2, <, G_N_ELEMENTS(argv));
+        argv[i + 1] = args[i];
+    }
     struct run r = {0};
     int wait_status;
     GError *error = NULL;
@@ -27,6 +34,12 @@ static struct run run_popek(const char *a1, const char *a2)
     g_assert_true(WIFEXITED(wait_status));
     r.status = WEXITSTATUS(wait_status);
     return r;
+}
+
+static struct run run_popek(const char *a1, const char *a2)
+{
+    const char *const args[] = {a1, a2, NULL};
+    return run_popek_argv(args);
 }
 
 static void run_free(struct run *r)
@@ -103,6 +116,102 @@ static void test_bad_memory_one_line(void)
     run_free(&r);
 }
 
+/*
+ * A 64 KiB BIOS image: `entry` at F000:FFF0 (at most 16 bytes), `body` at
+ * F000:0000. Returns the path of a temporary file.
+ */
+static char *write_rom(const uint8_t *entry, size_t entry_len, const uint8_t *body, size_t body_len)
+{
+    uint8_t *rom = g_malloc(0x10000);
+    memset(rom, 0xf4, 0x10000);
+    g_assert_cmpuint(entry_len, <=, 16);
+    memcpy(rom + 0xfff0, entry, entry_len);
+    if (body)
+        memcpy(rom, body, body_len);
+    char *path = NULL;
+    int fd = g_file_open_tmp("popek-rom-XXXXXX.bin", &path, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    g_assert_true(g_file_set_contents(path, (const char *)rom, 0x10000, NULL));
+    g_free(rom);
+    return path;
+}
+
+static void test_debug_exit_and_stats(void)
+{
+    /* mov al, 1; out 0xf4, al: the guest asks for exit status 3. */
+    static const uint8_t entry[] = {0xb0, 0x01, 0xe6, 0xf4, 0xf4};
+    char *rom = write_rom(entry, sizeof(entry), NULL, 0);
+    char *bios = g_strconcat("--bios=", rom, NULL);
+    char *json = g_strconcat(rom, ".json", NULL);
+    char *stats = g_strconcat("--stats=", json, NULL);
+    const char *const args[] = {bios, "--display=none", "--debug-exit", stats, NULL};
+    struct run r = run_popek_argv(args);
+    g_assert_cmpint(r.status, ==, 3);
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(json, &text, NULL, NULL));
+    /* Two instructions retired: MOV and OUT. */
+    g_assert_nonnull(strstr(text, "\"cpu.instructions\": 2,"));
+    g_assert_nonnull(strstr(text, "\"tcache.blocks_decoded\": 1,"));
+    run_free(&r);
+    g_free(text);
+    g_unlink(json);
+    g_unlink(rom);
+    g_free(stats);
+    g_free(json);
+    g_free(bios);
+    g_free(rom);
+}
+
+static void test_timeout(void)
+{
+    static const uint8_t entry[] = {0xeb, 0xfe}; /* jmp $ */
+    char *rom = write_rom(entry, sizeof(entry), NULL, 0);
+    char *bios = g_strconcat("--bios=", rom, NULL);
+    const char *const args[] = {bios, "--display=none", "--timeout=0.5", NULL};
+    struct run r = run_popek_argv(args);
+    g_assert_cmpint(r.status, ==, 124);
+    run_free(&r);
+    g_unlink(rom);
+    g_free(bios);
+    g_free(rom);
+}
+
+static void test_triple_fault_no_reboot(void)
+{
+    /* lidt cs:[0x10] (limit 0); int3: #GP, then #DF, then shutdown. */
+    static const uint8_t entry[] = {0xea, 0x00, 0x00, 0x00, 0xf0};
+    uint8_t body[0x16] = {0x2e, 0x0f, 0x01, 0x1e, 0x10, 0x00, 0xcc, 0xf4};
+    char *rom = write_rom(entry, sizeof(entry), body, sizeof(body));
+    char *bios = g_strconcat("--bios=", rom, NULL);
+    const char *const args[] = {bios, "--display=none", "--no-reboot", "--timeout=10", NULL};
+    struct run r = run_popek_argv(args);
+    g_assert_cmpint(r.status, ==, 0);
+    run_free(&r);
+    g_unlink(rom);
+    g_free(bios);
+    g_free(rom);
+}
+
+static void test_bad_bios_one_line(void)
+{
+    char *path = NULL;
+    int fd = g_file_open_tmp("popek-bad-XXXXXX.bin", &path, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(write(fd, "not a bios", 10), ==, 10);
+    close(fd);
+    char *bios = g_strconcat("--bios=", path, NULL);
+    const char *const args[] = {bios, "--display=none", NULL};
+    struct run r = run_popek_argv(args);
+    g_assert_cmpint(r.status, ==, 1);
+    g_assert_cmpuint(count_lines(r.err), ==, 1);
+    g_assert_nonnull(strstr(r.err, path));
+    run_free(&r);
+    g_unlink(path);
+    g_free(bios);
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -114,5 +223,9 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/unknown-option-one-line", test_unknown_option_one_line);
     g_test_add_func("/cli/version-names-libraries", test_version_names_libraries);
     g_test_add_func("/cli/bad-memory-one-line", test_bad_memory_one_line);
+    g_test_add_func("/cli/debug-exit-and-stats", test_debug_exit_and_stats);
+    g_test_add_func("/cli/timeout", test_timeout);
+    g_test_add_func("/cli/triple-fault-no-reboot", test_triple_fault_no_reboot);
+    g_test_add_func("/cli/bad-bios-one-line", test_bad_bios_one_line);
     return g_test_run();
 }

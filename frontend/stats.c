@@ -1,0 +1,76 @@
+/*
+ * --stats output (see stats.h).
+ */
+#include "frontend/stats.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "machine/pc/pc.h"
+#include "shadowmmu/shadowmmu.h"
+#include "translator/tcache.h"
+
+struct counter {
+    const char *name;
+    uint64_t value;
+};
+
+void stats_write(FILE *out, struct pc *pc, double seconds, int json)
+{
+    const struct tc_stats *tc = tcache_stats(cpu_tcache(pc->cpu));
+    const struct smmu_stats *mm = smmu_get_stats(pc->mmu);
+    const struct counter c[] = {
+        {"cpu.instructions", pc->cpu->instructions},
+        {"tcache.blocks_decoded", tc->blocks},
+        {"tcache.insns_decoded", tc->insns},
+        {"tcache.lookups", tc->lookups},
+        {"tcache.hits", tc->hits},
+        {"tcache.chains", tc->chains},
+        {"tcache.live_blocks", tc->live_blocks},
+        {"tcache.live_bytes", tc->live_bytes},
+        {"tcache.dropped_write", tc->dropped[TC_DROP_WRITE]},
+        {"tcache.dropped_dma", tc->dropped[TC_DROP_DMA]},
+        {"tcache.dropped_flush", tc->dropped[TC_DROP_FLUSH]},
+        {"tcache.decode_ns", tc->decode_ns},
+        {"mmu.walks", mm->walks},
+        {"mmu.fills", mm->fills},
+        {"mmu.faults", mm->faults},
+        {"mmu.flush_cr3", mm->flushes[SMMU_FLUSH_CR3]},
+        {"mmu.flush_invlpg", mm->flushes[SMMU_FLUSH_INVLPG]},
+        {"mmu.flush_paging_mode", mm->flushes[SMMU_FLUSH_PAGING_MODE]},
+        {"mmu.flush_a20", mm->flushes[SMMU_FLUSH_A20]},
+        {"mmu.flush_memmap", mm->flushes[SMMU_FLUSH_MEMMAP]},
+        {"mmu.watch_hits", mm->watch_hits},
+    };
+    if (json) {
+        fprintf(out, "{\n  \"seconds\": %.3f", seconds);
+        for (size_t i = 0; i < G_N_ELEMENTS(c); i++)
+            fprintf(out, ",\n  \"%s\": %" G_GUINT64_FORMAT, c[i].name, c[i].value);
+        fprintf(out, "\n}\n");
+        return;
+    }
+    fprintf(out, "popek statistics after %.3f s:\n", seconds);
+    for (size_t i = 0; i < G_N_ELEMENTS(c); i++)
+        fprintf(out, "  %-24s %" G_GUINT64_FORMAT "\n", c[i].name, c[i].value);
+}
+
+int stats_save(const char *path, struct pc *pc, double seconds, char **err)
+{
+    if (!path) {
+        stats_write(stderr, pc, seconds, 0);
+        return 0;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        *err = g_strdup_printf("stats: cannot write %s: %s", path, g_strerror(errno));
+        return -1;
+    }
+    stats_write(f, pc, seconds, g_str_has_suffix(path, ".json"));
+    if (fclose(f) != 0) {
+        *err = g_strdup_printf("stats: cannot write %s: %s", path, g_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
