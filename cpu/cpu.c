@@ -114,6 +114,7 @@ void cpu_reset(struct cpu *cpu)
     c->delivering = -1;
     memset(&c->msr, 0, sizeof(c->msr));
     c->msr.apic_base = 0xfee00900u;
+    c->msr.pat = 0x0007040600070406ull; /* the power-on PAT */
     cpu_sync_control(cpu);
 }
 
@@ -170,23 +171,33 @@ void cpu_write_slow(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size)
         cpu_raise_pf(cpu, &f);
 }
 
-uint32_t cpu_read_sys(struct cpu *cpu, uint32_t lin, unsigned size)
+uint32_t cpu_read_lin(struct cpu *cpu, uint32_t lin, unsigned size, int user)
 {
     uint32_t v = 0;
     struct smmu_fault f;
-    if (smmu_read(cpu->mmu, lin, &v, size, SMMU_READ, 0, &f) < 0)
+    if (smmu_read(cpu->mmu, lin, &v, size, SMMU_READ, user, &f) < 0)
         cpu_raise_pf(cpu, &f);
     return v;
 }
 
-void cpu_write_sys(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size)
+void cpu_write_lin(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size, int user)
 {
     struct smmu_fault f;
     cpu->internal->cpu_writing = true;
-    int rc = smmu_write(cpu->mmu, lin, &v, size, 0, &f);
+    int rc = smmu_write(cpu->mmu, lin, &v, size, user, &f);
     cpu->internal->cpu_writing = false;
     if (rc < 0)
         cpu_raise_pf(cpu, &f);
+}
+
+uint32_t cpu_read_sys(struct cpu *cpu, uint32_t lin, unsigned size)
+{
+    return cpu_read_lin(cpu, lin, size, 0);
+}
+
+void cpu_write_sys(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size)
+{
+    cpu_write_lin(cpu, lin, v, size, 0);
 }
 
 void cpu_probe_write(struct cpu *cpu, unsigned seg, uint32_t off, unsigned size)
@@ -232,16 +243,16 @@ void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size)
     if (!cpu_pe(cpu))
         return;
     unsigned iopl = (cpu->eflags & FL_IOPL) >> 12;
-    /* The TSS I/O permission bitmap comes with the system architecture: deny for now. */
-    if (cpu_v86(cpu) || (unsigned)cpu->cpl > iopl)
+    /* Above IOPL (always in virtual-8086 mode) the TSS I/O bitmap decides. */
+    if ((cpu_v86(cpu) || (unsigned)cpu->cpl > iopl) && !cpu_io_allowed(cpu, port, size))
         cpu_raise(cpu, EX_GP, 0);
 }
 
 void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
 {
-    /* Only what popek implements: PSE TSC MSR PAE CX8 PGE CMOV. */
-    const uint32_t features =
-        (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 13) | (1u << 15);
+    /* Only what popek implements: PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV PAT. */
+    const uint32_t features = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
+                              (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16);
     switch (leaf) {
     case 0:
         *a = 2;
@@ -289,7 +300,10 @@ static uint64_t fetch_phys(struct cpu *cpu, uint32_t lin)
 static bool check_record(struct cpu *cpu, struct insn *in, uint32_t eip)
 {
     bool ends = in->props & P_ENDS_BLOCK;
-    if ((in->props & P_PRIV) && cpu_pe(cpu) && (cpu->cpl != 0 || cpu_v86(cpu))) {
+    if ((in->props & P_PM_ONLY) && (!cpu_pe(cpu) || cpu_v86(cpu))) {
+        in->fn = h_ud;
+        ends = true;
+    } else if ((in->props & P_PRIV) && cpu_pe(cpu) && (cpu->cpl != 0 || cpu_v86(cpu))) {
         in->fn = h_gp0;
         ends = true;
     }

@@ -14,22 +14,22 @@ static inline unsigned code_size(const struct cpu *cpu)
 void h_jmp(struct cpu *cpu, const struct insn *in)
 {
     const struct operand *o = &in->o[0];
-    if (o->kind == OP_IMM) {
-        if (in->props & P_FAR)
-            cpu_load_cs(cpu, (uint16_t)in->imm2, in->imm);
-        else
-            cpu_jump_near(cpu, cpu->eip + in->imm, in->opsize);
-        return;
-    }
     if (in->props & P_FAR) {
+        if (o->kind == OP_IMM) {
+            cpu_far_jmp(cpu, (uint16_t)in->imm2, in->imm, in->opsize);
+            return;
+        }
         /* JMP m16:16/32 */
         uint32_t ea = insn_ea(cpu, in);
         uint32_t off = mem_read(cpu, in->seg, ea, in->opsize);
         uint16_t sel = (uint16_t)mem_read(cpu, in->seg, ea + in->opsize, 2);
-        cpu_load_cs(cpu, sel, off);
+        cpu_far_jmp(cpu, sel, off, in->opsize);
         return;
     }
-    cpu_jump_near(cpu, op_read(cpu, in, 0), in->opsize);
+    if (o->kind == OP_IMM)
+        cpu_jump_near(cpu, cpu->eip + in->imm, in->opsize);
+    else
+        cpu_jump_near(cpu, op_read(cpu, in, 0), in->opsize);
 }
 
 void h_jcc(struct cpu *cpu, const struct insn *in)
@@ -67,26 +67,14 @@ void h_call(struct cpu *cpu, const struct insn *in)
     unsigned size = in->opsize;
     const struct operand *o = &in->o[0];
     if (in->props & P_FAR) {
-        uint16_t sel;
-        uint32_t off;
         if (o->kind == OP_IMM) {
-            sel = (uint16_t)in->imm2;
-            off = in->imm;
-        } else {
-            uint32_t ea = insn_ea(cpu, in);
-            off = mem_read(cpu, in->seg, ea, size);
-            sel = (uint16_t)mem_read(cpu, in->seg, ea + size, 2);
+            cpu_far_call(cpu, (uint16_t)in->imm2, in->imm, size);
+            return;
         }
-        uint32_t sp = cpu->regs[R_ESP];
-        uint16_t old_cs = cpu->seg[S_CS].selector;
-        uint32_t old_eip = cpu->eip;
-        /* Check the stack, then load CS (a bad selector leaves the stack alone); the
-           pushes cannot fault after the probe. */
-        cpu_probe_write(cpu, S_SS, (sp - 2 * size) & sp_mask(cpu), 2 * size);
-        cpu_load_cs(cpu, sel, off);
-        sp = push_at(cpu, sp, old_cs, size);
-        sp = push_at(cpu, sp, old_eip, size);
-        set_sp(cpu, sp);
+        uint32_t ea = insn_ea(cpu, in);
+        uint32_t off = mem_read(cpu, in->seg, ea, size);
+        uint16_t sel = (uint16_t)mem_read(cpu, in->seg, ea + size, 2);
+        cpu_far_call(cpu, sel, off, size);
         return;
     }
     uint32_t target = o->kind == OP_IMM ? cpu->eip + in->imm : op_read(cpu, in, 0);
@@ -105,18 +93,19 @@ void h_ret(struct cpu *cpu, const struct insn *in)
 
 void h_retf(struct cpu *cpu, const struct insn *in)
 {
-    unsigned size = in->opsize;
-    uint32_t off = stack_peek(cpu, 0, size);
-    uint16_t sel = (uint16_t)stack_peek(cpu, size, size);
-    cpu_load_cs(cpu, sel, off);
-    set_sp(cpu, cpu->regs[R_ESP] + 2 * size + (in->nops ? (in->imm & 0xffff) : 0));
+    cpu_far_ret(cpu, in->opsize, (uint16_t)(in->nops ? in->imm : 0));
 }
 
-/* INT n (sub 0), INT3 (sub 1), INTO (sub 2). */
+/* INT n (sub 0), INT3 (sub 1), INTO (sub 2), INT1/ICEBP (sub 3). */
 void h_int(struct cpu *cpu, const struct insn *in)
 {
     if (in->sub == 2 && !cpu_cond(cpu, 0))
         return;
+    if (in->sub == 3) {
+        /* ICEBP: a #DB trap delivered like a hardware exception (no DPL check). */
+        cpu_deliver(cpu, EX_DB, NO_ERROR_CODE, false, cpu->eip);
+        return;
+    }
     int vector = in->sub == 1 ? EX_BP : in->sub == 2 ? EX_OF : (int)(in->imm & 0xff);
     /* In virtual-8086 mode INT n needs IOPL 3 (INT3 and INTO do not). */
     if (cpu_v86(cpu) && in->sub == 0 && ((cpu->eflags & FL_IOPL) >> 12) != 3)
@@ -126,24 +115,7 @@ void h_int(struct cpu *cpu, const struct insn *in)
 
 void h_iret(struct cpu *cpu, const struct insn *in)
 {
-    unsigned size = in->opsize;
-    if (cpu_pe(cpu) && !cpu_v86(cpu)) {
-        cpu_iret_protected(cpu, size);
-        return;
-    }
-    if (cpu_v86(cpu) && ((cpu->eflags & FL_IOPL) >> 12) != 3)
-        cpu_raise(cpu, EX_GP, 0);
-    uint32_t eip = stack_peek(cpu, 0, size);
-    uint16_t cs = (uint16_t)stack_peek(cpu, size, size);
-    uint32_t fl = stack_peek(cpu, 2 * size, size);
-    if (eip > 0xffff && !cpu_v86(cpu) && cpu->seg[S_CS].limit == 0xffff)
-        cpu_raise(cpu, EX_GP, 0);
-    cpu_load_cs(cpu, cs, eip);
-    set_sp(cpu, cpu->regs[R_ESP] + 3 * size);
-    uint32_t writable = size == 4 ? 0x00257fd5u : 0x7fd5u;
-    if (cpu_v86(cpu))
-        writable &= ~(FL_IOPL | FL_VM | FL_VIP | FL_VIF);
-    cpu_set_eflags(cpu, fl, writable);
+    cpu_iret(cpu, in->opsize);
 }
 
 void h_bound(struct cpu *cpu, const struct insn *in)

@@ -8,11 +8,20 @@
  */
 #include "cpu/handlers.h"
 
-#define MSR_TSC          0x10u
-#define MSR_APIC_BASE    0x1bu
-#define MSR_SYSENTER_CS  0x174u
-#define MSR_SYSENTER_ESP 0x175u
-#define MSR_SYSENTER_EIP 0x176u
+#define MSR_TSC               0x10u
+#define MSR_APIC_BASE         0x1bu
+#define MSR_SYSENTER_CS       0x174u
+#define MSR_SYSENTER_ESP      0x175u
+#define MSR_SYSENTER_EIP      0x176u
+#define MSR_MTRR_CAP          0xfeu
+#define MSR_MISC_ENABLE       0x1a0u
+#define MSR_MTRR_PHYS_FIRST   0x200u /* PhysBase0, PhysMask0 .. PhysMask7 */
+#define MSR_MTRR_FIX64K       0x250u
+#define MSR_MTRR_FIX16K_80000 0x258u
+#define MSR_MTRR_FIX16K_A0000 0x259u
+#define MSR_MTRR_FIX4K_FIRST  0x268u
+#define MSR_PAT               0x277u
+#define MSR_MTRR_DEF_TYPE     0x2ffu
 
 static void need_memory(struct cpu *cpu, const struct insn *in)
 {
@@ -141,28 +150,63 @@ void h_privnop(struct cpu *cpu, const struct insn *in)
 {
 }
 
+/* The MTRRs, PAT and MISC_ENABLE: kept as written (popek's memory has one type). */
+static uint64_t *stored_msr(struct cpu *cpu, uint32_t msr)
+{
+    struct cpu_msrs *m = &cpu->internal->msr;
+    if (msr >= MSR_MTRR_PHYS_FIRST && msr < MSR_MTRR_PHYS_FIRST + 16)
+        return &m->mtrr_var[msr - MSR_MTRR_PHYS_FIRST];
+    switch (msr) {
+    case MSR_MTRR_FIX64K:
+        return &m->mtrr_fixed[0];
+    case MSR_MTRR_FIX16K_80000:
+        return &m->mtrr_fixed[1];
+    case MSR_MTRR_FIX16K_A0000:
+        return &m->mtrr_fixed[2];
+    case MSR_MTRR_DEF_TYPE:
+        return &m->mtrr_def_type;
+    case MSR_PAT:
+        return &m->pat;
+    case MSR_MISC_ENABLE:
+        return &m->misc_enable;
+    default:
+        if (msr >= MSR_MTRR_FIX4K_FIRST && msr < MSR_MTRR_FIX4K_FIRST + 8)
+            return &m->mtrr_fixed[3 + msr - MSR_MTRR_FIX4K_FIRST];
+        return NULL;
+    }
+}
+
 void h_rdmsr(struct cpu *cpu, const struct insn *in)
 {
     struct cpu_msrs *m = &cpu->internal->msr;
+    uint32_t msr = cpu->regs[R_ECX];
     uint64_t v;
-    switch (cpu->regs[R_ECX]) {
-    case MSR_TSC:
-        v = cpu->tsc + cpu->instructions;
-        break;
-    case MSR_APIC_BASE:
-        v = m->apic_base;
-        break;
-    case MSR_SYSENTER_CS:
-        v = m->sysenter_cs;
-        break;
-    case MSR_SYSENTER_ESP:
-        v = m->sysenter_esp;
-        break;
-    case MSR_SYSENTER_EIP:
-        v = m->sysenter_eip;
-        break;
-    default:
-        cpu_raise(cpu, EX_GP, 0);
+    uint64_t *stored = stored_msr(cpu, msr);
+    if (stored) {
+        v = *stored;
+    } else {
+        switch (msr) {
+        case MSR_TSC:
+            v = cpu->tsc + cpu->instructions;
+            break;
+        case MSR_APIC_BASE:
+            v = m->apic_base;
+            break;
+        case MSR_MTRR_CAP:
+            v = 0x508; /* 8 variable ranges, fixed ranges, write-combining */
+            break;
+        case MSR_SYSENTER_CS:
+            v = m->sysenter_cs;
+            break;
+        case MSR_SYSENTER_ESP:
+            v = m->sysenter_esp;
+            break;
+        case MSR_SYSENTER_EIP:
+            v = m->sysenter_eip;
+            break;
+        default:
+            cpu_raise(cpu, EX_GP, 0);
+        }
     }
     cpu->regs[R_EAX] = (uint32_t)v;
     cpu->regs[R_EDX] = (uint32_t)(v >> 32);
@@ -171,8 +215,14 @@ void h_rdmsr(struct cpu *cpu, const struct insn *in)
 void h_wrmsr(struct cpu *cpu, const struct insn *in)
 {
     struct cpu_msrs *m = &cpu->internal->msr;
+    uint32_t msr = cpu->regs[R_ECX];
     uint64_t v = (uint64_t)cpu->regs[R_EDX] << 32 | cpu->regs[R_EAX];
-    switch (cpu->regs[R_ECX]) {
+    uint64_t *stored = stored_msr(cpu, msr);
+    if (stored) {
+        *stored = v;
+        return;
+    }
+    switch (msr) {
     case MSR_TSC:
         cpu->tsc = v - cpu->instructions;
         break;
@@ -188,7 +238,171 @@ void h_wrmsr(struct cpu *cpu, const struct insn *in)
     case MSR_SYSENTER_EIP:
         m->sysenter_eip = (uint32_t)v;
         break;
-    default:
+    default: /* unknown, or read-only like MTRRcap */
         cpu_raise(cpu, EX_GP, 0);
     }
+}
+
+/* --- descriptor-table and task registers ------------------------------ */
+
+/* LLDT: a null selector disables the LDT; anything else must be an LDT in the GDT. */
+void h_lldt(struct cpu *cpu, const struct insn *in)
+{
+    uint16_t sel = (uint16_t)op_read(cpu, in, 0);
+    if ((sel & ~3u) == 0) {
+        cpu->ldtr = (struct cpu_dtable){sel, 0, 0, 0};
+        return;
+    }
+    uint64_t d;
+    uint32_t addr;
+    if ((sel & 4) || !cpu_fetch_descriptor(cpu, sel, &d, &addr) ||
+        (desc_attr(d) & (SEG_ATTR_S | SEG_ATTR_TYPE)) != SYS_LDT)
+        cpu_raise(cpu, EX_GP, sel & ~3u);
+    if (!(desc_attr(d) & SEG_ATTR_P))
+        cpu_raise(cpu, EX_NP, sel & ~3u);
+    struct cpu_segment s;
+    cpu_descriptor_cache(d, &s, sel);
+    cpu->ldtr = (struct cpu_dtable){sel, s.base, s.limit, s.attr};
+}
+
+/* LTR: an available TSS in the GDT, which becomes busy. */
+void h_ltr(struct cpu *cpu, const struct insn *in)
+{
+    uint16_t sel = (uint16_t)op_read(cpu, in, 0);
+    if ((sel & ~3u) == 0)
+        cpu_raise(cpu, EX_GP, 0);
+    uint64_t d;
+    uint32_t addr;
+    unsigned type = 0;
+    if (!(sel & 4) && cpu_fetch_descriptor(cpu, sel, &d, &addr))
+        type = desc_attr(d) & (SEG_ATTR_S | SEG_ATTR_TYPE);
+    if (type != SYS_TSS16 && type != SYS_TSS32)
+        cpu_raise(cpu, EX_GP, sel & ~3u);
+    if (!(desc_attr(d) & SEG_ATTR_P))
+        cpu_raise(cpu, EX_NP, sel & ~3u);
+    cpu_write_sys(cpu, addr + 5, (uint32_t)(d >> 40) | 0x2, 1);
+    struct cpu_segment s;
+    cpu_descriptor_cache(d | (2ull << 40), &s, sel);
+    cpu->tr = (struct cpu_dtable){sel, s.base, s.limit, s.attr};
+}
+
+/* SLDT (sub 0), STR (sub 1): to a register the selector is zero-extended. */
+void h_sldt(struct cpu *cpu, const struct insn *in)
+{
+    uint16_t sel = in->sub ? cpu->tr.selector : cpu->ldtr.selector;
+    if (in->o[0].kind == OP_REG)
+        reg_write(cpu, in->o[0].reg, in->o[0].size, sel);
+    else
+        mem_write(cpu, in->seg, insn_ea(cpu, in), sel, 2);
+}
+
+/*
+ * The descriptor LAR/LSL/VERR/VERW look at, if it is visible at the current
+ * CPL and RPL (conforming code segments always are); else NULL-like false.
+ */
+static bool visible_descriptor(struct cpu *cpu, uint16_t sel, uint64_t *d)
+{
+    uint32_t addr;
+    if ((sel & ~3u) == 0 || !cpu_fetch_descriptor(cpu, sel, d, &addr))
+        return false;
+    uint16_t attr = desc_attr(*d);
+    unsigned dpl = SEG_ATTR_DPL(attr), type = attr & SEG_ATTR_TYPE;
+    bool conforming = (attr & SEG_ATTR_S) && (type & TYPE_CODE) && (type & TYPE_CONFORM);
+    return conforming || (dpl >= (unsigned)cpu->cpl && dpl >= (sel & 3u));
+}
+
+static void set_zf(struct cpu *cpu, bool zf)
+{
+    uint32_t fl = cpu_get_eflags(cpu) & FL_ARITH & ~FL_ZF;
+    cc_store(cpu, fl | (zf ? FL_ZF : 0));
+}
+
+/* LAR (sub 0) and LSL (sub 1): which system types they accept differs. */
+void h_lar(struct cpu *cpu, const struct insn *in)
+{
+    uint16_t sel = (uint16_t)op_read(cpu, in, 1);
+    uint64_t d;
+    if (!visible_descriptor(cpu, sel, &d)) {
+        set_zf(cpu, false);
+        return;
+    }
+    uint16_t attr = desc_attr(d);
+    if (!(attr & SEG_ATTR_S)) {
+        unsigned t = attr & SEG_ATTR_TYPE;
+        bool ok = t == SYS_TSS16 || t == SYS_LDT || t == SYS_TSS16_BUSY || t == SYS_TSS32 ||
+                  t == SYS_TSS32_BUSY;
+        if (in->sub == 0)
+            ok = ok || t == SYS_CALL16 || t == SYS_TASK || t == SYS_CALL32;
+        if (!ok) {
+            set_zf(cpu, false);
+            return;
+        }
+    }
+    uint32_t v;
+    if (in->sub == 0) {
+        v = (uint32_t)(d >> 32) & 0x00f0ff00u;
+    } else {
+        struct cpu_segment s;
+        cpu_descriptor_cache(d, &s, sel);
+        v = s.limit;
+    }
+    reg_write(cpu, in->o[0].reg, in->o[0].size, v);
+    set_zf(cpu, true);
+}
+
+/* VERR (sub 0) and VERW (sub 1). */
+void h_verr(struct cpu *cpu, const struct insn *in)
+{
+    uint16_t sel = (uint16_t)op_read(cpu, in, 0);
+    uint64_t d;
+    bool ok = visible_descriptor(cpu, sel, &d) && (desc_attr(d) & SEG_ATTR_S);
+    if (ok) {
+        unsigned type = desc_attr(d) & SEG_ATTR_TYPE;
+        if (in->sub)
+            ok = !(type & TYPE_CODE) && (type & TYPE_WRITABLE);
+        else
+            ok = !(type & TYPE_CODE) || (type & TYPE_READABLE);
+    }
+    set_zf(cpu, ok);
+}
+
+/* ARPL: raise the destination selector's RPL to the source's (#UD outside protected mode). */
+void h_arpl(struct cpu *cpu, const struct insn *in)
+{
+    if (!cpu_pe(cpu) || cpu_v86(cpu))
+        cpu_raise(cpu, EX_UD, NO_ERROR_CODE);
+    uint32_t dst = op_read(cpu, in, 0), src = op_read(cpu, in, 1);
+    if ((dst & 3u) < (src & 3u)) {
+        op_write(cpu, in, 0, (dst & ~3u) | (src & 3u));
+        set_zf(cpu, true);
+    } else {
+        set_zf(cpu, false);
+    }
+}
+
+/* --- fast system calls ------------------------------------------------ */
+
+void h_sysenter(struct cpu *cpu, const struct insn *in)
+{
+    uint32_t cs = cpu->internal->msr.sysenter_cs & 0xfffcu;
+    if (!cpu_pe(cpu) || cs == 0)
+        cpu_raise(cpu, EX_GP, 0);
+    cpu->eflags &= ~(FL_VM | FL_IF | FL_RF);
+    cpu->seg[S_CS] = (struct cpu_segment){(uint16_t)cs, 0, 0xffffffffu, 0xc09b};
+    cpu->seg[S_SS] = (struct cpu_segment){(uint16_t)(cs + 8), 0, 0xffffffffu, 0xc093};
+    cpu->regs[R_ESP] = cpu->internal->msr.sysenter_esp;
+    cpu->eip = cpu->internal->msr.sysenter_eip;
+    cpu_update_mode(cpu);
+}
+
+void h_sysexit(struct cpu *cpu, const struct insn *in)
+{
+    uint32_t cs = cpu->internal->msr.sysenter_cs & 0xfffcu;
+    if (!cpu_pe(cpu) || cpu_v86(cpu) || cpu->cpl != 0 || cs == 0)
+        cpu_raise(cpu, EX_GP, 0);
+    cpu->seg[S_CS] = (struct cpu_segment){(uint16_t)((cs + 16) | 3), 0, 0xffffffffu, 0xc0fb};
+    cpu->seg[S_SS] = (struct cpu_segment){(uint16_t)((cs + 24) | 3), 0, 0xffffffffu, 0xc0f3};
+    cpu->regs[R_ESP] = cpu->regs[R_ECX];
+    cpu->eip = cpu->regs[R_EDX];
+    cpu_update_mode(cpu);
 }

@@ -31,6 +31,36 @@
 #define CR4_PGE 0x080u
 #define CR4_PCE 0x100u
 
+/* System descriptor types (S = 0). */
+enum {
+    SYS_TSS16 = 0x1,
+    SYS_LDT = 0x2,
+    SYS_TSS16_BUSY = 0x3,
+    SYS_CALL16 = 0x4,
+    SYS_TASK = 0x5,
+    SYS_INT16 = 0x6,
+    SYS_TRAP16 = 0x7,
+    SYS_TSS32 = 0x9,
+    SYS_TSS32_BUSY = 0xb,
+    SYS_CALL32 = 0xc,
+    SYS_INT32 = 0xe,
+    SYS_TRAP32 = 0xf,
+};
+
+/* Code/data type bits (S = 1). */
+#define TYPE_CODE     0x8u
+#define TYPE_CONFORM  0x4u /* code: conforming */
+#define TYPE_EXPDOWN  0x4u /* data: expand-down */
+#define TYPE_READABLE 0x2u /* code */
+#define TYPE_WRITABLE 0x2u /* data */
+#define TYPE_ACCESSED 0x1u
+
+/* The attribute word of an 8-byte descriptor, as kept in descriptor caches. */
+static inline uint16_t desc_attr(uint64_t d)
+{
+    return (uint16_t)((d >> 40) & 0xf0ff);
+}
+
 /* exec_alu.c */
 void h_alu(struct cpu *cpu, const struct insn *in);
 void h_test(struct cpu *cpu, const struct insn *in);
@@ -120,9 +150,34 @@ void h_invlpg(struct cpu *cpu, const struct insn *in);
 void h_rdmsr(struct cpu *cpu, const struct insn *in);
 void h_wrmsr(struct cpu *cpu, const struct insn *in);
 void h_privnop(struct cpu *cpu, const struct insn *in);
+void h_lldt(struct cpu *cpu, const struct insn *in);
+void h_ltr(struct cpu *cpu, const struct insn *in);
+void h_sldt(struct cpu *cpu, const struct insn *in);
+void h_lar(struct cpu *cpu, const struct insn *in);
+void h_verr(struct cpu *cpu, const struct insn *in);
+void h_arpl(struct cpu *cpu, const struct insn *in);
+void h_sysenter(struct cpu *cpu, const struct insn *in);
+void h_sysexit(struct cpu *cpu, const struct insn *in);
 
-/* Helpers the handlers share (cpu/cpu.c, cpu/exception.c). */
-void cpu_iret_protected(struct cpu *cpu, unsigned size);
+/* Helpers the handlers share (cpu/cpu.c, cpu/exception.c, cpu/segment.c, cpu/protect.c). */
+uint32_t cpu_read_lin(struct cpu *cpu, uint32_t lin, unsigned size, int user);
+void cpu_write_lin(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size, int user);
+bool cpu_seg_within(const struct cpu_segment *s, uint32_t off, unsigned size);
+/* The descriptor for `sel`; false when it lies past its table's limit (or no LDT). */
+bool cpu_fetch_descriptor(struct cpu *cpu, uint16_t sel, uint64_t *desc, uint32_t *addr);
+void cpu_set_accessed(struct cpu *cpu, uint32_t addr, uint64_t desc);
+void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, unsigned opsize);
+void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, unsigned opsize);
+void cpu_far_ret(struct cpu *cpu, unsigned opsize, uint16_t release);
+void cpu_iret(struct cpu *cpu, unsigned opsize);
+void cpu_deliver_protected(struct cpu *cpu, int vector, uint32_t error_code, bool software,
+                           uint32_t return_eip);
+/* Task switches (cpu/task.c). */
+enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
+void cpu_task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_reason why,
+                     uint32_t error_code);
+/* The I/O permission bitmap allows ports [port, port + size). */
+bool cpu_io_allowed(struct cpu *cpu, uint16_t port, unsigned size);
 void cpu_write_control(struct cpu *cpu, unsigned n, uint32_t value);
 void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d);
 

@@ -64,6 +64,7 @@ struct insn {
 #define P_MAY_FAULT  0x0008u /* may raise an exception beyond memory faults */
 #define P_WRITES_MEM 0x0010u /* may write guest memory */
 #define P_IO         0x0020u /* port I/O (IOPL-checked) */
+#define P_PM_ONLY    0x0040u /* #UD in real and virtual-8086 mode */
 
 /* One table entry: the handler of a mnemonic and what it means. */
 struct insn_desc {
@@ -150,6 +151,7 @@ struct cpu_internal {
     struct cpu_msrs {
         uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
         uint64_t apic_base;
+        uint64_t mtrr_var[16], mtrr_fixed[11], mtrr_def_type, pat, misc_enable;
     } msr;
 };
 

@@ -6,13 +6,6 @@
  */
 #include "cpu/handlers.h"
 
-#define TYPE_CODE     0x8u /* code segment (S = 1) */
-#define TYPE_CONFORM  0x4u /* code: conforming */
-#define TYPE_EXPDOWN  0x4u /* data: expand-down */
-#define TYPE_READABLE 0x2u /* code: readable */
-#define TYPE_WRITABLE 0x2u /* data: writable */
-#define TYPE_ACCESSED 0x1u
-
 static _Noreturn void seg_fault(struct cpu *cpu, unsigned seg)
 {
     cpu_raise(cpu, seg == S_SS ? EX_SS : EX_GP, 0);
@@ -21,7 +14,6 @@ static _Noreturn void seg_fault(struct cpu *cpu, unsigned seg)
 uint32_t cpu_seg_check_slow(struct cpu *cpu, unsigned seg, uint32_t off, unsigned size, bool write)
 {
     const struct cpu_segment *s = &cpu->seg[seg];
-    uint64_t last = (uint64_t)off + size - 1;
     bool pm = cpu_pe(cpu) && !cpu_v86(cpu);
     unsigned type = s->attr & SEG_ATTR_TYPE;
 
@@ -36,14 +28,20 @@ uint32_t cpu_seg_check_slow(struct cpu *cpu, unsigned seg, uint32_t off, unsigne
             seg_fault(cpu, seg);
         }
     }
+    if (!cpu_seg_within(s, off, size))
+        seg_fault(cpu, seg);
+    return s->base + off;
+}
+
+bool cpu_seg_within(const struct cpu_segment *s, uint32_t off, unsigned size)
+{
+    uint64_t last = (uint64_t)off + size - 1;
+    unsigned type = s->attr & SEG_ATTR_TYPE;
     if (!(type & TYPE_CODE) && (type & TYPE_EXPDOWN) && (s->attr & SEG_ATTR_S)) {
         uint64_t top = (s->attr & SEG_ATTR_DB) ? 0xffffffffu : 0xffffu;
-        if (off <= s->limit || last > top)
-            seg_fault(cpu, seg);
-    } else if (last > s->limit) {
-        seg_fault(cpu, seg);
+        return off > s->limit && last <= top;
     }
-    return s->base + off;
+    return last <= s->limit;
 }
 
 void cpu_set_segment(struct cpu *cpu, enum cpu_seg s, uint16_t selector, uint32_t base,
@@ -65,18 +63,27 @@ void cpu_set_segment_real(struct cpu *cpu, enum cpu_seg s, uint16_t selector)
     }
 }
 
-/* Read the 8-byte descriptor for `sel` (a supervisor access); #GP(sel) past the table limit. */
-static uint64_t read_descriptor(struct cpu *cpu, uint16_t sel, uint32_t *addr)
+bool cpu_fetch_descriptor(struct cpu *cpu, uint16_t sel, uint64_t *desc, uint32_t *addr)
 {
     const struct cpu_dtable *t = (sel & 4) ? &cpu->ldtr : &cpu->gdtr;
     uint32_t idx = sel & ~7u;
-    if ((sel & 4) && !(cpu->ldtr.attr & SEG_ATTR_P))
-        cpu_raise(cpu, EX_GP, sel & ~3u);
+    if ((sel & 4) && (cpu->ldtr.selector & ~3u) == 0)
+        return false;
     if (idx + 7 > t->limit)
-        cpu_raise(cpu, EX_GP, sel & ~3u);
+        return false;
     *addr = t->base + idx;
     uint64_t lo = cpu_read_sys(cpu, *addr, 4), hi = cpu_read_sys(cpu, *addr + 4, 4);
-    return hi << 32 | lo;
+    *desc = hi << 32 | lo;
+    return true;
+}
+
+/* Read the 8-byte descriptor for `sel` (a supervisor access); #GP(sel) past the table limit. */
+static uint64_t read_descriptor(struct cpu *cpu, uint16_t sel, uint32_t *addr)
+{
+    uint64_t d;
+    if (!cpu_fetch_descriptor(cpu, sel, &d, addr))
+        cpu_raise(cpu, EX_GP, sel & ~3u);
+    return d;
 }
 
 void cpu_descriptor_cache(uint64_t d, struct cpu_segment *s, uint16_t sel)
@@ -91,7 +98,7 @@ void cpu_descriptor_cache(uint64_t d, struct cpu_segment *s, uint16_t sel)
 }
 
 /* Set the accessed bit of a descriptor in memory, as a load does. */
-static void set_accessed(struct cpu *cpu, uint32_t addr, uint64_t d)
+void cpu_set_accessed(struct cpu *cpu, uint32_t addr, uint64_t d)
 {
     uint32_t hi = (uint32_t)(d >> 32);
     if (!(hi & (TYPE_ACCESSED << 8)))
@@ -137,7 +144,7 @@ void cpu_load_seg(struct cpu *cpu, unsigned seg, uint16_t sel)
         if (!(attr & SEG_ATTR_P))
             cpu_raise(cpu, EX_NP, err);
     }
-    set_accessed(cpu, addr, d);
+    cpu_set_accessed(cpu, addr, d);
     cpu_descriptor_cache(d | (1ull << 40), &cpu->seg[seg], sel);
     if (seg == S_SS)
         cpu_update_mode(cpu);
@@ -178,7 +185,7 @@ void cpu_load_cs(struct cpu *cpu, uint16_t sel, uint32_t eip)
     cpu_descriptor_cache(d | (1ull << 40), &cs, (uint16_t)((sel & ~3u) | cpl));
     if (eip > cs.limit)
         cpu_raise(cpu, EX_GP, 0);
-    set_accessed(cpu, addr, d);
+    cpu_set_accessed(cpu, addr, d);
     cpu->seg[S_CS] = cs;
     cpu->eip = eip;
     cpu_update_mode(cpu);
