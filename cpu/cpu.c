@@ -450,6 +450,17 @@ static void run_block(struct cpu *cpu, const struct block *b, uint64_t limit)
     }
 }
 
+static bool is_fault(int v)
+{
+    return v == EX_DE || v == EX_BR || v == EX_UD || v == EX_NM || (v >= EX_TS && v <= EX_PF) ||
+           v == EX_MF || v == EX_AC;
+}
+
+void cpu_nmi(struct cpu *cpu)
+{
+    cpu->internal->nmi_pending = true;
+}
+
 /* An exception unwound to the run loop: deliver it, or a double fault, or shut down. */
 static enum cpu_exit take_exception(struct cpu *cpu)
 {
@@ -475,6 +486,10 @@ static enum cpu_exit take_exception(struct cpu *cpu)
         return CPU_EXIT_EXCEPTION;
     }
     c->delivering = v;
+    /* A fault's saved EFLAGS has RF set, so returning re-runs the instruction without
+       hitting its instruction breakpoint again. */
+    if (is_fault(v))
+        cpu->eflags |= FL_RF;
     cpu_deliver(cpu, v, err, false, c->insn_eip);
     c->delivering = -1;
     return CPU_EXIT_BUDGET; /* carry on */
@@ -516,6 +531,15 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
             c->exit_request = false;
             return leave(cpu, CPU_EXIT_REQUEST);
         }
+        if (c->nmi_pending && !c->nmi_blocked) {
+            /* NMIs are blocked from here until the next IRET. */
+            c->nmi_pending = false;
+            c->nmi_blocked = true;
+            cpu->halted = false;
+            c->insn_eip = cpu->eip;
+            cpu_deliver(cpu, EX_NMI, NO_ERROR_CODE, false, cpu->eip);
+            prev = NULL;
+        }
         if (!c->inhibit_irq && (cpu->eflags & FL_IF) && cpu->irq.pending &&
             cpu->irq.pending(cpu->irq.opaque)) {
             cpu->halted = false;
@@ -532,6 +556,17 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
             return leave(cpu, CPU_EXIT_BREAKPOINT);
         }
 
+        /* Single-stepping or breakpoints: one instruction at a time. */
+        uint64_t limit = end - cpu->instructions;
+        bool debug = cpu_debug_active(cpu), tf = cpu->eflags & FL_TF;
+        if (debug) {
+            if (cpu_debug_before(cpu)) {
+                prev = NULL;
+                continue;
+            }
+            limit = 1;
+        }
+
         struct tb *tb = NULL;
         struct block *uncached = NULL;
         c->insn_eip = cpu->eip;
@@ -544,15 +579,15 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         }
         prev_gen = c->tlb->generation;
         c->cur_tb = tb;
-        if (uncached) {
-            run_block(cpu, uncached, end - cpu->instructions);
-            prev = NULL;
-        } else {
-            run_block(cpu, tb->payload, end - cpu->instructions);
-            prev = c->block_dirty ? NULL : tb;
-        }
+        const struct block *b = uncached ? uncached : tb->payload;
+        run_block(cpu, b, limit);
+        prev = (uncached || c->block_dirty) ? NULL : tb;
         c->cur_tb = NULL;
         c->block_dirty = false;
+        if (debug) {
+            prev = NULL;
+            cpu_debug_after(cpu, tf, b->insns[0].fn == h_int);
+        }
         if (c->stop_run) {
             c->stop_run = false;
             return leave(cpu, c->stop_reason);

@@ -124,6 +124,9 @@ void cpu_reset(struct cpu *cpu);
 /* Run up to `budget` instructions. */
 enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget);
 
+/* Raise the NMI line: delivered at the next instruction boundary, then blocked until IRET. */
+void cpu_nmi(struct cpu *cpu);
+
 /* Ask a running cpu_run to return at the next instruction boundary. */
 void cpu_request_exit(struct cpu *cpu);
 

@@ -196,12 +196,12 @@ int cpu_decode(struct cpu *cpu, const uint8_t *bytes, unsigned avail, struct ins
         return st == ZYDIS_STATUS_NO_MORE_DATA ? -2 : -1;
     }
     out->len = zi.length;
-    if (zi.meta.category == ZYDIS_CATEGORY_X87_ALU) {
+    const struct insn_desc *d = insn_lookup(zi.mnemonic);
+    if (!d && zi.meta.category == ZYDIS_CATEGORY_X87_ALU) {
         out->fn = h_fpu;
         out->props = P_MAY_FAULT;
         return 0;
     }
-    const struct insn_desc *d = insn_lookup(zi.mnemonic);
     /* SSE forms sharing a string instruction's name live in the 0F map. */
     if (!d || (zi.opcode_map != ZYDIS_OPCODE_MAP_DEFAULT &&
                (zi.mnemonic == ZYDIS_MNEMONIC_MOVSD || zi.mnemonic == ZYDIS_MNEMONIC_CMPSD)))

@@ -176,6 +176,14 @@ void cpu_deliver_protected(struct cpu *cpu, int vector, uint32_t error_code, boo
 enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
 void cpu_task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_reason why,
                      uint32_t error_code);
+/* Debug features (cpu/debug.c): single-step and instruction breakpoints. */
+static inline bool cpu_debug_active(const struct cpu *cpu)
+{
+    return (cpu->eflags & (FL_TF | FL_RF)) || (cpu->dr[7] & 0xffu);
+}
+bool cpu_debug_before(struct cpu *cpu);
+void cpu_debug_after(struct cpu *cpu, bool tf, bool software_int);
+
 /* The I/O permission bitmap allows ports [port, port + size). */
 bool cpu_io_allowed(struct cpu *cpu, uint16_t port, unsigned size);
 void cpu_write_control(struct cpu *cpu, unsigned n, uint32_t value);

@@ -119,6 +119,7 @@ struct cpu_internal {
     uint32_t eip_mask; /* 0xffff for 16-bit code, else all ones */
     bool block_dirty;  /* the running block was dropped by a write */
     bool inhibit_irq;  /* the instruction just run was STI or a load of SS */
+    bool nmi_pending, nmi_blocked;
     bool exit_request;
     bool stop_run; /* the handler asks the run loop to return (mode change etc.) */
     enum cpu_exit stop_reason;

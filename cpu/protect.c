@@ -395,6 +395,7 @@ static void iret_to_v86(struct cpu *cpu)
 
 void cpu_iret(struct cpu *cpu, unsigned size)
 {
+    cpu->internal->nmi_blocked = false;
     unsigned cpl = (unsigned)cpu->cpl, iopl = (cpu->eflags & FL_IOPL) >> 12;
     if (real_like(cpu)) {
         if (cpu_v86(cpu) && iopl != 3)
