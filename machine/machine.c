@@ -23,6 +23,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
 
     memmap_init(&m->mem);
     iobus_init(&m->io);
+    vclock_init(&m->clock, cfg->manual_clock);
     m->ram_region = memmap_add_ram(&m->mem, "ram", 0, size, m->ram, 0);
     return 0;
 }
