@@ -52,6 +52,17 @@ static void code_written(void *opaque, uint64_t paddr, unsigned size)
         c->block_dirty = true;
 }
 
+/* The physical map changed: every decoded block may stand for other bytes now. */
+static void map_changed(void *opaque)
+{
+    struct cpu *cpu = opaque;
+    struct cpu_internal *c = cpu->internal;
+    tcache_flush(c->tc);
+    c->need_collect = true;
+    if (c->cur_tb)
+        c->block_dirty = true;
+}
+
 struct cpu *cpu_create(struct machine *m, struct shadowmmu *mmu)
 {
     struct cpu *cpu = g_new0(struct cpu, 1);
@@ -64,6 +75,7 @@ struct cpu *cpu_create(struct machine *m, struct shadowmmu *mmu)
     c->jump_cache = g_new0(struct jump_cache_entry, JUMP_CACHE_SIZE);
     c->scratch_block = g_malloc0(sizeof(struct block) + sizeof(struct insn));
     smmu_set_watch_callback(mmu, code_written, cpu);
+    smmu_set_map_callback(mmu, map_changed, cpu);
     cpu_decoder_init(cpu);
     cpu_reset(cpu);
     return cpu;
@@ -75,6 +87,7 @@ void cpu_destroy(struct cpu *cpu)
         return;
     struct cpu_internal *c = cpu->internal;
     smmu_set_watch_callback(cpu->mmu, NULL, NULL);
+    smmu_set_map_callback(cpu->mmu, NULL, NULL);
     tcache_destroy(c->tc);
     cpu_decoder_destroy(cpu);
     g_free(c->jump_cache);

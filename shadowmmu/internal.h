@@ -51,6 +51,8 @@ struct shadowmmu {
     unsigned nwatched;
     smmu_watch_fn watch_fn;
     void *watch_opaque;
+    void (*map_fn)(void *opaque);
+    void *map_opaque;
 
     struct smmu_stats stats;
 };

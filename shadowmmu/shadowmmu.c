@@ -129,7 +129,16 @@ static void dma_written(void *opaque, uint64_t paddr, uint64_t len)
 
 static void memmap_changed(void *opaque)
 {
-    flush(opaque, false, SMMU_FLUSH_MEMMAP);
+    struct shadowmmu *mmu = opaque;
+    flush(mmu, false, SMMU_FLUSH_MEMMAP);
+    if (mmu->map_fn)
+        mmu->map_fn(mmu->map_opaque);
+}
+
+void smmu_set_map_callback(struct shadowmmu *mmu, void (*fn)(void *opaque), void *opaque)
+{
+    mmu->map_fn = fn;
+    mmu->map_opaque = opaque;
 }
 
 struct shadowmmu *smmu_create(struct memmap *mem)

@@ -161,6 +161,13 @@ size_t smmu_probe_write(struct shadowmmu *mmu, uint32_t linear, const void *buf,
  * memory map) is done and then reported to the callback.
  */
 void smmu_set_watch_callback(struct shadowmmu *mmu, smmu_watch_fn fn, void *opaque);
+
+/*
+ * Told after the physical memory map changed (a region shown, hidden or
+ * moved: PAM, PCI BARs): what was decoded from guest-physical memory may
+ * now stand for other bytes.
+ */
+void smmu_set_map_callback(struct shadowmmu *mmu, void (*fn)(void *opaque), void *opaque);
 void smmu_watch_page(struct shadowmmu *mmu, uint64_t paddr);
 void smmu_unwatch_page(struct shadowmmu *mmu, uint64_t paddr);
 bool smmu_page_watched(const struct shadowmmu *mmu, uint64_t paddr);
