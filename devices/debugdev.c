@@ -51,3 +51,23 @@ int debug_exit_init(struct debug_exit *d, struct iobus *io)
 {
     return iobus_register(io, "debug-exit", DEBUG_EXIT_PORT, 4, &debug_exit_ops, d);
 }
+
+static uint32_t post_read(void *opaque, uint16_t port, unsigned size)
+{
+    struct post_port *p = opaque;
+    return p->last;
+}
+
+static void post_write(void *opaque, uint16_t port, uint32_t value, unsigned size)
+{
+    struct post_port *p = opaque;
+    p->last = (uint8_t)value;
+}
+
+static const struct io_ops post_ops = {post_read, post_write, 0};
+
+int post_port_init(struct post_port *p, struct iobus *io)
+{
+    p->last = 0;
+    return iobus_register(io, "post", POST_PORT, 1, &post_ops, p);
+}

@@ -16,6 +16,7 @@ struct iobus;
 #define DEBUGCON_PORT     0xe9
 #define DEBUGCON_PORT_ALT 0x402
 #define DEBUG_EXIT_PORT   0xf4
+#define POST_PORT         0x80
 
 struct debugcon {
     void (*write)(void *opaque, const uint8_t *buf, size_t len); /* NULL: discard */
@@ -29,7 +30,13 @@ struct debug_exit {
     void *opaque;
 };
 
+/* The POST code port 0x80: keeps the last code written (BIOSes also use it as a delay). */
+struct post_port {
+    uint8_t last;
+};
+
 int debugcon_init(struct debugcon *d, struct iobus *io);
+int post_port_init(struct post_port *p, struct iobus *io);
 int debug_exit_init(struct debug_exit *d, struct iobus *io);
 
 #endif

@@ -9,9 +9,8 @@
 
 /* Where distributions put SeaBIOS (Debian's seabios, QEMU's own copies). */
 static const char *const bios_paths[] = {
-    "/usr/share/seabios/bios.bin",
-    "/usr/share/qemu/bios.bin",
-    "/usr/local/share/qemu/bios.bin",
+    "/usr/share/seabios/bios-256k.bin",  "/usr/share/seabios/bios.bin",
+    "/usr/share/qemu/bios.bin",          "/usr/local/share/qemu/bios.bin",
     "/opt/homebrew/share/qemu/bios.bin",
 };
 
@@ -20,6 +19,28 @@ const char *firmware_default_bios(void)
     for (size_t i = 0; i < G_N_ELEMENTS(bios_paths); i++) {
         if (g_file_test(bios_paths[i], G_FILE_TEST_IS_REGULAR))
             return bios_paths[i];
+    }
+    return NULL;
+}
+
+/* The VGA BIOS for the standard VGA, next to the BIOS image or where distributions put it. */
+char *firmware_vga_bios(const char *bios_path)
+{
+    char *dir = g_path_get_dirname(bios_path);
+    char *beside = g_build_filename(dir, "vgabios-stdvga.bin", NULL);
+    g_free(dir);
+    if (g_file_test(beside, G_FILE_TEST_IS_REGULAR))
+        return beside;
+    g_free(beside);
+    static const char *const paths[] = {
+        "/usr/share/seabios/vgabios-stdvga.bin",
+        "/usr/share/qemu/vgabios-stdvga.bin",
+        "/usr/local/share/qemu/vgabios-stdvga.bin",
+        "/opt/homebrew/share/qemu/vgabios-stdvga.bin",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(paths); i++) {
+        if (g_file_test(paths[i], G_FILE_TEST_IS_REGULAR))
+            return g_strdup(paths[i]);
     }
     return NULL;
 }

@@ -23,6 +23,9 @@ struct firmware {
 /* The host's SeaBIOS bios.bin, or NULL when none is installed. */
 const char *firmware_default_bios(void);
 
+/* The VGA BIOS (vgabios-stdvga.bin) that goes with `bios_path`, newly allocated, or NULL. */
+char *firmware_vga_bios(const char *bios_path);
+
 /*
  * Read a BIOS image (a non-zero multiple of 64 KiB, at most 16 MiB) and map
  * it into m. Returns 0, or -1 with *err a one-line message.

@@ -15,6 +15,11 @@
 
 struct cpu;
 struct shadowmmu;
+struct pci_bus;
+struct i440fx;
+struct piix3;
+struct fw_cfg;
+struct port92;
 
 /* Where guest byte streams go: a callback and its opaque pointer. */
 struct pc_byte_sink {
@@ -46,6 +51,14 @@ struct pc {
     struct cpu *cpu;
     struct debugcon debugcon;
     struct debug_exit debug_exit;
+    struct post_port post;
+    struct pci_bus *pci;
+    struct i440fx *host;
+    struct piix3 *piix;
+    struct fw_cfg *fw_cfg;
+    struct port92 *port92;
+    bool a20_kbc, a20_port92; /* the two A20 gate inputs, ORed */
+    bool reset_requested;     /* a guest asked for a reset: done between CPU slices */
     struct pc_config cfg;
     enum pc_stop stop;
     int exit_status; /* with PC_STOP_DEBUG_EXIT */
@@ -54,6 +67,12 @@ struct pc {
 /* Build the board. Returns 0, or -1 with *err a one-line message. */
 int pc_init(struct pc *pc, const struct pc_config *cfg, char **err);
 void pc_destroy(struct pc *pc);
+
+/* Power-on or reset state of the whole machine (CPU and devices). */
+void pc_reset(struct pc *pc);
+
+/* A guest-requested reset (port 0x92, 0xCF9, keyboard controller, triple fault). */
+void pc_request_reset(struct pc *pc);
 
 /* Run until the guest or a limit stops it; returns the exit status. */
 int pc_run(struct pc *pc);

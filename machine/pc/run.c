@@ -18,31 +18,34 @@ static bool timed_out(const struct pc *pc, gint64 start_us)
            (double)(g_get_monotonic_time() - start_us) >= pc->cfg.timeout * 1e6;
 }
 
-/* A halted CPU with nothing to wake it: sleep a little rather than spin. */
+/* A halted CPU: sleep until the next timer is due (at most 10 ms), then run it. */
 static void pc_idle(struct pc *pc)
 {
-    g_usleep(1000);
+    uint64_t now = vclock_now(&pc->m.clock), next = vclock_next_deadline(&pc->m.clock);
+    uint64_t wait_ns = next > now ? next - now : 0;
+    if (wait_ns > 10000000u)
+        wait_ns = 10000000u;
+    if (wait_ns)
+        g_usleep((gulong)(wait_ns / 1000));
+    vclock_run_due(&pc->m.clock);
 }
 
 int pc_run(struct pc *pc)
 {
     gint64 start = g_get_monotonic_time();
-    cpu_reset(pc->cpu);
     pc->stop = PC_STOP_NONE;
     while (pc->stop == PC_STOP_NONE) {
         enum cpu_exit why = cpu_run(pc->cpu, PC_SLICE);
-        switch (why) {
-        case CPU_EXIT_HLT:
-            pc_idle(pc);
-            break;
-        case CPU_EXIT_SHUTDOWN:
+        vclock_run_due(&pc->m.clock);
+        if (why == CPU_EXIT_SHUTDOWN)
+            pc->reset_requested = true;
+        if (pc->reset_requested && pc->stop == PC_STOP_NONE) {
             if (pc->cfg.no_reboot)
                 pc->stop = PC_STOP_RESET;
             else
-                cpu_reset(pc->cpu);
-            break;
-        default:
-            break;
+                pc_reset(pc);
+        } else if (why == CPU_EXIT_HLT) {
+            pc_idle(pc);
         }
         if (pc->stop == PC_STOP_NONE && timed_out(pc, start))
             pc->stop = PC_STOP_TIMEOUT;
