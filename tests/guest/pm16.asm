@@ -132,18 +132,9 @@ start:
     mov sp, 0x7000
     mov ds, ax
     mov es, ax
-    ; QEMU's fw_cfg signature (selector 0 at ports 510h/511h) reads "QEMU"
-    mov word [IS_QEMU], 0
-    mov dx, 0x510
-    xor ax, ax
-    out dx, ax
-    inc dx
-    mov di, IS_QEMU + 2
-    mov cx, 4
-    rep insb
-    cmp dword [IS_QEMU + 2], 'QEMU'
+    DETECT_QEMU16 IS_QEMU
+    cmp word [IS_QEMU], 1
     jne .not_qemu
-    mov word [IS_QEMU], 1
     PUTS16 "note: QEMU: data-access limit and type checks are not required"
 .not_qemu:
     ; the GDT to RAM

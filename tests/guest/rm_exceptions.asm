@@ -80,19 +80,7 @@ start:
     mov word [V_FOR], 0
     mov word [V_FAND], 0xffff
     mov word [V_ABORT], 0
-    ; QEMU's fw_cfg signature (selector 0 at ports 510h/511h) reads "QEMU"
-    mov word [IS_QEMU], 0
-    mov dx, 0x510
-    xor ax, ax
-    out dx, ax
-    inc dx
-    mov di, IS_QEMU + 2
-    mov cx, 4
-    rep insb
-    cmp dword [IS_QEMU + 2], 'QEMU'
-    jne .not_qemu
-    mov word [IS_QEMU], 1
-.not_qemu:
+    DETECT_QEMU16 IS_QEMU
     ; did PUSH with SP=1 shut the processor down and reset it?
     cmp dword [MARK], MAGIC
     jne .fresh
