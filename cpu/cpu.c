@@ -120,7 +120,7 @@ void cpu_reset(struct cpu *cpu)
     memset(cpu->dr, 0, sizeof(cpu->dr));
     cpu->dr[6] = 0xffff0ff0u;
     cpu->dr[7] = 0x400;
-    cpu->tsc = 0;
+    cpu_write_tsc(cpu, 0);
     c->cc_op = CC_EAGER;
     cpu->halted = false;
     c->inhibit_irq = false;
@@ -247,6 +247,25 @@ void cpu_write64(struct cpu *cpu, unsigned seg, uint32_t off, uint64_t v)
     cpu->internal->cpu_writing = false;
     if (rc < 0)
         cpu_raise_pf(cpu, &f);
+}
+
+/* --- time-stamp counter ---------------------------------------------- */
+
+uint64_t cpu_read_tsc(struct cpu *cpu)
+{
+    struct cpu_internal *c = cpu->internal;
+    uint64_t t = cpu->tsc + vclock_now(&cpu->machine->clock);
+    /* The host clock has microseconds; the guest may read twice within one. */
+    if (t <= c->last_tsc)
+        t = c->last_tsc + 1;
+    c->last_tsc = t;
+    return t;
+}
+
+void cpu_write_tsc(struct cpu *cpu, uint64_t value)
+{
+    cpu->tsc = value - vclock_now(&cpu->machine->clock);
+    cpu->internal->last_tsc = value ? value - 1 : 0;
 }
 
 /* --- ports and identification ----------------------------------------- */

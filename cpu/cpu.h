@@ -95,7 +95,7 @@ struct cpu {
     struct cpu_dtable gdtr, idtr, ldtr, tr;
     uint32_t cr[5]; /* CR0, CR1 (unused), CR2, CR3, CR4 */
     uint32_t dr[8];
-    uint64_t tsc;
+    uint64_t tsc; /* TSC offset against virtual time (the TSC runs at 1 GHz) */
     int cpl;
     bool halted; /* after HLT, until an interrupt (a debugger or test may clear it) */
 

@@ -282,7 +282,7 @@ void h_rdtsc(struct cpu *cpu, const struct insn *in)
 {
     if ((cpu->cr[4] & CR4_TSD) && cpu_pe(cpu) && cpu->cpl != 0)
         cpu_raise(cpu, EX_GP, 0);
-    uint64_t t = cpu->tsc + cpu->instructions;
+    uint64_t t = cpu_read_tsc(cpu);
     cpu->regs[R_EAX] = (uint32_t)t;
     cpu->regs[R_EDX] = (uint32_t)(t >> 32);
 }

@@ -187,7 +187,7 @@ void h_rdmsr(struct cpu *cpu, const struct insn *in)
     } else {
         switch (msr) {
         case MSR_TSC:
-            v = cpu->tsc + cpu->instructions;
+            v = cpu_read_tsc(cpu);
             break;
         case MSR_APIC_BASE:
             v = m->apic_base;
@@ -224,7 +224,7 @@ void h_wrmsr(struct cpu *cpu, const struct insn *in)
     }
     switch (msr) {
     case MSR_TSC:
-        cpu->tsc = v - cpu->instructions;
+        cpu_write_tsc(cpu, v);
         break;
     case MSR_APIC_BASE:
         m->apic_base = v;

@@ -176,6 +176,10 @@ void cpu_deliver_protected(struct cpu *cpu, int vector, uint32_t error_code, boo
 enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
 void cpu_task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_reason why,
                      uint32_t error_code);
+/* The time-stamp counter: 1 GHz of virtual time, strictly increasing between reads. */
+uint64_t cpu_read_tsc(struct cpu *cpu);
+void cpu_write_tsc(struct cpu *cpu, uint64_t value);
+
 /* Debug features (cpu/debug.c): single-step and instruction breakpoints. */
 static inline bool cpu_debug_active(const struct cpu *cpu)
 {

@@ -120,6 +120,7 @@ struct cpu_internal {
     bool block_dirty;  /* the running block was dropped by a write */
     bool inhibit_irq;  /* the instruction just run was STI or a load of SS */
     bool nmi_pending, nmi_blocked;
+    uint64_t last_tsc; /* the last value RDTSC returned */
     bool exit_request;
     bool stop_run; /* the handler asks the run loop to return (mode change etc.) */
     enum cpu_exit stop_reason;
