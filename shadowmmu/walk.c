@@ -87,6 +87,43 @@ static int check_access(struct shadowmmu *mmu, uint32_t linear, enum smmu_access
     return 0;
 }
 
+/* What is being translated. */
+struct access {
+    uint32_t linear;
+    enum smmu_access acc;
+    int user;
+    bool set_ad;
+};
+
+/*
+ * The last step for every mode and page size: the permissions are the AND
+ * of `upper` (the directory entry of a 4 KiB page, else NULL) and `leaf`;
+ * A is set in both and D in the leaf, for a successful access only.
+ */
+static int finish(struct shadowmmu *mmu, const struct access *a, struct level *upper,
+                  struct level *leaf, uint64_t phys, uint32_t big_mask, struct smmu_walk *w,
+                  struct smmu_fault *f)
+{
+    uint64_t both = leaf->entry & (upper ? upper->entry : ~0ull);
+    *w = (struct smmu_walk){
+        .phys = phys,
+        .big_mask = big_mask,
+        .user = both & PTE_US,
+        .writable = both & PTE_RW,
+        .global = (leaf->entry & PTE_G) && (mmu->cr4 & CR4_PGE),
+    };
+    if (check_access(mmu, a->linear, a->acc, a->user, w, f) < 0)
+        return -1;
+    bool write = a->acc == SMMU_WRITE;
+    w->dirty = (leaf->entry & PTE_D) || (a->set_ad && write);
+    if (a->set_ad) {
+        if (upper)
+            set_bits(mmu, upper, PTE_A);
+        set_bits(mmu, leaf, PTE_A | (write ? PTE_D : 0));
+    }
+    return 0;
+}
+
 static int walk32(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc, int user,
                   bool set_ad, struct smmu_walk *w, struct smmu_fault *f)
 {
@@ -99,40 +136,18 @@ static int walk32(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc, 
     if ((pde.entry & PTE_PS) && (mmu->cr4 & CR4_PSE)) {
         if (pde.entry & PSE_4M_RSVD)
             return fault(f, linear, code | SMMU_PF_P | SMMU_PF_RSVD);
-        *w = (struct smmu_walk){
-            .phys = (pde.entry & 0xffc00000u) | (linear & 0x3fffffu),
-            .big_mask = 0xffc00000u,
-            .user = pde.entry & PTE_US,
-            .writable = pde.entry & PTE_RW,
-            .global = (pde.entry & PTE_G) && (mmu->cr4 & CR4_PGE),
-        };
-        if (check_access(mmu, linear, acc, user, w, f) < 0)
-            return -1;
-        w->dirty = (pde.entry & PTE_D) || (set_ad && acc == SMMU_WRITE);
-        if (set_ad)
-            set_bits(mmu, &pde, PTE_A | (acc == SMMU_WRITE ? PTE_D : 0));
-        return 0;
+        uint64_t phys = (pde.entry & 0xffc00000u) | (linear & 0x3fffffu);
+        return finish(mmu, &(struct access){linear, acc, user, set_ad}, NULL, &pde, phys,
+                      0xffc00000u, w, f);
     }
 
     struct level pte = {(pde.entry & 0xfffff000u) | (((linear >> 12) & 0x3ff) << 2), 0};
     pte.entry = read_entry(mmu, pte.addr, false);
     if (!(pte.entry & PTE_P))
         return fault(f, linear, code);
-    *w = (struct smmu_walk){
-        .phys = (pte.entry & 0xfffff000u) | (linear & 0xfffu),
-        .big_mask = 0xfffff000u,
-        .user = (pde.entry & PTE_US) && (pte.entry & PTE_US),
-        .writable = (pde.entry & PTE_RW) && (pte.entry & PTE_RW),
-        .global = (pte.entry & PTE_G) && (mmu->cr4 & CR4_PGE),
-    };
-    if (check_access(mmu, linear, acc, user, w, f) < 0)
-        return -1;
-    w->dirty = (pte.entry & PTE_D) || (set_ad && acc == SMMU_WRITE);
-    if (set_ad) {
-        set_bits(mmu, &pde, PTE_A);
-        set_bits(mmu, &pte, PTE_A | (acc == SMMU_WRITE ? PTE_D : 0));
-    }
-    return 0;
+    uint64_t phys = (pte.entry & 0xfffff000u) | (linear & 0xfffu);
+    return finish(mmu, &(struct access){linear, acc, user, set_ad}, &pde, &pte, phys, 0xfffff000u,
+                  w, f);
 }
 
 static int walk_pae(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc, int user,
@@ -150,19 +165,9 @@ static int walk_pae(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc
     if (pde.entry & PTE_PS) {
         if (pde.entry & PAE_2M_RSVD)
             return fault(f, linear, code | SMMU_PF_P | SMMU_PF_RSVD);
-        *w = (struct smmu_walk){
-            .phys = (pde.entry & 0xfffe00000ull) | (linear & 0x1fffffu),
-            .big_mask = 0xffe00000u,
-            .user = pde.entry & PTE_US,
-            .writable = pde.entry & PTE_RW,
-            .global = (pde.entry & PTE_G) && (mmu->cr4 & CR4_PGE),
-        };
-        if (check_access(mmu, linear, acc, user, w, f) < 0)
-            return -1;
-        w->dirty = (pde.entry & PTE_D) || (set_ad && acc == SMMU_WRITE);
-        if (set_ad)
-            set_bits(mmu, &pde, PTE_A | (acc == SMMU_WRITE ? PTE_D : 0));
-        return 0;
+        uint64_t phys = (pde.entry & 0xfffe00000ull) | (linear & 0x1fffffu);
+        return finish(mmu, &(struct access){linear, acc, user, set_ad}, NULL, &pde, phys,
+                      0xffe00000u, w, f);
     }
     if (pde.entry & PAE_ADDR_HI)
         return fault(f, linear, code | SMMU_PF_P | SMMU_PF_RSVD);
@@ -173,21 +178,9 @@ static int walk_pae(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc
         return fault(f, linear, code);
     if (pte.entry & PAE_ADDR_HI)
         return fault(f, linear, code | SMMU_PF_P | SMMU_PF_RSVD);
-    *w = (struct smmu_walk){
-        .phys = (pte.entry & PAE_ADDR) | (linear & 0xfffu),
-        .big_mask = 0xfffff000u,
-        .user = (pde.entry & PTE_US) && (pte.entry & PTE_US),
-        .writable = (pde.entry & PTE_RW) && (pte.entry & PTE_RW),
-        .global = (pte.entry & PTE_G) && (mmu->cr4 & CR4_PGE),
-    };
-    if (check_access(mmu, linear, acc, user, w, f) < 0)
-        return -1;
-    w->dirty = (pte.entry & PTE_D) || (set_ad && acc == SMMU_WRITE);
-    if (set_ad) {
-        set_bits(mmu, &pde, PTE_A);
-        set_bits(mmu, &pte, PTE_A | (acc == SMMU_WRITE ? PTE_D : 0));
-    }
-    return 0;
+    uint64_t phys = (pte.entry & PAE_ADDR) | (linear & 0xfffu);
+    return finish(mmu, &(struct access){linear, acc, user, set_ad}, &pde, &pte, phys, 0xfffff000u,
+                  w, f);
 }
 
 int smmu_walk(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc, int user, bool set_ad,
