@@ -333,7 +333,12 @@ int smmu_translate(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc,
     return 0;
 }
 
-size_t smmu_probe_read(struct shadowmmu *mmu, uint32_t linear, void *buf, size_t len)
+/*
+ * A probe: copy between `buf` and guest-linear memory as a supervisor sees
+ * it, page by page, with no A/D updates and no faults. Stops at the first
+ * unmapped page (and, for writes, at the first page that is not RAM).
+ */
+static size_t probe(struct shadowmmu *mmu, uint32_t linear, uint8_t *buf, size_t len, bool write)
 {
     size_t done = 0;
     while (done < len) {
@@ -344,34 +349,31 @@ size_t smmu_probe_read(struct shadowmmu *mmu, uint32_t linear, void *buf, size_t
         if (smmu_walk(mmu, lin, SMMU_READ, 0, false, &w, &f) < 0)
             break;
         const struct mem_range *r = host_range(mmu, w.phys & ~0xfffull);
-        if (r)
-            memcpy((uint8_t *)buf + done, r->region->host + (w.phys - r->region->base), n);
-        else
-            memset((uint8_t *)buf + done, 0xff, n);
+        uint8_t *host = r ? r->region->host + (w.phys - r->region->base) : NULL;
+        if (write) {
+            if (!r || r->region->kind != MEM_RAM)
+                break;
+            memcpy(host, buf + done, n);
+            if (watched(mmu, w.phys))
+                notify(mmu, w.phys, n);
+        } else if (host) {
+            memcpy(buf + done, host, n);
+        } else {
+            memset(buf + done, 0xff, n); /* devices are not read by a probe */
+        }
         done += n;
     }
     return done;
 }
 
+size_t smmu_probe_read(struct shadowmmu *mmu, uint32_t linear, void *buf, size_t len)
+{
+    return probe(mmu, linear, buf, len, false);
+}
+
 size_t smmu_probe_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, size_t len)
 {
-    size_t done = 0;
-    while (done < len) {
-        uint32_t lin = linear + (uint32_t)done;
-        size_t n = MIN(len - done, (size_t)(SMMU_PAGE_SIZE - (lin & 0xfff)));
-        struct smmu_walk w;
-        struct smmu_fault f;
-        if (smmu_walk(mmu, lin, SMMU_READ, 0, false, &w, &f) < 0)
-            break;
-        const struct mem_range *r = host_range(mmu, w.phys & ~0xfffull);
-        if (!r || r->region->kind != MEM_RAM)
-            break;
-        memcpy(r->region->host + (w.phys - r->region->base), (const uint8_t *)buf + done, n);
-        if (watched(mmu, w.phys))
-            notify(mmu, w.phys, n);
-        done += n;
-    }
-    return done;
+    return probe(mmu, linear, (uint8_t *)buf, len, true);
 }
 
 void smmu_set_watch_callback(struct shadowmmu *mmu, smmu_watch_fn fn, void *opaque)
