@@ -576,10 +576,14 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
             cpu->irq.pending(cpu->irq.opaque)) {
             cpu->halted = false;
             uint8_t vector = cpu->irq.acknowledge(cpu->irq.opaque);
+            cpu->interrupts++;
             c->insn_eip = cpu->eip;
             cpu_deliver(cpu, vector, NO_ERROR_CODE, false, cpu->eip);
             prev = NULL;
         }
+        /* After STI or a load of SS exactly one instruction runs before interrupts are
+           looked at again (the interrupt shadow), then they are. */
+        bool shadow = c->inhibit_irq;
         c->inhibit_irq = false;
         if (cpu->halted) {
             return leave(cpu, CPU_EXIT_HLT);
@@ -589,7 +593,7 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         }
 
         /* Single-stepping or breakpoints: one instruction at a time. */
-        uint64_t limit = end - cpu->instructions;
+        uint64_t limit = shadow ? 1 : end - cpu->instructions;
         bool debug = cpu_debug_active(cpu), tf = cpu->eflags & FL_TF;
         if (debug) {
             if (cpu_debug_before(cpu)) {

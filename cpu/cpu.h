@@ -107,6 +107,7 @@ struct cpu {
     uint32_t stop_eip; /* with stop_eip_enabled: return before executing this EIP */
 
     uint64_t instructions; /* retired so far */
+    uint64_t interrupts;   /* external interrupts taken */
 
     struct machine *machine;
     struct shadowmmu *mmu;

@@ -182,6 +182,7 @@ static const struct insn_desc table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
     [ZYDIS_MNEMONIC_IN] = {h_in, 0, P_IO | P_ENDS_BLOCK},
     [ZYDIS_MNEMONIC_OUT] = {h_out, 0, P_IO | P_ENDS_BLOCK},
     [ZYDIS_MNEMONIC_NOP] = {h_nop, 0, 0},
+    [ZYDIS_MNEMONIC_PAUSE] = {h_nop, 0, 0}, /* F3 90: REP NOP on a P6 */
     [ZYDIS_MNEMONIC_UD0] = {h_ud, 0, 0},
     [ZYDIS_MNEMONIC_UD1] = {h_ud, 0, 0},
     [ZYDIS_MNEMONIC_UD2] = {h_ud, 0, 0},

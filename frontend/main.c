@@ -12,7 +12,8 @@
 #include "frontend/version.h"
 #include "machine/pc/pc.h"
 
-static void debugcon_sink(void *opaque, const uint8_t *buf, size_t len)
+/* Guest output to a character backend (debug console, serial port). */
+static void chardev_sink(void *opaque, const uint8_t *buf, size_t len)
 {
     chardev_write(opaque, buf, len);
 }
@@ -53,9 +54,12 @@ int main(int argc, char **argv)
         return 1;
     }
     struct chardev debugcon = {.out_fd = -1, .in_fd = -1};
-    if (opts.debugcon && chardev_open(&debugcon, "debugcon", opts.debugcon, &err) < 0) {
+    struct chardev serial = {.out_fd = -1, .in_fd = -1};
+    if ((opts.debugcon && chardev_open(&debugcon, "debugcon", opts.debugcon, &err) < 0) ||
+        chardev_open(&serial, "serial", opts.serial, &err) < 0) {
         fprintf(stderr, "popek: %s\n", err);
         g_free(err);
+        chardev_close(&debugcon);
         options_free(&opts);
         return 1;
     }
@@ -69,7 +73,13 @@ int main(int argc, char **argv)
         .debug_exit = opts.debug_exit,
         .no_reboot = opts.no_reboot,
         .timeout = opts.timeout,
-        .debugcon = {debugcon_sink, &debugcon},
+        .debugcon = {chardev_sink, &debugcon},
+        .hd = {opts.hd[0], opts.hd[1], opts.hd[2], opts.hd[3]},
+        .cdrom = opts.cdrom,
+        .snapshot = opts.snapshot,
+        .boot = opts.boot,
+        .serial = {chardev_sink, &serial},
+        .serial_in_fd = serial.in_fd,
     };
     struct pc *pc = g_new0(struct pc, 1);
     if (pc_init(pc, &cfg, &err) < 0) {
@@ -77,6 +87,7 @@ int main(int argc, char **argv)
         g_free(err);
         g_free(pc);
         chardev_close(&debugcon);
+        chardev_close(&serial);
         options_free(&opts);
         return 1;
     }
@@ -90,6 +101,7 @@ int main(int argc, char **argv)
     pc_destroy(pc);
     g_free(pc);
     chardev_close(&debugcon);
+    chardev_close(&serial);
     options_free(&opts);
     return status;
 }

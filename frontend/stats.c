@@ -23,6 +23,10 @@ void stats_write(FILE *out, struct pc *pc, double seconds, int json)
     const struct smmu_stats *mm = smmu_get_stats(pc->mmu);
     const struct counter c[] = {
         {"cpu.instructions", pc->cpu->instructions},
+        {"cpu.interrupts", pc->cpu->interrupts},
+        {"cpu.cs", pc->cpu->seg[S_CS].selector},
+        {"cpu.eip", pc->cpu->eip},
+        {"cpu.cpl", (uint64_t)pc->cpu->cpl},
         {"tcache.blocks_decoded", tc->blocks},
         {"tcache.insns_decoded", tc->insns},
         {"tcache.lookups", tc->lookups},
@@ -44,16 +48,25 @@ void stats_write(FILE *out, struct pc *pc, double seconds, int json)
         {"mmu.flush_memmap", mm->flushes[SMMU_FLUSH_MEMMAP]},
         {"mmu.watch_hits", mm->watch_hits},
     };
+    /* The top of the guest's stack (16-bit words), for a look at where it is stuck. */
+    char stack[128] = "";
+    uint16_t words[8] = {0};
+    uint32_t sp = pc->cpu->regs[R_ESP] & ((pc->cpu->seg[S_SS].attr & SEG_ATTR_DB) ? ~0u : 0xffffu);
+    size_t got = smmu_probe_read(pc->mmu, pc->cpu->seg[S_SS].base + sp, words, sizeof(words));
+    for (size_t i = 0; i < got / 2; i++)
+        g_snprintf(stack + strlen(stack), sizeof(stack) - strlen(stack), "%s%04x", i ? " " : "",
+                   words[i]);
     if (json) {
         fprintf(out, "{\n  \"seconds\": %.3f", seconds);
         for (size_t i = 0; i < G_N_ELEMENTS(c); i++)
             fprintf(out, ",\n  \"%s\": %" G_GUINT64_FORMAT, c[i].name, c[i].value);
-        fprintf(out, "\n}\n");
+        fprintf(out, ",\n  \"cpu.stack\": \"%s\"\n}\n", stack);
         return;
     }
     fprintf(out, "popek statistics after %.3f s:\n", seconds);
     for (size_t i = 0; i < G_N_ELEMENTS(c); i++)
         fprintf(out, "  %-24s %" G_GUINT64_FORMAT "\n", c[i].name, c[i].value);
+    fprintf(out, "  %-24s %s\n", "cpu.stack", stack);
 }
 
 int stats_save(const char *path, struct pc *pc, double seconds, char **err)

@@ -9,13 +9,24 @@
 #include <errno.h>
 #include <glib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cpu/cpu.h"
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
+#include "devices/i8042.h"
+#include "devices/i8254.h"
+#include "devices/i8259.h"
+#include "devices/ide.h"
+#include "devices/mc146818.h"
 #include "devices/pci.h"
 #include "devices/piix3.h"
+#include "devices/port61.h"
 #include "devices/port92.h"
+#include "devices/uart16550.h"
+#include "devices/vga.h"
+#include "devices/vga_pci.h"
+#include "machine/blockdev.h"
 #include "shadowmmu/shadowmmu.h"
 
 #define E820_RAM 1
@@ -51,6 +62,97 @@ static void port92_a20(void *opaque, bool on)
     update_a20(pc);
 }
 
+static void kbc_a20(void *opaque, bool on)
+{
+    struct pc *pc = opaque;
+    pc->a20_kbc = on;
+    update_a20(pc);
+}
+
+static void bmdma_map(void *opaque, uint16_t base)
+{
+    struct pc *pc = opaque;
+    ide_bmdma_map(pc->ide, base);
+}
+
+static void serial_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct pc *pc = opaque;
+    if (pc->cfg.serial.write)
+        pc->cfg.serial.write(pc->cfg.serial.opaque, buf, len);
+}
+
+/* CMOS boot device codes SeaBIOS reads in 0x3D and 0x38 (QEMU's convention). */
+static unsigned boot_code(char c)
+{
+    return c == 'a' ? 1 : c == 'c' ? 2 : c == 'd' ? 3 : 0;
+}
+
+/* The CMOS bytes a BIOS and DOS read: memory sizes, boot order, equipment. */
+static void pc_cmos_init(struct pc *pc)
+{
+    struct rtc *rtc = pc->rtc;
+    uint64_t ram = pc->m.ram_size;
+    rtc_cmos_set(rtc, 0x15, 0x80); /* 640 KiB base memory */
+    rtc_cmos_set(rtc, 0x16, 0x02);
+    uint64_t ext_kb = ram > 0x100000 ? (ram - 0x100000) / 1024 : 0;
+    if (ext_kb > 0xffff)
+        ext_kb = 0xffff;
+    rtc_cmos_set(rtc, 0x17, (uint8_t)ext_kb);
+    rtc_cmos_set(rtc, 0x18, (uint8_t)(ext_kb >> 8));
+    rtc_cmos_set(rtc, 0x30, (uint8_t)ext_kb);
+    rtc_cmos_set(rtc, 0x31, (uint8_t)(ext_kb >> 8));
+    uint64_t above16 = ram > 0x1000000 ? (ram - 0x1000000) / 0x10000 : 0;
+    if (above16 > 0xffff)
+        above16 = 0xffff;
+    rtc_cmos_set(rtc, 0x34, (uint8_t)above16);
+    rtc_cmos_set(rtc, 0x35, (uint8_t)(above16 >> 8));
+    rtc_cmos_set(rtc, 0x14, 0x04); /* equipment: VGA, display present; no floppy, no FPU */
+    const char *boot = pc->cfg.boot ? pc->cfg.boot : "cd";
+    unsigned b[3] = {0};
+    for (unsigned i = 0; i < 3 && boot[i]; i++)
+        b[i] = boot_code(boot[i]);
+    rtc_cmos_set(rtc, 0x3d, (uint8_t)(b[0] | b[1] << 4));
+    rtc_cmos_set(rtc, 0x38, (uint8_t)(b[2] << 4));
+    /* The checksum over 0x10-0x2D, big-endian at 0x2E (IBM PC/AT technical reference). */
+    unsigned sum = 0;
+    for (unsigned i = 0x10; i <= 0x2d; i++)
+        sum += rtc_cmos_get(rtc, (uint8_t)i);
+    rtc_cmos_set(rtc, 0x2e, (uint8_t)(sum >> 8));
+    rtc_cmos_set(rtc, 0x2f, (uint8_t)sum);
+}
+
+/* Open and attach the IDE disks and the CD-ROM. */
+static int pc_storage_init(struct pc *pc, char **err)
+{
+    enum blockdev_mode mode = pc->cfg.snapshot ? BLOCKDEV_SNAPSHOT : BLOCKDEV_RW;
+    for (unsigned i = 0; i < PC_MAX_DISKS; i++) {
+        if (!pc->cfg.hd[i])
+            continue;
+        pc->disks[i] = g_new0(struct blockdev, 1);
+        bool ro = false;
+        if (blockdev_open(pc->disks[i], pc->cfg.hd[i], mode, &ro, err) < 0)
+            return -1;
+        if (ro)
+            g_printerr("popek: warning: %s is not writable: attached read-only\n", pc->cfg.hd[i]);
+        ide_attach_disk(pc->ide, i / 2, i % 2, pc->disks[i]);
+    }
+    if (pc->cfg.cdrom) {
+        unsigned slot = 2;
+        while (slot < PC_MAX_DISKS && pc->cfg.hd[slot])
+            slot++;
+        if (slot == PC_MAX_DISKS) {
+            *err = g_strdup("--cdrom: all four IDE slots hold disks");
+            return -1;
+        }
+        pc->disks[PC_MAX_DISKS] = g_new0(struct blockdev, 1);
+        if (blockdev_open(pc->disks[PC_MAX_DISKS], pc->cfg.cdrom, BLOCKDEV_RO, NULL, err) < 0)
+            return -1;
+        ide_attach_cdrom(pc->ide, slot / 2, slot % 2, pc->disks[PC_MAX_DISKS]);
+    }
+    return 0;
+}
+
 /* What SeaBIOS learns through fw_cfg: RAM, its e820 map, and the VGA BIOS. */
 static void pc_fw_cfg_init(struct pc *pc)
 {
@@ -69,6 +171,17 @@ static void pc_fw_cfg_init(struct pc *pc)
     fw_cfg_add_file(fw, "etc/e820", e820, sizeof(e820));
     /* Guest tests tell popek from QEMU by this (both speak fw_cfg). */
     fw_cfg_add_file(fw, "opt/org.popek/machine", "popek", 5);
+    /* The VGA BIOS SeaBIOS runs for the standard VGA. */
+    char *vgabios = firmware_vga_bios(pc->cfg.bios);
+    char *rom = NULL;
+    gsize rom_len = 0;
+    if (vgabios && g_file_get_contents(vgabios, &rom, &rom_len, NULL))
+        fw_cfg_add_file(fw, "vgaroms/vgabios-stdvga.bin", rom, rom_len);
+    else
+        g_printerr("popek: warning: no VGA BIOS (vgabios-stdvga.bin) found: the screen stays "
+                   "blank\n");
+    g_free(rom);
+    g_free(vgabios);
 }
 
 /* The devices, in port order. */
@@ -85,10 +198,30 @@ static void pc_devices_init(struct pc *pc)
     }
     pc->port92 = port92_create(m, &(struct port92_callbacks){port92_a20, reset_from_device, pc});
 
+    /* Interrupts and timers. */
+    pc->pic = pic_create(m);
+    pc->cpu->irq = (struct cpu_irq_source){pic_pending, pic_acknowledge, pc->pic};
+    struct irq_line irq[16];
+    for (unsigned i = 0; i < 16; i++)
+        irq[i] = pic_irq_line(pc->pic, i);
+    pc->pit = pit_create(m, &irq[0]);
+    pc->port61 = port61_create(m, pc->pit);
+    pc->rtc = rtc_create(m, &irq[8]);
+    pc_cmos_init(pc);
+
+    /* Keyboard, mouse and serial port. */
+    pc->kbc = i8042_create(m, &irq[1], &irq[12],
+                           &(struct i8042_callbacks){kbc_a20, reset_from_device, pc});
+    pc->com1 = uart_create(m, 0x3f8, &irq[4], &(struct uart_backend){serial_write, pc});
+
+    /* PCI: host bridge, PIIX3 (ISA bridge and IDE), VGA. */
     pc->pci = pci_bus_create(m, reset_from_device, pc);
     size_t low = MIN(pc->fw.size, (size_t)FIRMWARE_LOW_MAX);
     pc->host = i440fx_create(m, pc->pci, pc->fw.image + pc->fw.size - low, low);
-    pc->piix = piix3_create(pc->pci, NULL, NULL);
+    pc->ide = ide_create(m, &irq[14], &irq[15]);
+    pc->piix = piix3_create(pc->pci, bmdma_map, pc);
+    pc->vga = vga_create(m);
+    pc->vga_pci = vga_pci_create(pc->pci, 2, pc->vga);
 
     pc->fw_cfg = fw_cfg_create(m);
     pc_fw_cfg_init(pc);
@@ -111,6 +244,10 @@ int pc_init(struct pc *pc, const struct pc_config *cfg, char **err)
     pc->mmu = smmu_create(&pc->m.mem);
     pc->cpu = cpu_create(&pc->m, pc->mmu);
     pc_devices_init(pc);
+    if (pc_storage_init(pc, err) < 0) {
+        pc_destroy(pc);
+        return -1;
+    }
     pc_reset(pc);
     return 0;
 }
@@ -119,8 +256,16 @@ void pc_reset(struct pc *pc)
 {
     pc->reset_requested = false;
     port92_reset(pc->port92);
+    pic_reset(pc->pic);
+    pit_reset(pc->pit);
+    rtc_reset(pc->rtc);
+    i8042_reset(pc->kbc);
+    uart_reset(pc->com1);
     i440fx_reset(pc->host);
     piix3_reset(pc->piix);
+    ide_reset(pc->ide);
+    vga_reset(pc->vga);
+    vga_pci_reset(pc->vga_pci);
     /* A20 is enabled after reset: the keyboard controller's output port has it set. */
     pc->a20_kbc = true;
     pc->a20_port92 = false;
@@ -128,12 +273,48 @@ void pc_reset(struct pc *pc)
     cpu_reset(pc->cpu);
 }
 
+void pc_poll_serial(struct pc *pc)
+{
+    int fd = pc->cfg.serial_in_fd;
+    if (fd < 0 || !pc->com1)
+        return;
+    if (pc->serial_npending == 0) {
+        GPollFD p = {fd, G_IO_IN, 0};
+        if (g_poll(&p, 1, 0) <= 0 || !(p.revents & (G_IO_IN | G_IO_HUP)))
+            return;
+        ssize_t n = read(fd, pc->serial_pending, sizeof(pc->serial_pending));
+        if (n <= 0) {
+            pc->cfg.serial_in_fd = -1; /* end of input */
+            return;
+        }
+        pc->serial_npending = (size_t)n;
+    }
+    size_t took = uart_receive(pc->com1, pc->serial_pending, pc->serial_npending);
+    memmove(pc->serial_pending, pc->serial_pending + took, pc->serial_npending - took);
+    pc->serial_npending -= took;
+}
+
 void pc_destroy(struct pc *pc)
 {
     fw_cfg_destroy(pc->fw_cfg);
+    vga_pci_destroy(pc->vga_pci);
+    vga_destroy(pc->vga);
     piix3_destroy(pc->piix);
+    ide_destroy(pc->ide);
     i440fx_destroy(pc->host);
     pci_bus_destroy(pc->pci);
+    uart_destroy(pc->com1);
+    i8042_destroy(pc->kbc);
+    rtc_destroy(pc->rtc);
+    port61_destroy(pc->port61);
+    pit_destroy(pc->pit);
+    pic_destroy(pc->pic);
+    for (unsigned i = 0; i <= PC_MAX_DISKS; i++) {
+        if (pc->disks[i]) {
+            blockdev_close(pc->disks[i]);
+            g_free(pc->disks[i]);
+        }
+    }
     port92_destroy(pc->port92);
     cpu_destroy(pc->cpu);
     smmu_destroy(pc->mmu);

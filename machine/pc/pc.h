@@ -20,6 +20,16 @@ struct i440fx;
 struct piix3;
 struct fw_cfg;
 struct port92;
+struct pic;
+struct pit;
+struct port61;
+struct rtc;
+struct i8042;
+struct uart;
+struct ide;
+struct vga;
+struct vga_pci;
+struct blockdev;
 
 /* Where guest byte streams go: a callback and its opaque pointer. */
 struct pc_byte_sink {
@@ -27,9 +37,17 @@ struct pc_byte_sink {
     void *opaque;
 };
 
+#define PC_MAX_DISKS 4
+
 struct pc_config {
     uint32_t ram_mb;
     const char *bios;             /* firmware image path */
+    const char *hd[PC_MAX_DISKS]; /* IDE disks: primary master, slave, secondary master, slave */
+    const char *cdrom;            /* ATAPI CD-ROM image (the first free IDE slot from 2 on) */
+    bool snapshot;                /* never write disk images */
+    const char *boot;             /* boot order letters a, c, d (NULL: "cd") */
+    struct pc_byte_sink serial;   /* COM1 output; write NULL = discard */
+    int serial_in_fd;             /* COM1 input (-1: none) */
     bool debug_exit;              /* isa-debug-exit at 0xF4 */
     bool no_reboot;               /* exit instead of resetting */
     double timeout;               /* seconds of host time, 0 = none */
@@ -57,6 +75,18 @@ struct pc {
     struct piix3 *piix;
     struct fw_cfg *fw_cfg;
     struct port92 *port92;
+    struct pic *pic;
+    struct pit *pit;
+    struct port61 *port61;
+    struct rtc *rtc;
+    struct i8042 *kbc;
+    struct uart *com1;
+    struct ide *ide;
+    struct vga *vga;
+    struct vga_pci *vga_pci;
+    struct blockdev *disks[PC_MAX_DISKS + 1]; /* open images (NULL: none) */
+    uint8_t serial_pending[64];               /* host input COM1 has not taken yet */
+    size_t serial_npending;
     bool a20_kbc, a20_port92; /* the two A20 gate inputs, ORed */
     bool reset_requested;     /* a guest asked for a reset: done between CPU slices */
     struct pc_config cfg;
@@ -73,6 +103,9 @@ void pc_reset(struct pc *pc);
 
 /* A guest-requested reset (port 0x92, 0xCF9, keyboard controller, triple fault). */
 void pc_request_reset(struct pc *pc);
+
+/* Feed host input to COM1 (called between CPU slices). */
+void pc_poll_serial(struct pc *pc);
 
 /* Run until the guest or a limit stops it; returns the exit status. */
 int pc_run(struct pc *pc);

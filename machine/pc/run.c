@@ -37,6 +37,7 @@ int pc_run(struct pc *pc)
     while (pc->stop == PC_STOP_NONE) {
         enum cpu_exit why = cpu_run(pc->cpu, PC_SLICE);
         vclock_run_due(&pc->m.clock);
+        pc_poll_serial(pc);
         if (why == CPU_EXIT_SHUTDOWN)
             pc->reset_requested = true;
         if (pc->reset_requested && pc->stop == PC_STOP_NONE) {

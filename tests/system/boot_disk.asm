@@ -1,0 +1,145 @@
+; A hard-disk image that boots through SeaBIOS and checks BIOS services:
+; INT 10h teletype output, INT 13h reading its own second sector (by CHS
+; and by the LBA extensions), INT 1Ah time of day, INT 15h E820 memory map.
+; It reports on the debug console (port 0xE9) and through isa-debug-exit
+; (port 0xF4): 1 = pass (exit status 3), 2 = fail (exit status 5).
+    bits 16
+    org 0x7c00
+
+%define DEBUGCON  0xe9
+%define DEBUGEXIT 0xf4
+
+start:
+    cli
+    xor ax, ax
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov sp, 0x7c00
+    sti
+    mov [drive], dl
+
+    mov si, msg_hello
+    call print
+
+    ; INT 13h AH=02h: read sector 2 (CHS 0/0/2) to 0x8000
+    mov ax, 0x0201
+    mov cx, 0x0002
+    xor dh, dh
+    mov dl, [drive]
+    mov bx, 0x8000
+    int 0x13
+    jc fail_chs
+    cmp dword [0x8000], 'SEC2'
+    jne fail_chs
+
+    ; INT 13h AH=41h/42h: LBA extensions, read sector 2 (LBA 1) to 0x9000
+    mov ah, 0x41
+    mov bx, 0x55aa
+    mov dl, [drive]
+    int 0x13
+    jc fail_ext
+    cmp bx, 0xaa55
+    jne fail_ext
+    mov si, dap
+    mov ah, 0x42
+    mov dl, [drive]
+    int 0x13
+    jc fail_ext
+    cmp dword [0x9000], 'SEC2'
+    jne fail_ext
+
+    ; INT 1Ah AH=00h: the tick count moves
+    xor ah, ah
+    int 0x1a
+    mov [ticks], dx
+    mov cx, 0xffff
+.wait:
+    push cx
+    xor ah, ah
+    int 0x1a
+    pop cx
+    cmp dx, [ticks]
+    jne .ticked
+    hlt                    ; the timer interrupt wakes us
+    loop .wait
+    jmp fail_tick
+.ticked:
+
+    ; INT 15h E820: the first entry is usable RAM at 0
+    mov eax, 0xe820
+    xor ebx, ebx
+    mov ecx, 20
+    mov edx, 0x534d4150
+    mov di, 0xa000
+    int 0x15
+    jc fail_e820
+    cmp eax, 0x534d4150
+    jne fail_e820
+    cmp dword [0xa000], 0
+    jne fail_e820
+    cmp dword [0xa010], 1
+    jne fail_e820
+
+    mov si, msg_pass
+    call print
+    mov al, 1
+    out DEBUGEXIT, al
+    jmp halt
+
+fail_chs:
+    mov si, msg_chs
+    jmp fail
+fail_ext:
+    mov si, msg_ext
+    jmp fail
+fail_tick:
+    mov si, msg_tick
+    jmp fail
+fail_e820:
+    mov si, msg_e820
+fail:
+    call print
+    mov al, 2
+    out DEBUGEXIT, al
+halt:
+    cli
+    hlt
+    jmp halt
+
+; Print the string at DS:SI on the screen (INT 10h) and the debug console.
+print:
+    lodsb
+    test al, al
+    jz .done
+    out DEBUGCON, al
+    mov ah, 0x0e
+    mov bx, 0x0007
+    int 0x10
+    jmp print
+.done:
+    ret
+
+dap:
+    db 0x10, 0
+    dw 1            ; sectors
+    dw 0x9000, 0    ; buffer
+    dq 1            ; LBA
+
+drive: db 0
+ticks: dw 0
+msg_hello: db "popek boot disk: hello from the boot sector", 13, 10, 0
+msg_pass:  db "popek boot disk: BIOS services work", 13, 10, 0
+msg_chs:   db "FAIL: INT 13h CHS read", 13, 10, 0
+msg_ext:   db "FAIL: INT 13h extended read", 13, 10, 0
+msg_tick:  db "FAIL: INT 1Ah ticks do not move", 13, 10, 0
+msg_e820:  db "FAIL: INT 15h E820", 13, 10, 0
+
+    times 510 - ($ - $$) db 0
+    dw 0xaa55
+
+; Sector 2, read back by the checks above.
+    db "SEC2"
+    times 1024 - ($ - $$) db 0
+; Pad the image to 1 MiB (a plausible disk: 2048 sectors).
+    times 0x100000 - ($ - $$) db 0
