@@ -60,6 +60,18 @@ enum pc_stop {
     PC_STOP_DEBUG_EXIT, /* the guest wrote to isa-debug-exit */
     PC_STOP_TIMEOUT,    /* --timeout expired: status 124 */
     PC_STOP_RESET,      /* reset or triple fault with --no-reboot: status 0 */
+    PC_STOP_QUIT,       /* the user quit (window closed, Ctrl+C, debugger kill): status 0 */
+};
+
+/*
+ * Host-side work the run loop does between CPU slices, and every few
+ * milliseconds while the guest is paused or halted: the window, the gdb
+ * stub, terminal input. `paused` says whether the guest is paused.
+ */
+#define PC_MAX_POLLERS 4
+struct pc_poller {
+    void (*poll)(void *opaque, bool paused);
+    void *opaque;
 };
 
 struct pc {
@@ -89,6 +101,9 @@ struct pc {
     size_t serial_npending;
     bool a20_kbc, a20_port92; /* the two A20 gate inputs, ORed */
     bool reset_requested;     /* a guest asked for a reset: done between CPU slices */
+    bool paused;              /* the CPU does not run (a debugger, the user) */
+    struct pc_poller pollers[PC_MAX_POLLERS];
+    unsigned npollers;
     struct pc_config cfg;
     enum pc_stop stop;
     int exit_status; /* with PC_STOP_DEBUG_EXIT */
@@ -103,6 +118,13 @@ void pc_reset(struct pc *pc);
 
 /* A guest-requested reset (port 0x92, 0xCF9, keyboard controller, triple fault). */
 void pc_request_reset(struct pc *pc);
+
+/* Register host-side work for the run loop (see struct pc_poller). 0, or -1 when full. */
+int pc_add_poller(struct pc *pc, void (*poll)(void *opaque, bool paused), void *opaque);
+
+/* Pause or resume the guest; stop the run (pc_run returns `why`'s status). */
+void pc_set_paused(struct pc *pc, bool paused);
+void pc_stop(struct pc *pc, enum pc_stop why);
 
 /* Feed host input to COM1 (called between CPU slices). */
 void pc_poll_serial(struct pc *pc);

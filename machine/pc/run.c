@@ -30,11 +30,46 @@ static void pc_idle(struct pc *pc)
     vclock_run_due(&pc->m.clock);
 }
 
+int pc_add_poller(struct pc *pc, void (*poll)(void *opaque, bool paused), void *opaque)
+{
+    if (pc->npollers >= PC_MAX_POLLERS)
+        return -1;
+    pc->pollers[pc->npollers++] = (struct pc_poller){poll, opaque};
+    return 0;
+}
+
+void pc_set_paused(struct pc *pc, bool paused)
+{
+    pc->paused = paused;
+    if (paused)
+        cpu_request_exit(pc->cpu);
+}
+
+void pc_stop(struct pc *pc, enum pc_stop why)
+{
+    if (pc->stop == PC_STOP_NONE)
+        pc->stop = why;
+    cpu_request_exit(pc->cpu);
+}
+
+static void run_pollers(struct pc *pc)
+{
+    for (unsigned i = 0; i < pc->npollers; i++)
+        pc->pollers[i].poll(pc->pollers[i].opaque, pc->paused);
+}
+
 int pc_run(struct pc *pc)
 {
     gint64 start = g_get_monotonic_time();
     pc->stop = PC_STOP_NONE;
     while (pc->stop == PC_STOP_NONE) {
+        run_pollers(pc);
+        if (pc->paused) {
+            g_usleep(5000); /* virtual time runs on, but nothing happens in the guest */
+            if (timed_out(pc, start))
+                pc->stop = PC_STOP_TIMEOUT;
+            continue;
+        }
         enum cpu_exit why = cpu_run(pc->cpu, PC_SLICE);
         vclock_run_due(&pc->m.clock);
         pc_poll_serial(pc);
