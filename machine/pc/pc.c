@@ -258,6 +258,7 @@ void pc_reset(struct pc *pc)
     port92_reset(pc->port92);
     pic_reset(pc->pic);
     pit_reset(pc->pit);
+    port61_reset(pc->port61);
     rtc_reset(pc->rtc);
     i8042_reset(pc->kbc);
     uart_reset(pc->com1);
