@@ -30,7 +30,6 @@ void cpu_decoder_init(struct cpu *cpu)
     struct cpu_internal *c = cpu->internal;
     c->decoder16 = new_decoder(ZYDIS_MACHINE_MODE_LEGACY_16, ZYDIS_STACK_WIDTH_16);
     c->decoder32 = new_decoder(ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
-    c->decoder_real = new_decoder(ZYDIS_MACHINE_MODE_REAL_16, ZYDIS_STACK_WIDTH_16);
 }
 
 void cpu_decoder_destroy(struct cpu *cpu)
@@ -38,7 +37,6 @@ void cpu_decoder_destroy(struct cpu *cpu)
     struct cpu_internal *c = cpu->internal;
     g_free(c->decoder16);
     g_free(c->decoder32);
-    g_free(c->decoder_real);
 }
 
 static int seg_index(ZydisRegister r)
@@ -180,9 +178,13 @@ static void refine(struct insn *in, const ZydisDecodedInstruction *zi, bool stri
 int cpu_decode(struct cpu *cpu, const uint8_t *bytes, unsigned avail, struct insn *out)
 {
     struct cpu_internal *c = cpu->internal;
-    const ZydisDecoder *dec = (!cpu_pe(cpu) || cpu_v86(cpu))        ? c->decoder_real
-                              : (cpu->seg[S_CS].attr & SEG_ATTR_DB) ? c->decoder32
-                                                                    : c->decoder16;
+    /*
+     * Real and virtual-8086 code decode as 16-bit code: what is invalid
+     * there (LAR, SYSENTER, ...) is decided by the table and the handlers,
+     * which know whether it is #UD or #GP.
+     */
+    bool d32 = cpu_pe(cpu) && !cpu_v86(cpu) && (cpu->seg[S_CS].attr & SEG_ATTR_DB);
+    const ZydisDecoder *dec = d32 ? c->decoder32 : c->decoder16;
     ZydisDecodedInstruction zi;
     ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
 

@@ -148,7 +148,6 @@ struct cpu_internal {
     uint32_t mode;   /* mode bits blocks are keyed by */
     void *decoder16; /* ZydisDecoder for 16-bit and 32-bit code */
     void *decoder32;
-    void *decoder_real;
 
     struct cpu_msrs {
         uint32_t sysenter_cs, sysenter_esp, sysenter_eip;

@@ -471,14 +471,15 @@ void cpu_deliver_protected(struct cpu *cpu, int vector, uint32_t error_code, boo
         cpu_raise(cpu, EX_NP, idt_err);
 
     if (type == SYS_TASK) {
+        /* SDM INT n: a bad or busy TSS behind a task gate is #GP(TSS selector). */
         uint16_t tss = (uint16_t)(gate >> 16);
         if (tss & 4)
-            cpu_raise(cpu, EX_TS, tss & ~3u);
+            cpu_raise(cpu, EX_GP, (tss & ~3u) + ext);
         uint32_t addr;
-        uint64_t d = descriptor_or(cpu, tss, EX_TS, ext, &addr);
+        uint64_t d = descriptor_or(cpu, tss, EX_GP, ext, &addr);
         unsigned ttype = desc_attr(d) & (SEG_ATTR_TYPE | SEG_ATTR_S);
         if (ttype != SYS_TSS16 && ttype != SYS_TSS32)
-            cpu_raise(cpu, EX_TS, (tss & ~3u) + ext);
+            cpu_raise(cpu, EX_GP, (tss & ~3u) + ext);
         if (!(desc_attr(d) & SEG_ATTR_P))
             cpu_raise(cpu, EX_NP, (tss & ~3u) + ext);
         cpu->eip = return_eip;
