@@ -1,5 +1,5 @@
 /*
- * The ATAPI CD-ROM: the PACKET protocol (ATA/ATAPI-4 §9.8-9.10, SFF-8020i)
+ * The ATAPI CD-ROM: the PACKET protocol (ATA/ATAPI-4 PACKET protocol, SFF-8020i)
  * and the packet commands a BIOS, Linux and Windows use (SFF-8020i, MMC-2,
  * SPC-2 for sense data). The disc is a read-only image of 2048-byte user
  * data sectors with one data track; there is no audio and no writing.
@@ -16,7 +16,7 @@
 #include "devices/ide_internal.h"
 #include "machine/blockdev.h"
 
-/* Sense keys (SPC-2 §4.5.6) and additional sense codes */
+/* Sense keys (SPC-2) and additional sense codes */
 #define SENSE_NONE            0x00
 #define SENSE_NOT_READY       0x02
 #define SENSE_MEDIUM_ERROR    0x03
@@ -74,7 +74,7 @@ static uint32_t cd_sectors(const struct ide_device *d)
     return d->bd ? MIN(blockdev_sectors(d->bd) / 4, UINT32_MAX) : 0;
 }
 
-/* An address as MSF (MMC-2 §5.2.3), or as a big-endian LBA. */
+/* An address as MSF (MMC-2), or as a big-endian LBA. */
 static void put_addr(uint8_t *p, uint32_t lba, bool msf)
 {
     if (!msf) {
@@ -97,7 +97,7 @@ static void set_sense(struct ide_device *d, uint8_t key, uint8_t asc, uint8_t as
     d->ascq = ascq;
 }
 
-/* The status phase: interrupt reason I/O + C/D and an interrupt (ATA-4 §9.10). */
+/* The status phase: interrupt reason I/O + C/D and an interrupt (ATA-4, PACKET protocol). */
 static void atapi_status(struct ide_device *d, uint8_t status)
 {
     d->xfer = XFER_NONE;
@@ -114,7 +114,7 @@ static void atapi_good(struct ide_device *d)
     atapi_status(d, ATA_DRDY);
 }
 
-/* CHECK CONDITION: the error register carries the sense key (SFF-8020i §7.1.2). */
+/* CHECK CONDITION: the error register carries the sense key (SFF-8020i). */
 static void atapi_check(struct ide_device *d, uint8_t key, uint8_t asc, uint8_t ascq)
 {
     set_sense(d, key, asc, ascq);
@@ -208,7 +208,7 @@ static void cmd_good(struct ide_device *d, const uint8_t *cdb)
     atapi_good(d);
 }
 
-/* REQUEST SENSE: fixed-format sense data, then the sense is cleared (SPC-2 §7.20). */
+/* REQUEST SENSE: fixed-format sense data, then the sense is cleared (SPC-2). */
 static void cmd_request_sense(struct ide_device *d, const uint8_t *cdb)
 {
     uint8_t *r = d->buf;
@@ -218,10 +218,11 @@ static void cmd_request_sense(struct ide_device *d, const uint8_t *cdb)
     r[7] = 10; /* additional length */
     r[12] = d->asc;
     r[13] = d->ascq;
+    set_sense(d, SENSE_NONE, 0, 0);
     atapi_reply(d, 18, cdb[4]);
 }
 
-/* INQUIRY: a removable CD-ROM device (SFF-8020i §10.8.6). */
+/* INQUIRY: a removable CD-ROM device (SFF-8020i). */
 static void cmd_inquiry(struct ide_device *d, const uint8_t *cdb)
 {
     uint8_t *r = d->buf;
@@ -258,7 +259,7 @@ static void cmd_read12(struct ide_device *d, const uint8_t *cdb)
     atapi_read(d, get32(cdb + 2), get32(cdb + 6));
 }
 
-/* READ CD: user data of mode 1 sectors only (MMC-2 §6.1.15). */
+/* READ CD: user data of mode 1 sectors only (MMC-2). */
 static void cmd_read_cd(struct ide_device *d, const uint8_t *cdb)
 {
     unsigned type = (cdb[1] >> 2) & 7, fields = cdb[9] & 0xf8;
@@ -293,7 +294,7 @@ static size_t toc_entry(uint8_t *p, uint8_t track, uint32_t lba, bool msf)
     return 8;
 }
 
-/* A raw TOC descriptor (MMC-2 §6.1.32 table 233), point addresses as binary MSF. */
+/* A raw TOC descriptor (MMC-2 READ TOC format 2), point addresses as binary MSF. */
 static size_t toc_raw_entry(uint8_t *p, uint8_t point, uint8_t pmin, uint8_t psec, uint8_t pframe)
 {
     memset(p, 0, 11);
@@ -335,7 +336,7 @@ static size_t toc_build(struct ide_device *d, uint8_t *r, unsigned format, bool 
     }
 }
 
-/* READ TOC (SFF-8020i §10.8.23): the format is in byte 2, or in the old place, byte 9. */
+/* READ TOC (SFF-8020i, MMC-2): the format is in byte 2, or in the old place, byte 9. */
 static void cmd_read_toc(struct ide_device *d, const uint8_t *cdb)
 {
     unsigned format = cdb[2] & 0x0f;
@@ -350,7 +351,7 @@ static void cmd_read_toc(struct ide_device *d, const uint8_t *cdb)
     atapi_reply(d, n, get16(cdb + 7));
 }
 
-/* One mode page; `pc` 1 asks for the changeable mask, which is all zero (SFF-8020i §10.8.10). */
+/* One mode page; `pc` 1 asks for the changeable mask, which is all zero (SFF-8020i MODE SENSE). */
 static size_t mode_page(struct ide_device *d, uint8_t *p, unsigned page, unsigned pc)
 {
     switch (page) {
@@ -417,7 +418,7 @@ struct cd_feature {
     uint8_t len;     /* bytes of feature data */
 };
 
-/* Features of a CD-ROM drive (MMC-2 §5.3), in number order. */
+/* Features of a CD-ROM drive (MMC-2 features), in number order. */
 static const struct cd_feature cd_features[] = {
     {0x0000, true, 4},  /* profile list */
     {0x0001, true, 4},  /* core */
@@ -446,7 +447,7 @@ static void feature_data(struct ide_device *d, uint16_t code, uint8_t *p)
     }
 }
 
-/* GET CONFIGURATION (MMC-2 §6.1.4): RT 0 all, 1 current, 2 the one named. */
+/* GET CONFIGURATION (MMC-2): RT 0 all, 1 current, 2 the one named. */
 static void cmd_get_configuration(struct ide_device *d, const uint8_t *cdb)
 {
     unsigned rt = cdb[1] & 3;
@@ -476,7 +477,7 @@ static void cmd_get_configuration(struct ide_device *d, const uint8_t *cdb)
     atapi_reply(d, n, get16(cdb + 7));
 }
 
-/* GET EVENT STATUS NOTIFICATION, polled only: the media class, never an event (MMC-2 §6.1.5). */
+/* GET EVENT STATUS NOTIFICATION, polled only: the media class, never an event (MMC-2). */
 static void cmd_get_event_status(struct ide_device *d, const uint8_t *cdb)
 {
     uint8_t *r = d->buf;
@@ -498,7 +499,7 @@ static void cmd_get_event_status(struct ide_device *d, const uint8_t *cdb)
     atapi_reply(d, 8, get16(cdb + 7));
 }
 
-/* READ DISC INFORMATION: one complete session with one track (MMC-2 §6.1.18). */
+/* READ DISC INFORMATION: one complete session with one track (MMC-2). */
 static void cmd_read_disc_info(struct ide_device *d, const uint8_t *cdb)
 {
     uint8_t *r = d->buf;
@@ -599,7 +600,7 @@ void atapi_cmd_packet(struct ide_device *d)
     d->status = ATA_DRDY | ATA_DRQ;
 }
 
-/* IDENTIFY PACKET DEVICE (ATA-4 §8.13). */
+/* IDENTIFY PACKET DEVICE (ATA-4). */
 void atapi_cmd_identify(struct ide_device *d)
 {
     uint8_t *id = d->buf;

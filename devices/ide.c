@@ -1,8 +1,9 @@
 /*
  * The PIIX3 IDE controller: two channels of two devices each, the ATA task
  * file (ATA/ATAPI-4, T13 1153D), the ATA command set of a disk, PIO data
- * blocks and the bus-master DMA engine (PIIX3 datasheet §2.7, SFF-8038i).
- * The ATAPI packet commands of the CD-ROM live in atapi.c.
+ * blocks and the bus-master DMA engine (PIIX3 datasheet, bus master IDE
+ * registers; SFF-8038i). The ATAPI packet commands of the CD-ROM live in
+ * atapi.c.
  *
  * Commands complete at once: the device never shows BSY except while SRST
  * is held, and a DMA transfer runs to its end when the guest sets the
@@ -18,7 +19,7 @@
 #include "machine/iobus.h"
 #include "machine/machine.h"
 
-/* Command block registers, offsets from 0x1F0/0x170 (ATA-4 §7.1 table 2) */
+/* Command block registers, offsets from 0x1F0/0x170 (ATA-4, I/O register descriptions) */
 enum ide_reg {
     REG_DATA = 0,     /* data, 16 bits (32-bit accesses move two words) */
     REG_ERROR = 1,    /* read: error; write: features */
@@ -30,7 +31,7 @@ enum ide_reg {
     REG_STATUS = 7,   /* read: status (clears INTRQ); write: command */
 };
 
-/* Bus-master registers, offsets from BAR4 + 8 * channel (PIIX3 §2.7) */
+/* Bus-master registers, offsets from BAR4 + 8 * channel (PIIX3 datasheet) */
 enum bm_reg {
     BM_REG_CMD = 0,    /* BMICX */
     BM_REG_STATUS = 2, /* BMISX */
@@ -38,7 +39,7 @@ enum bm_reg {
 };
 
 #define BM_CMD_START  0x01 /* start/stop bus master */
-#define BM_CMD_WRITE  0x08 /* bus master writes memory (not used: the device decides) */
+#define BM_CMD_WRITE  0x08 /* RWCON: bus master writes memory (kept; the device decides) */
 #define BM_ST_ACTIVE  0x01 /* read-only: transfer in progress */
 #define BM_ST_ERROR   0x02 /* write 1 to clear: target or master abort */
 #define BM_ST_INTR    0x04 /* write 1 to clear: the IDE interrupt rose */
@@ -46,9 +47,8 @@ enum bm_reg {
 #define PRD_EOT       0x80000000u
 #define PRD_TABLE_MAX 0x10000u /* the table may not cross a 64 KiB boundary */
 
-/* ATA command opcodes (ATA-4 §8; 48-bit ones from ATA/ATAPI-6) */
+/* EXECUTE DEVICE DIAGNOSTIC: the one command both devices obey (ATA-4) */
 #define ATA_CMD_DIAGNOSTIC 0x90
-#define ATA_CMD_SET_MULT   0xc6
 
 /* Command flags for the read/write family */
 #define RW_WRITE 0x01
@@ -60,7 +60,7 @@ enum bm_reg {
 #define FOR_DISK 0x01
 #define FOR_CD   0x02
 
-/* ---- interrupts -------------------------------------------------------- */
+/* ---- transfers and interrupts ----------------------------------------- */
 
 static bool xfer_to_host(enum ide_xfer x)
 {
@@ -75,7 +75,7 @@ static bool dma_phase(const struct ide_device *d)
 
 /*
  * INTRQ follows the selected device's pending interrupt unless nIEN
- * (ATA-4 §5.2.9); the PIIX3 latches its rising edge in BMISX bit 2.
+ * (ATA-4, INTRQ signal); the PIIX3 latches its rising edge in BMISX bit 2.
  */
 static void ide_update_irq(struct ide_channel *ch)
 {
@@ -102,7 +102,7 @@ static uint8_t ready_bits(const struct ide_device *d)
     return d->kind == IDE_DISK ? ATA_DRDY | ATA_DSC : ATA_DRDY;
 }
 
-/* Command done; PIO reads end without an interrupt (ATA-4 §9.7). */
+/* Command done; PIO reads end without an interrupt (ATA-4, PIO data-in protocol). */
 static void ide_done(struct ide_device *d, bool irq)
 {
     d->xfer = XFER_NONE;
@@ -145,20 +145,29 @@ static uint64_t ata_addr(const struct ide_device *d)
     return ((uint64_t)cyl * d->cur_heads + head) * d->cur_sectors + sec - 1;
 }
 
+static void set_lba24(struct ide_device *d, uint64_t lba)
+{
+    d->lba_low = lba;
+    d->lba_mid = lba >> 8;
+    d->lba_high = lba >> 16;
+}
+
 /* Report a sector in the task file, in the form the command used. */
 static void ata_set_addr(struct ide_device *d, uint64_t lba)
 {
     if (d->ext) {
-        d->lba_low = lba, d->lba_mid = lba >> 8, d->lba_high = lba >> 16;
-        d->hob_lba_low = lba >> 24, d->hob_lba_mid = lba >> 32, d->hob_lba_high = lba >> 40;
+        set_lba24(d, lba);
+        d->hob_lba_low = lba >> 24;
+        d->hob_lba_mid = lba >> 32;
+        d->hob_lba_high = lba >> 40;
     } else if (d->select & ATA_DEV_LBA) {
-        d->lba_low = lba, d->lba_mid = lba >> 8, d->lba_high = lba >> 16;
+        set_lba24(d, lba);
         d->select = (d->select & 0xf0) | ((lba >> 24) & 0x0f);
     } else {
-        unsigned track = d->cur_heads * d->cur_sectors;
-        uint64_t cyl = lba / track;
+        uint64_t cyl = lba / (d->cur_heads * d->cur_sectors);
         d->lba_low = lba % d->cur_sectors + 1;
-        d->lba_mid = cyl, d->lba_high = cyl >> 8;
+        d->lba_mid = cyl;
+        d->lba_high = cyl >> 8;
         d->select = (d->select & 0xf0) | ((lba / d->cur_sectors) % d->cur_heads);
     }
 }
@@ -195,7 +204,7 @@ void ide_put_string(uint8_t *ident, unsigned word, unsigned nwords, const char *
         ident[2 * word + (i ^ 1)] = i < n ? s[i] : ' ';
 }
 
-/* Words a disk and a CD-ROM share: strings, timing and transfer modes (ATA-4 §8.12). */
+/* Words a disk and a CD-ROM share: strings, timing and transfer modes (ATA-4, IDENTIFY DEVICE). */
 void ide_ident_common(struct ide_device *d, uint8_t *ident)
 {
     char serial[21];
@@ -301,7 +310,7 @@ static void ata_block_ready(struct ide_device *d, bool irq)
         ide_raise(d);
 }
 
-/* The buffered block went out: the task file names its last sector (ATA-4 §8.27). */
+/* The block went out: the task file names its last sector (ATA-2, READ SECTORS outputs). */
 static void ata_block_out(struct ide_device *d)
 {
     d->lba += d->nblock;
@@ -369,7 +378,7 @@ static void ide_abort(struct ide_device *d, unsigned flags)
     ide_fail(d, ATA_ABRT);
 }
 
-/* READ/WRITE SECTORS, MULTIPLE and DMA, 28- and 48-bit (ATA-4 §8.23-8.28, §8.37-8.42). */
+/* READ/WRITE SECTORS, MULTIPLE and DMA, 28- and 48-bit (ATA-4; the EXT forms from ATA/ATAPI-6). */
 static void ata_cmd_rw(struct ide_device *d, unsigned flags)
 {
     bool write = flags & RW_WRITE;
@@ -398,7 +407,7 @@ static void ata_cmd_rw(struct ide_device *d, unsigned flags)
         ide_dma_kick(d);
 }
 
-/* READ VERIFY SECTORS: read without transferring (ATA-4 §8.29). */
+/* READ VERIFY SECTORS: read without transferring (ATA-4). */
 static void ata_cmd_verify(struct ide_device *d, unsigned flags)
 {
     d->ext = flags & RW_EXT;
@@ -423,7 +432,7 @@ static void ata_cmd_identify(struct ide_device *d, unsigned flags)
     ide_start_buf_in(d, 512);
 }
 
-/* ATAPI devices abort IDENTIFY DEVICE and READ SECTORS with their signature (ATA-4 §8.12.5). */
+/* PACKET devices abort IDENTIFY DEVICE and READ SECTORS, showing their signature (ATA-4). */
 static void atapi_cmd_ata(struct ide_device *d, unsigned flags)
 {
     ide_set_signature(d);
@@ -458,7 +467,7 @@ static void ata_cmd_flush(struct ide_device *d, unsigned flags)
         ide_done(d, true);
 }
 
-/* INITIALIZE DEVICE PARAMETERS: the CHS translation (ATA-4 §8.16). */
+/* INITIALIZE DEVICE PARAMETERS: the CHS translation (ATA-4). */
 static void ata_cmd_init_params(struct ide_device *d, unsigned flags)
 {
     unsigned heads = (d->select & 0x0f) + 1, spt = d->nsector;
@@ -472,7 +481,7 @@ static void ata_cmd_init_params(struct ide_device *d, unsigned flags)
     ide_done(d, true);
 }
 
-/* SET MULTIPLE MODE: 0 disables, else a power of two up to IDENTIFY word 47 (ATA-4 §8.34). */
+/* SET MULTIPLE MODE: 0 disables, else a power of two up to IDENTIFY word 47 (ATA-4). */
 static void ata_cmd_set_mult(struct ide_device *d, unsigned flags)
 {
     unsigned n = d->nsector;
@@ -484,7 +493,7 @@ static void ata_cmd_set_mult(struct ide_device *d, unsigned flags)
     ide_done(d, true);
 }
 
-/* SET FEATURES (ATA-4 §8.33): transfer mode and write cache; the rest are accepted. */
+/* SET FEATURES (ATA-4): transfer mode and write cache; the rest are accepted. */
 static void ata_cmd_set_features(struct ide_device *d, unsigned flags)
 {
     uint8_t v = d->nsector, mode = v >> 3, sub = v & 7;
@@ -534,7 +543,7 @@ static void ide_cancel(struct ide_device *d)
     d->intrq = false;
 }
 
-/* DEVICE RESET: an ATAPI device's own reset; no interrupt (ATA-4 §8.7). */
+/* DEVICE RESET: an ATAPI device's own reset; no interrupt (ATA-4). */
 static void atapi_cmd_device_reset(struct ide_device *d, unsigned flags)
 {
     ide_cancel(d);
@@ -550,7 +559,7 @@ struct ata_cmd {
     unsigned flags;                                    /* RW_* for the handler */
 };
 
-/* Every command a device takes; anything else aborts (ATA-4 §8). */
+/* Every command a device takes; anything else aborts (ATA-4 command descriptions). */
 static const struct ata_cmd ata_cmds[] = {
     {0x08, 0x08, FOR_CD, atapi_cmd_device_reset, 0},
     {0x10, 0x1f, FOR_DISK, ata_cmd_ok, 0}, /* RECALIBRATE */
@@ -598,7 +607,7 @@ static const struct ata_cmd *ata_lookup(uint8_t op, enum ide_kind kind)
 
 /* ---- resets -------------------------------------------------------------- */
 
-/* The signature a reset leaves in the task file (ATA-4 §9.1). */
+/* The signature a reset leaves in the task file (ATA-4, reset protocol). */
 void ide_set_signature(struct ide_device *d)
 {
     d->nsector = 0x01;
@@ -617,7 +626,7 @@ static void ide_reset_done(struct ide_device *d)
     d->status = d->kind == IDE_DISK ? ATA_DRDY | ATA_DSC : 0;
 }
 
-/* EXECUTE DEVICE DIAGNOSTIC runs on both devices; device 0 interrupts (ATA-4 §8.9). */
+/* EXECUTE DEVICE DIAGNOSTIC runs on both devices; device 0 interrupts (ATA-4). */
 static void ide_diagnostic(struct ide_channel *ch)
 {
     for (unsigned u = 0; u < IDE_UNITS; u++) {
@@ -625,7 +634,10 @@ static void ide_diagnostic(struct ide_channel *ch)
             ide_reset_done(&ch->dev[u]);
     }
     ch->cur = 0;
-    ide_raise(&ch->dev[ch->dev[0].kind != IDE_ABSENT ? 0 : 1]);
+    if (ch->dev[0].kind != IDE_ABSENT)
+        ide_raise(&ch->dev[0]);
+    else if (ch->dev[1].kind != IDE_ABSENT)
+        ide_raise(&ch->dev[1]);
 }
 
 static void ide_device_power_on(struct ide_device *d)
@@ -643,7 +655,10 @@ static void ide_device_power_on(struct ide_device *d)
         atapi_reset(d);
 }
 
-/* Device control: SRST held resets both devices, its release ends the reset (ATA-4 §9.2). */
+/*
+ * Device control: SRST held resets both devices, its release ends the
+ * reset with the signatures and no interrupt (ATA-4, reset protocol).
+ */
 static void ide_write_ctl(struct ide_channel *ch, uint8_t v)
 {
     bool was = ch->ctl & ATA_CTL_SRST, now = v & ATA_CTL_SRST;
@@ -677,7 +692,7 @@ static void ide_command(struct ide_channel *ch, uint8_t op)
     }
     if (d->kind == IDE_ABSENT)
         return;
-    /* Writing the command register clears a pending interrupt (ATA-4 §5.2.9). */
+    /* Writing the command register clears a pending interrupt (ATA-4, INTRQ signal). */
     ide_cancel(d);
     d->ext = false;
     d->error = 0;
@@ -725,8 +740,9 @@ static uint8_t ide_read_reg(struct ide_channel *ch, unsigned reg)
         return d->select;
     if (d->kind == IDE_ABSENT)
         return 0; /* no device 1: its registers read 0 */
+    /* While busy every register reads as status (ATA-4, Status register). */
     if ((d->status & ATA_BSY) && reg != REG_STATUS)
-        return d->status; /* while busy every register reads as status (ATA-4 §7.15) */
+        return d->status;
     switch (reg) {
     case REG_ERROR:
         return d->error;
@@ -747,29 +763,36 @@ static uint8_t ide_read_reg(struct ide_channel *ch, unsigned reg)
     }
 }
 
-/* Both devices latch the task file; the previous byte moves to the HOB copy. */
+/* A two-deep register (ATA/ATAPI-6, 48-bit addresses): the previous byte moves to the HOB copy. */
+static void latch(uint8_t *cur, uint8_t *hob, uint8_t v)
+{
+    *hob = *cur;
+    *cur = v;
+}
+
+/* Both devices latch the task file. */
 static void ide_write_reg(struct ide_channel *ch, unsigned reg, uint8_t v)
 {
     if (ch->ctl & ATA_CTL_SRST)
         return;
-    ch->ctl &= ~ATA_CTL_HOB; /* any command block write clears HOB (ATA/ATAPI-6 §7.9) */
+    ch->ctl &= ~ATA_CTL_HOB; /* any command block write clears HOB (ATA/ATAPI-6, Device Control) */
     for (unsigned u = 0; u < IDE_UNITS; u++) {
         struct ide_device *d = &ch->dev[u];
         switch (reg) {
         case REG_ERROR:
-            d->hob_feature = d->feature, d->feature = v;
+            latch(&d->feature, &d->hob_feature, v);
             break;
         case REG_NSECTOR:
-            d->hob_nsector = d->nsector, d->nsector = v;
+            latch(&d->nsector, &d->hob_nsector, v);
             break;
         case REG_LBA_LOW:
-            d->hob_lba_low = d->lba_low, d->lba_low = v;
+            latch(&d->lba_low, &d->hob_lba_low, v);
             break;
         case REG_LBA_MID:
-            d->hob_lba_mid = d->lba_mid, d->lba_mid = v;
+            latch(&d->lba_mid, &d->hob_lba_mid, v);
             break;
         case REG_LBA_HIGH:
-            d->hob_lba_high = d->lba_high, d->lba_high = v;
+            latch(&d->lba_high, &d->hob_lba_high, v);
             break;
         case REG_SELECT:
             d->select = v;
@@ -842,7 +865,7 @@ static bool bm_mapped(const struct memmap *mem, uint64_t addr, uint64_t len)
     return true;
 }
 
-/* Fetch a physical region descriptor: base (bit 0 zero), count (0 = 64 KiB), EOT (PIIX3 §2.7.3). */
+/* Fetch a region descriptor: base (bit 0 zero), count (0 = 64 KiB), EOT (PIIX3, BMIDTPX). */
 static void bm_fetch_prd(struct ide_channel *ch)
 {
     struct ide_bm *bm = &ch->bm;

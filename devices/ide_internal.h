@@ -3,10 +3,10 @@
  * atapi.c (the ATAPI packet commands of the CD-ROM) share: device state and
  * the few calls each makes into the other. Not for anyone else.
  *
- * Register names and bits follow ATA/ATAPI-4 (T13 1153D) §7; the ATAPI
- * interrupt reason and packet protocol follow SFF-8020i and ATA/ATAPI-4
- * §9.8-9.10; the bus master follows the PIIX3 datasheet §2.7 (BMICX,
- * BMISX, BMIDTPX) and SFF-8038i.
+ * Register names and bits follow the register descriptions of ATA/ATAPI-4
+ * (T13 1153D); the ATAPI interrupt reason and packet protocol follow
+ * SFF-8020i and the ATA/ATAPI-4 PACKET protocol; the bus master follows
+ * the PIIX3 datasheet (BMICX, BMISX, BMIDTPX) and SFF-8038i.
  */
 #ifndef POPEK_DEVICES_IDE_INTERNAL_H
 #define POPEK_DEVICES_IDE_INTERNAL_H
@@ -20,7 +20,7 @@
 struct blockdev;
 struct machine;
 
-/* Status register (ATA-4 §7.15) */
+/* Status register (ATA-4) */
 #define ATA_ERR  0x01 /* error: see the error register */
 #define ATA_IDX  0x02 /* index (obsolete) */
 #define ATA_CORR 0x04 /* corrected data (obsolete) */
@@ -30,21 +30,21 @@ struct machine;
 #define ATA_DRDY 0x40 /* device ready */
 #define ATA_BSY  0x80 /* busy */
 
-/* Error register (ATA-4 §7.11); ATAPI puts the sense key in bits 7:4 */
+/* Error register (ATA-4); ATAPI puts the sense key in bits 7:4 */
 #define ATA_ABRT 0x04 /* command aborted */
 #define ATA_IDNF 0x10 /* address not found */
 #define ATA_UNC  0x40 /* uncorrectable data */
 
-/* Device/head register (ATA-4 §7.9) */
+/* Device/head register (ATA-4) */
 #define ATA_DEV_LBA  0x40 /* bit 6: LBA addressing */
 #define ATA_DEV_UNIT 0x10 /* bit 4: device 1 selected */
 
-/* Device control register (ATA-4 §7.8) */
+/* Device control register (ATA-4) */
 #define ATA_CTL_NIEN 0x02 /* interrupts disabled */
 #define ATA_CTL_SRST 0x04 /* software reset */
 #define ATA_CTL_HOB  0x80 /* read the previous (high-order) values, 48-bit */
 
-/* ATAPI interrupt reason in the sector count register (ATA-4 §9.10) */
+/* ATAPI interrupt reason in the sector count register (ATA-4 PACKET protocol) */
 #define ATAPI_IR_COD 0x01 /* command (packet or status), not data */
 #define ATAPI_IR_IO  0x02 /* to the host */
 
@@ -83,7 +83,7 @@ struct ide_device {
     enum ide_kind kind;     /* absent, disk or CD-ROM */
     struct blockdev *bd;    /* image; NULL for absent devices and empty CD drives */
 
-    /* Task file (ATA-4 §7): written on both devices, read from the selected one */
+    /* Task file (ATA-4): written on both devices, read from the selected one */
     uint8_t error;        /* error register (diagnostic code after reset) */
     uint8_t feature;      /* features register */
     uint8_t nsector;      /* sector count / ATAPI interrupt reason */
@@ -128,7 +128,7 @@ struct ide_device {
     uint8_t buf[IDE_BUF_SIZE]; /* data block being transferred */
 };
 
-/* Bus-master IDE registers of one channel (PIIX3 §2.7.1-2.7.3) */
+/* Bus-master IDE registers of one channel (PIIX3 datasheet) */
 struct ide_bm {
     uint8_t cmd;       /* BMICX: start/stop (bit 0), read/write control (bit 3) */
     uint8_t status;    /* BMISX: active, error, interrupt, drive 0/1 DMA capable */

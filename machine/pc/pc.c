@@ -27,6 +27,7 @@
 #include "devices/vga.h"
 #include "devices/vga_pci.h"
 #include "machine/blockdev.h"
+#include "machine/pc/kernel.h"
 #include "shadowmmu/shadowmmu.h"
 
 #define E820_RAM 1
@@ -227,6 +228,27 @@ static void pc_devices_init(struct pc *pc)
     pc_fw_cfg_init(pc);
 }
 
+/* --kernel: hand the kernel, initrd and command line to the boot ROM. */
+static int pc_kernel_init(struct pc *pc, char **err)
+{
+    if (!pc->cfg.kernel)
+        return 0;
+    struct kernel_boot b = {.kernel = pc->cfg.kernel, .cmdline = pc->cfg.append};
+    char *initrd = NULL;
+    gsize len = 0;
+    GError *gerr = NULL;
+    if (pc->cfg.initrd && !g_file_get_contents(pc->cfg.initrd, &initrd, &len, &gerr)) {
+        *err = g_strdup_printf("--initrd: %s", gerr->message);
+        g_error_free(gerr);
+        return -1;
+    }
+    b.initrd_data = (const uint8_t *)initrd;
+    b.initrd_len = len;
+    int rc = kernel_boot_setup(pc->fw_cfg, &b, pc->m.ram_size, err);
+    g_free(initrd);
+    return rc;
+}
+
 int pc_init(struct pc *pc, const struct pc_config *cfg, char **err)
 {
     memset(pc, 0, sizeof(*pc));
@@ -244,7 +266,7 @@ int pc_init(struct pc *pc, const struct pc_config *cfg, char **err)
     pc->mmu = smmu_create(&pc->m.mem);
     pc->cpu = cpu_create(&pc->m, pc->mmu);
     pc_devices_init(pc);
-    if (pc_storage_init(pc, err) < 0) {
+    if (pc_storage_init(pc, err) < 0 || pc_kernel_init(pc, err) < 0) {
         pc_destroy(pc);
         return -1;
     }

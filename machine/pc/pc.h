@@ -46,6 +46,9 @@ struct pc_config {
     const char *cdrom;            /* ATAPI CD-ROM image (the first free IDE slot from 2 on) */
     bool snapshot;                /* never write disk images */
     const char *boot;             /* boot order letters a, c, d (NULL: "cd") */
+    const char *kernel;           /* direct boot: a bzImage or Multiboot kernel (NULL: none) */
+    const char *initrd;           /* with kernel: initrd (Linux) or module (Multiboot) */
+    const char *append;           /* with kernel: its command line */
     struct pc_byte_sink serial;   /* COM1 output; write NULL = discard */
     int serial_in_fd;             /* COM1 input (-1: none) */
     bool debug_exit;              /* isa-debug-exit at 0xF4 */

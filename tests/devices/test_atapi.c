@@ -52,8 +52,11 @@ static void irq_record(void *opaque, unsigned n, int level)
     r->level[n] = level;
 }
 
-/* A CD-ROM with a 64-sector disc as secondary master, an empty drive as secondary slave. */
-static struct rig *rig_new(void)
+/*
+ * A CD-ROM as secondary master, an empty drive as secondary slave. The
+ * disc has `sectors` sectors, the first 64 with a pattern, the rest zero.
+ */
+static struct rig *rig_new_size(unsigned sectors)
 {
     struct rig *r = g_new0(struct rig, 1);
     char *err = NULL;
@@ -70,12 +73,18 @@ static struct rig *rig_new(void)
             sec[i] = pattern(s, i);
         g_assert_cmpint(write(fd, sec, sizeof(sec)), ==, (int)sizeof(sec));
     }
+    g_assert_cmpint(ftruncate(fd, (off_t)sectors * CD_BYTES), ==, 0);
     close(fd);
     g_assert_cmpint(blockdev_open(&r->cd, r->path, BLOCKDEV_RO, NULL, &err), ==, 0);
     g_assert_cmpint(ide_attach_cdrom(r->ide, 1, 0, &r->cd), ==, 0);
     g_assert_cmpint(ide_attach_cdrom(r->ide, 1, 1, NULL), ==, 0);
     ide_bmdma_map(r->ide, BM);
     return r;
+}
+
+static struct rig *rig_new(void)
+{
+    return rig_new_size(CD_SEC);
 }
 
 static void rig_free(struct rig *r)
@@ -262,12 +271,12 @@ static void test_inquiry(void)
     cdb[4] = 5;
     g_assert_cmpuint(run(r, 0, cdb, buf, sizeof(buf), &st), ==, 5);
     g_assert_cmphex(buf[0], ==, 0x05);
-    /* A byte count limit of 7 gives even blocks of 6. */
+    /* An odd byte count limit of 9 gives even blocks: 8, 8, 8, 8, 4. */
     cdb[4] = 36;
     unsigned blocks;
-    send_packet(r, 0, cdb, 7, false);
-    g_assert_cmpuint(data_in(r, buf, sizeof(buf), 7, &blocks), ==, 36);
-    g_assert_cmpuint(blocks, ==, 6);
+    send_packet(r, 0, cdb, 9, false);
+    g_assert_cmpuint(data_in(r, buf, sizeof(buf), 9, &blocks), ==, 36);
+    g_assert_cmpuint(blocks, ==, 5);
     g_assert_cmphex(status_phase(r), ==, ST_DRDY);
     g_assert_cmpmem(buf + 8, 5, "POPEK", 5);
     /* No vital product data. */
@@ -432,6 +441,12 @@ static void test_read_toc(void)
     g_assert_cmpuint(get16(buf), ==, 18);
     /* No disc. */
     expect_check(r, 1, cdb, 2, 0x3a, 0);
+    rig_free(r);
+    /* A longer disc: 10000 + 150 frames = 02:15:25. */
+    r = rig_new_size(10000);
+    const uint8_t msf[12] = {0x43, 2, 0, 0, 0, 0, 0xaa, 0, 12};
+    g_assert_cmpuint(run(r, 0, msf, buf, sizeof(buf), &st), ==, 12);
+    g_assert_cmphex(get32(buf + 8), ==, 0x00020f19);
     rig_free(r);
 }
 

@@ -212,6 +212,25 @@ static void test_bad_bios_one_line(void)
     g_free(path);
 }
 
+static void test_bad_kernel_one_line(void)
+{
+    char *path = NULL;
+    int fd = g_file_open_tmp("popek-kernel-XXXXXX", &path, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(write(fd, "not a kernel at all", 19), ==, 19);
+    close(fd);
+    char *kernel = g_strconcat("--kernel=", path, NULL);
+    const char *const args[] = {kernel, "--display=none", NULL};
+    struct run r = run_popek_argv(args);
+    g_assert_cmpint(r.status, ==, 1);
+    g_assert_cmpuint(count_lines(r.err), ==, 1);
+    g_assert_nonnull(strstr(r.err, "neither a Linux bzImage nor a Multiboot kernel"));
+    run_free(&r);
+    g_unlink(path);
+    g_free(kernel);
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -227,5 +246,6 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/timeout", test_timeout);
     g_test_add_func("/cli/triple-fault-no-reboot", test_triple_fault_no_reboot);
     g_test_add_func("/cli/bad-bios-one-line", test_bad_bios_one_line);
+    g_test_add_func("/cli/bad-kernel-one-line", test_bad_kernel_one_line);
     return g_test_run();
 }
