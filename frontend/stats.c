@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "devices/vga.h"
 #include "machine/pc/pc.h"
 #include "shadowmmu/shadowmmu.h"
 #include "translator/tcache.h"
@@ -60,13 +61,27 @@ void stats_write(FILE *out, struct pc *pc, double seconds, int json)
         fprintf(out, "{\n  \"seconds\": %.3f", seconds);
         for (size_t i = 0; i < G_N_ELEMENTS(c); i++)
             fprintf(out, ",\n  \"%s\": %" G_GUINT64_FORMAT, c[i].name, c[i].value);
-        fprintf(out, ",\n  \"cpu.stack\": \"%s\"\n}\n", stack);
+        fprintf(out, ",\n  \"cpu.stack\": \"%s\",\n  \"screen.text\": [", stack);
+        char row[256];
+        for (unsigned r = 0; vga_text_row(pc->vga, r, row, sizeof(row)); r++) {
+            fprintf(out, "%s\n    \"", r ? "," : "");
+            for (const char *ch = row; *ch; ch++)
+                fprintf(out, (*ch == '"' || *ch == '\\') ? "\\%c" : "%c", *ch);
+            fprintf(out, "\"");
+        }
+        fprintf(out, "]\n}\n");
         return;
     }
     fprintf(out, "popek statistics after %.3f s:\n", seconds);
     for (size_t i = 0; i < G_N_ELEMENTS(c); i++)
         fprintf(out, "  %-24s %" G_GUINT64_FORMAT "\n", c[i].name, c[i].value);
     fprintf(out, "  %-24s %s\n", "cpu.stack", stack);
+    /* In a text mode, the screen (rows with something on them). */
+    char row[256];
+    for (unsigned r = 0; vga_text_row(pc->vga, r, row, sizeof(row)); r++) {
+        if (strspn(row, " ") != strlen(row))
+            fprintf(out, "  screen %2u | %s\n", r, row);
+    }
 }
 
 int stats_save(const char *path, struct pc *pc, double seconds, char **err)

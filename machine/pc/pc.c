@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "cpu/cpu.h"
+#include "devices/fdc.h"
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "devices/i8042.h"
+#include "devices/i8237.h"
 #include "devices/i8254.h"
 #include "devices/i8259.h"
 #include "devices/ide.h"
@@ -108,7 +110,12 @@ static void pc_cmos_init(struct pc *pc)
         above16 = 0xffff;
     rtc_cmos_set(rtc, 0x34, (uint8_t)above16);
     rtc_cmos_set(rtc, 0x35, (uint8_t)(above16 >> 8));
-    rtc_cmos_set(rtc, 0x14, 0x04); /* equipment: VGA, display present; no floppy, no FPU */
+    /* Floppy drive types (high nibble A:, low nibble B:) and the equipment byte: VGA, the
+       number of floppy drives; no FPU. */
+    int a = fdc_drive_type(pc->fdc, 0), b_type = fdc_drive_type(pc->fdc, 1);
+    unsigned drives = (a > 0) + (b_type > 0);
+    rtc_cmos_set(rtc, 0x10, (uint8_t)(a << 4 | b_type));
+    rtc_cmos_set(rtc, 0x14, (uint8_t)(0x04 | (drives ? 0x01 | (drives - 1) << 6 : 0)));
     const char *boot = pc->cfg.boot ? pc->cfg.boot : "cd";
     unsigned b[3] = {0};
     for (unsigned i = 0; i < 3 && boot[i]; i++)
@@ -123,10 +130,22 @@ static void pc_cmos_init(struct pc *pc)
     rtc_cmos_set(rtc, 0x2f, (uint8_t)sum);
 }
 
-/* Open and attach the IDE disks and the CD-ROM. */
+/* Open and attach the floppies, the IDE disks and the CD-ROM. */
 static int pc_storage_init(struct pc *pc, char **err)
 {
     enum blockdev_mode mode = pc->cfg.snapshot ? BLOCKDEV_SNAPSHOT : BLOCKDEV_RW;
+    for (unsigned i = 0; i < 2; i++) {
+        if (!pc->cfg.fd[i])
+            continue;
+        pc->floppies[i] = g_new0(struct blockdev, 1);
+        bool ro = false;
+        if (blockdev_open(pc->floppies[i], pc->cfg.fd[i], mode, &ro, err) < 0 ||
+            fdc_attach(pc->fdc, i, pc->floppies[i], err) < 0)
+            return -1;
+        if (ro)
+            g_printerr("popek: warning: %s is not writable: the floppy is write-protected\n",
+                       pc->cfg.fd[i]);
+    }
     for (unsigned i = 0; i < PC_MAX_DISKS; i++) {
         if (!pc->cfg.hd[i])
             continue;
@@ -208,7 +227,8 @@ static void pc_devices_init(struct pc *pc)
     pc->pit = pit_create(m, &irq[0]);
     pc->port61 = port61_create(m, pc->pit);
     pc->rtc = rtc_create(m, &irq[8]);
-    pc_cmos_init(pc);
+    pc->dma = dma_create(m);
+    pc->fdc = fdc_create(m, pc->dma, &irq[6]);
 
     /* Keyboard, mouse and serial port. */
     pc->kbc = i8042_create(m, &irq[1], &irq[12],
@@ -270,6 +290,7 @@ int pc_init(struct pc *pc, const struct pc_config *cfg, char **err)
         pc_destroy(pc);
         return -1;
     }
+    pc_cmos_init(pc); /* after the drives are attached: CMOS holds their types */
     pc_reset(pc);
     return 0;
 }
@@ -282,6 +303,8 @@ void pc_reset(struct pc *pc)
     pit_reset(pc->pit);
     port61_reset(pc->port61);
     rtc_reset(pc->rtc);
+    dma_reset(pc->dma);
+    fdc_reset(pc->fdc);
     i8042_reset(pc->kbc);
     uart_reset(pc->com1);
     i440fx_reset(pc->host);
@@ -328,6 +351,14 @@ void pc_destroy(struct pc *pc)
     pci_bus_destroy(pc->pci);
     uart_destroy(pc->com1);
     i8042_destroy(pc->kbc);
+    fdc_destroy(pc->fdc);
+    dma_destroy(pc->dma);
+    for (unsigned i = 0; i < 2; i++) {
+        if (pc->floppies[i]) {
+            blockdev_close(pc->floppies[i]);
+            g_free(pc->floppies[i]);
+        }
+    }
     rtc_destroy(pc->rtc);
     port61_destroy(pc->port61);
     pit_destroy(pc->pit);

@@ -29,6 +29,8 @@ struct uart;
 struct ide;
 struct vga;
 struct vga_pci;
+struct dma;
+struct fdc;
 struct blockdev;
 
 /* Where guest byte streams go: a callback and its opaque pointer. */
@@ -44,6 +46,7 @@ struct pc_config {
     const char *bios;             /* firmware image path */
     const char *hd[PC_MAX_DISKS]; /* IDE disks: primary master, slave, secondary master, slave */
     const char *cdrom;            /* ATAPI CD-ROM image (the first free IDE slot from 2 on) */
+    const char *fd[2];            /* floppy images, drives A: and B: */
     bool snapshot;                /* never write disk images */
     const char *boot;             /* boot order letters a, c, d (NULL: "cd") */
     const char *kernel;           /* direct boot: a bzImage or Multiboot kernel (NULL: none) */
@@ -99,8 +102,11 @@ struct pc {
     struct ide *ide;
     struct vga *vga;
     struct vga_pci *vga_pci;
+    struct dma *dma;
+    struct fdc *fdc;
     struct blockdev *disks[PC_MAX_DISKS + 1]; /* open images (NULL: none) */
-    uint8_t serial_pending[64];               /* host input COM1 has not taken yet */
+    struct blockdev *floppies[2];
+    uint8_t serial_pending[64]; /* host input COM1 has not taken yet */
     size_t serial_npending;
     bool a20_kbc, a20_port92; /* the two A20 gate inputs, ORed */
     bool reset_requested;     /* a guest asked for a reset: done between CPU slices */

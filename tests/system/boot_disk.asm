@@ -1,6 +1,8 @@
-; A hard-disk image that boots through SeaBIOS and checks BIOS services:
-; INT 10h teletype output, INT 13h reading its own second sector (by CHS
-; and by the LBA extensions), INT 1Ah time of day, INT 15h E820 memory map.
+; A disk image that boots through SeaBIOS and checks BIOS services: INT 10h
+; teletype output, INT 13h reading its own second sector (by CHS, and on a
+; hard disk by the LBA extensions), INT 1Ah time of day, INT 15h E820 memory
+; map. Assembled with -DFLOPPY it is a 1.44 MB floppy image instead of a
+; 1 MiB hard disk.
 ; It reports on the debug console (port 0xE9) and through isa-debug-exit
 ; (port 0xF4): 1 = pass (exit status 3), 2 = fail (exit status 5).
     bits 16
@@ -33,7 +35,9 @@ start:
     cmp dword [0x8000], 'SEC2'
     jne fail_chs
 
-    ; INT 13h AH=41h/42h: LBA extensions, read sector 2 (LBA 1) to 0x9000
+    ; INT 13h AH=41h/42h: LBA extensions (hard disks), read sector 2 (LBA 1) to 0x9000
+    test byte [drive], 0x80
+    jz .no_ext
     mov ah, 0x41
     mov bx, 0x55aa
     mov dl, [drive]
@@ -48,6 +52,7 @@ start:
     jc fail_ext
     cmp dword [0x9000], 'SEC2'
     jne fail_ext
+.no_ext:
 
     ; INT 1Ah AH=00h: the tick count moves
     xor ah, ah
@@ -141,5 +146,8 @@ msg_e820:  db "FAIL: INT 15h E820", 13, 10, 0
 ; Sector 2, read back by the checks above.
     db "SEC2"
     times 1024 - ($ - $$) db 0
-; Pad the image to 1 MiB (a plausible disk: 2048 sectors).
-    times 0x100000 - ($ - $$) db 0
+%ifdef FLOPPY
+    times 1474560 - ($ - $$) db 0   ; a 1.44 MB floppy
+%else
+    times 0x100000 - ($ - $$) db 0  ; a 1 MiB hard disk (2048 sectors)
+%endif
