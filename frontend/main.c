@@ -76,6 +76,7 @@ int main(int argc, char **argv)
         .debugcon = {chardev_sink, &debugcon},
         .hd = {opts.hd[0], opts.hd[1], opts.hd[2], opts.hd[3]},
         .cdrom = opts.cdrom,
+        .fd = {opts.fda, opts.fdb},
         .snapshot = opts.snapshot,
         .boot = opts.boot,
         .kernel = opts.kernel,
