@@ -963,7 +963,8 @@ static void test_attach(void)
 /* Mostly small numbers, so commands reach the disk; sometimes anything. */
 static uint8_t hostile_byte(GRand *rnd)
 {
-    return g_rand_int_range(rnd, 0, 4) ? g_rand_int_range(rnd, 0, 8) : g_rand_int(rnd);
+    return (uint8_t)(g_rand_int_range(rnd, 0, 4) ? (guint32)g_rand_int_range(rnd, 0, 8)
+                                                 : g_rand_int(rnd));
 }
 
 /* An ATA command with a random task file. */
@@ -1018,10 +1019,11 @@ static void hostile_dma(struct rig *r, GRand *rnd)
 {
     unsigned n = g_rand_int_range(rnd, 1, 5);
     for (unsigned i = 0; i < n; i++) {
-        uint32_t addr =
-            g_rand_int_range(rnd, 0, 8) ? g_rand_int_range(rnd, 0, r->m.ram_size) : g_rand_int(rnd);
-        uint32_t count =
-            g_rand_int_range(rnd, 0, 4) ? g_rand_int_range(rnd, 0, 0x3000) : g_rand_int(rnd);
+        uint32_t addr = g_rand_int_range(rnd, 0, 8)
+                            ? (guint32)g_rand_int_range(rnd, 0, (gint32)r->m.ram_size)
+                            : g_rand_int(rnd);
+        uint32_t count = g_rand_int_range(rnd, 0, 4) ? (guint32)g_rand_int_range(rnd, 0, 0x3000)
+                                                     : g_rand_int(rnd);
         prd(r, i, addr, count & 0xffff, i == n - 1 || !g_rand_int_range(rnd, 0, 8));
     }
     iobus_write(&r->m.io, BM + 4, g_rand_int_range(rnd, 0, 8) ? PRDT : g_rand_int(rnd), 4);
