@@ -622,7 +622,7 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         c->block_dirty = false;
         if (debug) {
             prev = NULL;
-            cpu_debug_after(cpu, tf, b->insns[0].fn == h_int);
+            cpu_debug_after(cpu, tf, &b->insns[0]);
         }
         if (c->stop_run) {
             c->stop_run = false;

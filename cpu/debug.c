@@ -33,14 +33,16 @@ bool cpu_debug_before(struct cpu *cpu)
 }
 
 /*
- * After one instruction completed: RF is cleared, and if TF was set before
- * it a single-step #DB trap follows (not after INT n, INT3 or INTO, whose
- * gate already cleared TF for the handler).
+ * After one instruction completed: RF is cleared (except by the IRET that
+ * just loaded it: it protects the next instruction), and if TF was set
+ * before it a single-step #DB trap follows (not after INT n, INT3 or INTO,
+ * whose gate already cleared TF for the handler).
  */
-void cpu_debug_after(struct cpu *cpu, bool tf, bool software_int)
+void cpu_debug_after(struct cpu *cpu, bool tf, const struct insn *in)
 {
-    cpu->eflags &= ~FL_RF;
-    if (!tf || software_int)
+    if (in->fn != h_iret)
+        cpu->eflags &= ~FL_RF;
+    if (!tf || in->fn == h_int)
         return;
     cpu->dr[6] |= DR6_BS;
     cpu->internal->insn_eip = cpu->eip;

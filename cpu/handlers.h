@@ -186,7 +186,7 @@ static inline bool cpu_debug_active(const struct cpu *cpu)
     return (cpu->eflags & (FL_TF | FL_RF)) || (cpu->dr[7] & 0xffu);
 }
 bool cpu_debug_before(struct cpu *cpu);
-void cpu_debug_after(struct cpu *cpu, bool tf, bool software_int);
+void cpu_debug_after(struct cpu *cpu, bool tf, const struct insn *in);
 
 /* The I/O permission bitmap allows ports [port, port + size). */
 bool cpu_io_allowed(struct cpu *cpu, uint16_t port, unsigned size);
