@@ -52,6 +52,19 @@ static void code_written(void *opaque, uint64_t paddr, unsigned size)
         c->block_dirty = true;
 }
 
+/* Every watched write: the translation cache first, then a debugger's watch on CPU writes. */
+static void page_written(void *opaque, uint64_t paddr, unsigned size)
+{
+    struct cpu *cpu = opaque;
+    struct cpu_internal *c = cpu->internal;
+    code_written(cpu, paddr, size);
+    if (c->watch_hook && c->cpu_writing) {
+        c->watch_hook(c->watch_opaque, paddr, size);
+        if (c->exit_request)
+            c->block_dirty = true; /* leave the block right after the writing instruction */
+    }
+}
+
 /* The physical map changed: every decoded block may stand for other bytes now. */
 static void map_changed(void *opaque)
 {
@@ -74,9 +87,10 @@ struct cpu *cpu_create(struct machine *m, struct shadowmmu *mmu)
     c->tc = tcache_create(mmu, TC_MAX_BLOCKS, release_block, cpu);
     c->jump_cache = g_new0(struct jump_cache_entry, JUMP_CACHE_SIZE);
     c->scratch_block = g_malloc0(sizeof(struct block) + sizeof(struct insn));
-    smmu_set_watch_callback(mmu, code_written, cpu);
+    smmu_set_watch_callback(mmu, page_written, cpu);
     smmu_set_map_callback(mmu, map_changed, cpu);
     cpu_decoder_init(cpu);
+    fpu_select(&c->fpu);
     cpu_reset(cpu);
     return cpu;
 }
@@ -128,6 +142,7 @@ void cpu_reset(struct cpu *cpu)
     memset(&c->msr, 0, sizeof(c->msr));
     c->msr.apic_base = 0xfee00900u;
     c->msr.pat = 0x0007040600070406ull; /* the power-on PAT */
+    fpu_reset(cpu);
     cpu_sync_control(cpu);
 }
 
@@ -160,6 +175,30 @@ void cpu_write_control(struct cpu *cpu, unsigned n, uint32_t value)
 void cpu_request_exit(struct cpu *cpu)
 {
     cpu->internal->exit_request = true;
+}
+
+void cpu_set_breakpoints(struct cpu *cpu, const uint32_t *linear, unsigned n)
+{
+    struct cpu_internal *c = cpu->internal;
+    c->nbreakpoints = MIN(n, CPU_MAX_BREAKPOINTS);
+    if (c->nbreakpoints)
+        memcpy(c->breakpoints, linear, c->nbreakpoints * sizeof(*linear));
+}
+
+void cpu_set_watch_hook(struct cpu *cpu, void (*fn)(void *opaque, uint64_t paddr, unsigned size),
+                        void *opaque)
+{
+    cpu->internal->watch_hook = fn;
+    cpu->internal->watch_opaque = opaque;
+}
+
+static bool breakpoint_at(const struct cpu_internal *c, uint32_t lin)
+{
+    for (unsigned i = 0; i < c->nbreakpoints; i++) {
+        if (c->breakpoints[i] == lin)
+            return true;
+    }
+    return false;
 }
 
 /* --- memory slow paths ------------------------------------------------ */
@@ -282,9 +321,10 @@ void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size)
 
 void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
 {
-    /* Only what popek implements: PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV PAT. */
-    const uint32_t features = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
-                              (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16);
+    /* Only what popek implements: FPU VME PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV PAT FXSR. */
+    const uint32_t features = (1u << 0) | (1u << 1) | (1u << 3) | (1u << 4) | (1u << 5) |
+                              (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12) | (1u << 13) |
+                              (1u << 15) | (1u << 16) | (1u << 24);
     switch (leaf) {
     case 0:
         *a = 2;
@@ -469,9 +509,12 @@ static void run_block(struct cpu *cpu, const struct block *b, uint64_t limit)
     unsigned n = b->n < limit ? b->n : (unsigned)limit;
     uint32_t eip = cpu->eip;
     bool check_stop = cpu->stop_eip_enabled;
+    bool check_bp = c->nbreakpoints != 0;
     for (unsigned i = 0; i < n; i++, in++) {
         if (check_stop && i > 0 && eip == cpu->stop_eip)
             break;
+        if (check_bp && i > 0 && breakpoint_at(c, cpu->seg[S_CS].base + eip))
+            break; /* cpu_run stops there */
         c->insn_eip = eip;
         cpu->eip = (eip + in->len) & c->eip_mask;
         in->fn(cpu, in);
@@ -552,6 +595,8 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         if (why != CPU_EXIT_BUDGET) {
             return leave(cpu, why);
         }
+        if (cpu->stop_after_delivery) /* a debugger's step ends at the handler */
+            return leave(cpu, CPU_EXIT_BREAKPOINT);
     }
 
     while (cpu->instructions < end) {
@@ -591,6 +636,8 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         if (cpu->stop_eip_enabled && cpu->eip == cpu->stop_eip) {
             return leave(cpu, CPU_EXIT_BREAKPOINT);
         }
+        if (c->nbreakpoints && breakpoint_at(c, cpu->seg[S_CS].base + cpu->eip))
+            return leave(cpu, CPU_EXIT_BREAKPOINT);
 
         /* Single-stepping or breakpoints: one instruction at a time. */
         uint64_t limit = shadow ? 1 : end - cpu->instructions;

@@ -77,7 +77,7 @@ enum cpu_exit {
     CPU_EXIT_EXCEPTION,  /* stop_on_exception set: an exception was raised, not delivered */
     CPU_EXIT_SHUTDOWN,   /* triple fault */
     CPU_EXIT_REQUEST,    /* cpu_request_exit was called (device, timer, debugger) */
-    CPU_EXIT_BREAKPOINT, /* EIP reached cpu->stop_eip */
+    CPU_EXIT_BREAKPOINT, /* EIP reached cpu->stop_eip or a debugger breakpoint */
 };
 
 /* Where external interrupts come from (the PIC's INTR and INTA). */
@@ -105,6 +105,8 @@ struct cpu {
     uint32_t exception_error; /* its error code, when it has one */
     bool stop_eip_enabled;
     uint32_t stop_eip; /* with stop_eip_enabled: return before executing this EIP */
+    /* Return CPU_EXIT_BREAKPOINT once an exception is delivered (a debugger's step). */
+    bool stop_after_delivery;
 
     uint64_t instructions; /* retired so far */
     uint64_t interrupts;   /* external interrupts taken */
@@ -112,6 +114,18 @@ struct cpu {
     struct machine *machine;
     struct shadowmmu *mmu;
     struct cpu_irq_source irq;
+    /*
+     * The x87's MS-DOS compatible error reporting (CR0.NE = 0, SDM Vol. 1
+     * App. D): ferr(opaque, 1) when an unmasked x87 exception becomes
+     * pending (FERR# asserted), ferr(opaque, 0) when it is cleared; the
+     * board latches FERR# into IRQ 13. A waiting x87 instruction then
+     * freezes the CPU (cpu_run returns CPU_EXIT_HLT and waits for an
+     * interrupt) unless the board holds IGNNE# (`ignne`), as it does after
+     * a write to port F0h until FERR# drops. NULL: not wired.
+     */
+    void (*ferr)(void *opaque, int level);
+    void *ferr_opaque;
+    bool ignne;
     struct cpu_internal *internal; /* decoder, block cache, run-loop state: cpu/ only */
 };
 
@@ -145,5 +159,23 @@ struct tcache *cpu_tcache(struct cpu *cpu);
 
 /* Apply CR0/CR3/CR4 values set directly in cpu->cr to the MMU and mode. */
 void cpu_sync_control(struct cpu *cpu);
+
+/*
+ * A debugger's breakpoints: cpu_run returns CPU_EXIT_BREAKPOINT before
+ * executing an instruction whose linear address (CS base + EIP) is one of
+ * these (a copy is kept; n = 0 removes them). To go on from a breakpoint,
+ * step over it with the set cleared.
+ */
+#define CPU_MAX_BREAKPOINTS 64
+void cpu_set_breakpoints(struct cpu *cpu, const uint32_t *linear, unsigned n);
+
+/*
+ * A debugger's write watch: `fn` is told of every CPU write to a
+ * write-watched guest-physical page (smmu_watch_page), after the write and
+ * after the translation cache has seen it. If it calls cpu_request_exit,
+ * cpu_run returns right after the writing instruction. NULL removes it.
+ */
+void cpu_set_watch_hook(struct cpu *cpu, void (*fn)(void *opaque, uint64_t paddr, unsigned size),
+                        void *opaque);
 
 #endif

@@ -102,6 +102,10 @@ static void convert_operand(struct insn *in, const ZydisDecodedOperand *zo, stru
             o->kind = OP_DREG;
             o->reg = (uint8_t)ZydisRegisterGetId(zo->reg.value);
             break;
+        case ZYDIS_REGCLASS_X87:
+            o->kind = OP_ST;
+            o->reg = (uint8_t)ZydisRegisterGetId(zo->reg.value);
+            break;
         default:
             o->kind = OP_REG;
             o->reg = gpr_index(zo->reg.value);
@@ -175,6 +179,20 @@ static void refine(struct insn *in, const ZydisDecodedInstruction *zi, bool stri
         in->props |= P_ENDS_BLOCK | P_MAY_FAULT;
 }
 
+/*
+ * An undefined opcode in the x87 escapes (D8-DF): like the defined ones it
+ * raises #NM under CR0.EM or TS, and #UD otherwise (SDM Vol. 3A §22.18.6.6).
+ */
+static bool undefined_x87(const uint8_t *bytes, unsigned avail)
+{
+    static const uint8_t prefixes[] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf2, 0xf3};
+    for (unsigned i = 0; i < avail; i++) {
+        if (!memchr(prefixes, bytes[i], sizeof(prefixes)))
+            return bytes[i] >= 0xd8 && bytes[i] <= 0xdf;
+    }
+    return false;
+}
+
 int cpu_decode(struct cpu *cpu, const uint8_t *bytes, unsigned avail, struct insn *out)
 {
     struct cpu_internal *c = cpu->internal;
@@ -195,7 +213,13 @@ int cpu_decode(struct cpu *cpu, const uint8_t *bytes, unsigned avail, struct ins
     ZyanStatus st = ZydisDecoderDecodeFull(dec, bytes, avail, &zi, zo);
     if (ZYAN_FAILED(st)) {
         out->len = 1;
-        return st == ZYDIS_STATUS_NO_MORE_DATA ? -2 : -1;
+        if (st == ZYDIS_STATUS_NO_MORE_DATA)
+            return -2;
+        if (undefined_x87(bytes, avail)) {
+            out->fn = h_fpu;
+            out->props = P_MAY_FAULT | P_ENDS_BLOCK;
+        }
+        return -1;
     }
     out->len = zi.length;
     const struct insn_desc *d = insn_lookup(zi.mnemonic);
@@ -228,6 +252,10 @@ int cpu_decode(struct cpu *cpu, const uint8_t *bytes, unsigned avail, struct ins
         n++;
     }
     out->nops = (uint8_t)n;
+    /* x87 escapes keep their opcode for FOP (SDM Vol. 1 §8.1.9); they have no immediate. */
+    if (zi.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && zi.opcode >= 0xd8 && zi.opcode <= 0xdf)
+        out->imm = ((zi.opcode & 7u) << 8) | (zi.raw.modrm.mod << 6) | (zi.raw.modrm.reg << 3) |
+                   zi.raw.modrm.rm;
     /* String instructions: their source segment is DS unless overridden. */
     int ovr = seg_override(&zi);
     bool string = zi.meta.category == ZYDIS_CATEGORY_STRINGOP ||

@@ -107,6 +107,9 @@ void h_int(struct cpu *cpu, const struct insn *in)
         return;
     }
     int vector = in->sub == 1 ? EX_BP : in->sub == 2 ? EX_OF : (int)(in->imm & 0xff);
+    /* With CR4.VME the redirection bitmap may send INT n to the V86 task's own vector table. */
+    if (in->sub == 0 && cpu_vme_int(cpu, (uint8_t)vector, cpu->eip))
+        return;
     /* In virtual-8086 mode INT n needs IOPL 3 (INT3 and INTO do not). */
     if (cpu_v86(cpu) && in->sub == 0 && ((cpu->eflags & FL_IOPL) >> 12) != 3)
         cpu_raise(cpu, EX_GP, 0);
@@ -177,6 +180,10 @@ static bool if_allowed(const struct cpu *cpu)
 
 void h_cli(struct cpu *cpu, const struct insn *in)
 {
+    if (!if_allowed(cpu) && cpu_vif_mode(cpu)) {
+        cpu_vif_cli(cpu);
+        return;
+    }
     if (!if_allowed(cpu))
         cpu_raise(cpu, EX_GP, 0);
     cpu->eflags &= ~FL_IF;
@@ -184,6 +191,10 @@ void h_cli(struct cpu *cpu, const struct insn *in)
 
 void h_sti(struct cpu *cpu, const struct insn *in)
 {
+    if (!if_allowed(cpu) && cpu_vif_mode(cpu)) {
+        cpu_vif_sti(cpu);
+        return;
+    }
     if (!if_allowed(cpu))
         cpu_raise(cpu, EX_GP, 0);
     if (!(cpu->eflags & FL_IF))
@@ -193,8 +204,12 @@ void h_sti(struct cpu *cpu, const struct insn *in)
 
 void h_pushf(struct cpu *cpu, const struct insn *in)
 {
-    if (cpu_v86(cpu) && ((cpu->eflags & FL_IOPL) >> 12) != 3)
-        cpu_raise(cpu, EX_GP, 0);
+    if (cpu_v86(cpu) && ((cpu->eflags & FL_IOPL) >> 12) != 3) {
+        if (!(cpu->cr[4] & CR4_VME))
+            cpu_raise(cpu, EX_GP, 0);
+        cpu_vme_pushf(cpu, in->opsize);
+        return;
+    }
     /* VM and RF are never pushed. */
     push(cpu, cpu_get_eflags(cpu) & ~(FL_VM | FL_RF), in->opsize);
 }
@@ -203,8 +218,12 @@ void h_popf(struct cpu *cpu, const struct insn *in)
 {
     unsigned size = in->opsize;
     unsigned iopl = (cpu->eflags & FL_IOPL) >> 12;
-    if (cpu_v86(cpu) && iopl != 3)
-        cpu_raise(cpu, EX_GP, 0);
+    if (cpu_v86(cpu) && iopl != 3) {
+        if (!(cpu->cr[4] & CR4_VME))
+            cpu_raise(cpu, EX_GP, 0);
+        cpu_vme_popf(cpu, size);
+        return;
+    }
     uint32_t v = stack_peek(cpu, 0, size);
     uint32_t writable = FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_TF | FL_DF | FL_OF | FL_NT;
     if (size == 4)
@@ -250,7 +269,7 @@ void h_ud(struct cpu *cpu, const struct insn *in)
     cpu_raise(cpu, EX_UD, NO_ERROR_CODE);
 }
 
-/* x87 instructions before the FPU exists: #NM with CR0.EM or CR0.TS, else #UD. */
+/* x87 opcodes a Pentium II lacks (FISTTP): #NM with CR0.EM or CR0.TS, else #UD. */
 void h_fpu(struct cpu *cpu, const struct insn *in)
 {
     if (cpu->cr[0] & (CR0_EM | CR0_TS))
@@ -258,10 +277,12 @@ void h_fpu(struct cpu *cpu, const struct insn *in)
     cpu_raise(cpu, EX_UD, NO_ERROR_CODE);
 }
 
+/* FWAIT: #NM only with CR0.MP and TS; then it reports a pending x87 exception. */
 void h_wait(struct cpu *cpu, const struct insn *in)
 {
     if ((cpu->cr[0] & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
         cpu_raise(cpu, EX_NM, NO_ERROR_CODE);
+    fpu_wait(cpu);
 }
 
 void h_hlt(struct cpu *cpu, const struct insn *in)

@@ -5,6 +5,7 @@
 #ifndef POPEK_CPU_HANDLERS_H
 #define POPEK_CPU_HANDLERS_H
 
+#include "cpu/fpu.h"
 #include "cpu/internal.h"
 
 #define P_FAR 0x0100u /* far form of JMP/CALL (set by the decoder) */
@@ -187,6 +188,15 @@ static inline bool cpu_debug_active(const struct cpu *cpu)
 }
 bool cpu_debug_before(struct cpu *cpu);
 void cpu_debug_after(struct cpu *cpu, bool tf, const struct insn *in);
+
+/* CR4.VME and CR4.PVI (cpu/vme.c): the virtual interrupt flag. */
+bool cpu_vif_mode(const struct cpu *cpu);
+void cpu_vif_cli(struct cpu *cpu);
+void cpu_vif_sti(struct cpu *cpu);
+void cpu_vme_pushf(struct cpu *cpu, unsigned size);
+void cpu_vme_popf(struct cpu *cpu, unsigned size);
+void cpu_vme_iret(struct cpu *cpu, unsigned size);
+bool cpu_vme_int(struct cpu *cpu, uint8_t vector, uint32_t return_ip);
 
 /* The I/O permission bitmap allows ports [port, port + size). */
 bool cpu_io_allowed(struct cpu *cpu, uint16_t port, unsigned size);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/fpu.h"
 #include "machine/machine.h"
 #include "shadowmmu/shadowmmu.h"
 
@@ -23,14 +24,14 @@ struct block;
 typedef void (*insn_fn)(struct cpu *cpu, const struct insn *in);
 
 /* Operand kinds of a decoded record. */
-enum op_kind { OP_NONE, OP_REG, OP_MEM, OP_IMM, OP_SREG, OP_CREG, OP_DREG };
+enum op_kind { OP_NONE, OP_REG, OP_MEM, OP_IMM, OP_SREG, OP_CREG, OP_DREG, OP_ST };
 
 #define NO_REG 0xff
 
 struct operand {
     uint8_t kind; /* enum op_kind */
     uint8_t size; /* bytes */
-    uint8_t reg;  /* GPR (8-bit: AL CL DL BL AH CH DH BH), segment, CR or DR number */
+    uint8_t reg;  /* GPR (8-bit: AL CL DL BL AH CH DH BH), segment, CR, DR or ST(i) number */
 };
 
 /*
@@ -50,7 +51,8 @@ struct insn {
     uint16_t props; /* P_* from the table */
     struct operand o[3];
     uint32_t disp;
-    uint32_t imm;  /* first immediate, sign-extended to the operand size; branch target offset */
+    uint32_t imm;  /* first immediate, sign-extended to the operand size; branch target offset;
+                      x87: the FOP (opcode bits 10-8, ModR/M 7-0) */
     uint32_t imm2; /* second immediate (ENTER nesting level, far pointer selector) */
 };
 
@@ -124,6 +126,11 @@ struct cpu_internal {
     bool exit_request;
     bool stop_run; /* the handler asks the run loop to return (mode change etc.) */
     enum cpu_exit stop_reason;
+    /* A debugger's breakpoints (linear addresses) and write-watch hook (cpu.h). */
+    uint32_t breakpoints[CPU_MAX_BREAKPOINTS];
+    unsigned nbreakpoints;
+    void (*watch_hook)(void *opaque, uint64_t paddr, unsigned size);
+    void *watch_opaque;
 
     /* Exceptions unwind to the run loop through here. */
     jmp_buf unwind;
@@ -148,6 +155,8 @@ struct cpu_internal {
     uint32_t mode;   /* mode bits blocks are keyed by */
     void *decoder16; /* ZydisDecoder for 16-bit and 32-bit code */
     void *decoder32;
+
+    struct fpu fpu; /* the x87 (cpu/fpu.h) */
 
     struct cpu_msrs {
         uint32_t sysenter_cs, sysenter_esp, sysenter_eip;

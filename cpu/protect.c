@@ -398,8 +398,12 @@ void cpu_iret(struct cpu *cpu, unsigned size)
     cpu->internal->nmi_blocked = false;
     unsigned cpl = (unsigned)cpu->cpl, iopl = (cpu->eflags & FL_IOPL) >> 12;
     if (real_like(cpu)) {
-        if (cpu_v86(cpu) && iopl != 3)
-            cpu_raise(cpu, EX_GP, 0);
+        if (cpu_v86(cpu) && iopl != 3) {
+            if (!(cpu->cr[4] & CR4_VME))
+                cpu_raise(cpu, EX_GP, 0);
+            cpu_vme_iret(cpu, size);
+            return;
+        }
         uint32_t eip = stack_peek(cpu, 0, size);
         uint16_t cs = (uint16_t)stack_peek(cpu, size, size);
         uint32_t fl = stack_peek(cpu, 2 * size, size);

@@ -1,16 +1,70 @@
 /*
- * The `popek` program: parse the command line, build the machine, run it.
+ * The `popek` program: parse the command line, build the machine, run it
+ * (with the window, or headless), and on the way out save the screenshot
+ * and the statistics. Ctrl+C (SIGINT) and SIGTERM stop the run cleanly.
  */
 #include <errno.h>
 #include <glib.h>
+#include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "frontend/chardev.h"
+#include "frontend/display.h"
+#include "frontend/gdbstub.h"
+#include "frontend/net.h"
 #include "frontend/options.h"
+#include "frontend/screenshot.h"
 #include "frontend/stats.h"
 #include "frontend/version.h"
 #include "machine/pc/pc.h"
+
+/*
+ * Set by the SIGINT/SIGTERM handler, read by a pc poller. The one piece of
+ * mutable global state in popek: a signal handler can reach nothing else.
+ */
+static volatile sig_atomic_t quit_signal;
+
+static void on_quit_signal(int sig)
+{
+    quit_signal = sig;
+}
+
+/* The pc poller that turns a quit signal into a clean stop (disks flushed, --stats printed). */
+static void quit_signal_poll(void *opaque, bool paused)
+{
+    if (quit_signal)
+        pc_stop(opaque, PC_STOP_QUIT);
+}
+
+/* Catch SIGINT and SIGTERM once; a second one kills popek the usual way. */
+static void install_quit_handler(struct pc *pc)
+{
+    struct sigaction sa = {.sa_handler = on_quit_signal, .sa_flags = SA_RESETHAND};
+    sigemptyset(&sa.sa_mask);
+    if (pc_add_poller(pc, quit_signal_poll, pc) < 0)
+        return;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The screen at exit: --screenshot, or the window's contents for the window's tests. */
+static void save_final_screen(const struct popek_options *opts, struct pc *pc,
+                              struct display *display)
+{
+    const char *window_shot = display ? g_getenv("POPEK_TEST_SCREENSHOT_AT_EXIT") : NULL;
+    char *err = NULL;
+    int ret = 0;
+    if (opts->screenshot)
+        ret = screenshot_save(pc->vga, opts->screenshot, &err);
+    else if (window_shot && *window_shot)
+        ret = display_save_window(display, window_shot, &err);
+    if (ret < 0) {
+        fprintf(stderr, "popek: --screenshot: %s\n", err);
+        g_free(err);
+    }
+}
 
 /* Guest output to a character backend (debug console, serial port). */
 static void chardev_sink(void *opaque, const uint8_t *buf, size_t len)
@@ -32,6 +86,7 @@ int main(int argc, char **argv)
 {
     struct popek_options opts;
     char *err = NULL;
+    setlocale(LC_CTYPE, ""); /* the user's character set, for the window title; numbers stay "C" */
     switch (options_parse(argc, argv, &opts, display_available(), &err)) {
     case OPTIONS_ERROR:
         fprintf(stderr, "popek: %s\n", err);
@@ -63,10 +118,15 @@ int main(int argc, char **argv)
         options_free(&opts);
         return 1;
     }
-    if (opts.display == DISPLAY_SDL)
-        fprintf(stderr, "popek: the SDL window is not implemented yet; running without a "
-                        "display\n");
-
+    struct net *net = NULL;
+    if (opts.net && !(net = net_create(opts.net, &err))) {
+        fprintf(stderr, "popek: %s\n", err);
+        g_free(err);
+        chardev_close(&debugcon);
+        chardev_close(&serial);
+        options_free(&opts);
+        return 1;
+    }
     struct pc_config cfg = {
         .ram_mb = opts.memory_mb,
         .bios = bios,
@@ -84,6 +144,8 @@ int main(int argc, char **argv)
         .append = opts.append,
         .serial = {chardev_sink, &serial},
         .serial_in_fd = serial.in_fd,
+        .net = opts.net,
+        .net_tx = {net_guest_frame, net},
     };
     struct pc *pc = g_new0(struct pc, 1);
     if (pc_init(pc, &cfg, &err) < 0) {
@@ -92,11 +154,52 @@ int main(int argc, char **argv)
         g_free(pc);
         chardev_close(&debugcon);
         chardev_close(&serial);
+        net_destroy(net);
+        options_free(&opts);
+        return 1;
+    }
+    if (net && net_attach(net, pc, &err) < 0) {
+        fprintf(stderr, "popek: %s\n", err);
+        g_free(err);
+        pc_destroy(pc);
+        g_free(pc);
+        chardev_close(&debugcon);
+        chardev_close(&serial);
+        net_destroy(net);
+        options_free(&opts);
+        return 1;
+    }
+    struct display *display = NULL;
+    if (opts.display == DISPLAY_SDL && !(display = display_create(pc, &err))) {
+        fprintf(stderr, "popek: %s\n", err);
+        g_free(err);
+        pc_destroy(pc);
+        g_free(pc);
+        chardev_close(&debugcon);
+        chardev_close(&serial);
+        net_destroy(net);
+        options_free(&opts);
+        return 1;
+    }
+    install_quit_handler(pc);
+    struct gdbstub *gdb = NULL;
+    if (opts.gdb && !(gdb = gdbstub_create(pc, opts.gdb, opts.wait_gdb, &err))) {
+        fprintf(stderr, "popek: %s\n", err);
+        g_free(err);
+        display_destroy(display);
+        pc_destroy(pc);
+        g_free(pc);
+        chardev_close(&debugcon);
+        chardev_close(&serial);
+        net_destroy(net);
         options_free(&opts);
         return 1;
     }
     gint64 start = g_get_monotonic_time();
     int status = pc_run(pc);
+    gdbstub_destroy(gdb, status);
+    save_final_screen(&opts, pc, display);
+    display_destroy(display);
     if (opts.stats &&
         stats_save(opts.stats_file, pc, (double)(g_get_monotonic_time() - start) / 1e6, &err) < 0) {
         fprintf(stderr, "popek: %s\n", err);
@@ -106,6 +209,7 @@ int main(int argc, char **argv)
     g_free(pc);
     chardev_close(&debugcon);
     chardev_close(&serial);
+    net_destroy(net);
     options_free(&opts);
     return status;
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "frontend/net.h"
 #include "machine/machine.h"
 
 static gboolean parse_memory(const char *name, const char *value, gpointer data, GError **error)
@@ -198,6 +199,20 @@ static char *check_paths(const struct popek_options *o)
     return NULL;
 }
 
+/* --net: checked in full here; "none" becomes NULL (no adapter). */
+static char *check_net(struct popek_options *o)
+{
+    struct net_config cfg;
+    char *err = NULL;
+    if (net_parse(o->net, &cfg, &err) < 0)
+        return err;
+    if (!cfg.user) {
+        g_free(o->net);
+        o->net = NULL;
+    }
+    return NULL;
+}
+
 static char *check_screenshot(const struct popek_options *o)
 {
     if (!o->screenshot)
@@ -229,6 +244,8 @@ static char *options_validate(struct popek_options *o)
                   : g_strdup_printf("--gdb: '%s' is not tcp:HOST:PORT", o->gdb);
     if (!err && o->wait_gdb && !o->gdb)
         err = g_strdup("--wait-gdb: needs --gdb");
+    if (!err && o->net)
+        err = check_net(o);
     if (!err)
         err = check_screenshot(o);
     return err;
@@ -280,6 +297,9 @@ enum options_result options_parse(int argc, char **argv, struct popek_options *o
          "isa-debug-exit at port 0xF4: writing V exits with (V<<1)|1", NULL},
         {"no-reboot", 0, 0, G_OPTION_ARG_NONE, &o->no_reboot,
          "Exit (status 0) when the guest resets or triple-faults", NULL},
+        {"net", 0, 0, G_OPTION_ARG_STRING, &o->net,
+         "Network: an NE2000 PCI adapter on user-mode networking (default none)",
+         "none|user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT][,restrict=on]"},
         {"gdb", 0, 0, G_OPTION_ARG_STRING, &o->gdb, "Listen for gdb on this address",
          "tcp:HOST:PORT"},
         {"wait-gdb", 'S', 0, G_OPTION_ARG_NONE, &o->wait_gdb,
@@ -342,6 +362,7 @@ void options_free(struct popek_options *o)
     g_free(o->bios);
     g_free(o->serial);
     g_free(o->debugcon);
+    g_free(o->net);
     g_free(o->gdb);
     g_free(o->stats_file);
     g_free(o->screenshot);

@@ -24,6 +24,7 @@ struct popek_options {
     char *debugcon; /* stdio, file:PATH, or NULL */
     bool debug_exit;
     bool no_reboot;
+    char *net; /* --net spec, user[,...]; NULL: none */
     char *gdb; /* tcp:HOST:PORT or NULL */
     bool wait_gdb;
     bool stats;

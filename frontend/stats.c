@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "devices/ne2000.h"
 #include "devices/vga.h"
 #include "machine/pc/pc.h"
 #include "shadowmmu/shadowmmu.h"
@@ -22,6 +23,8 @@ void stats_write(FILE *out, struct pc *pc, double seconds, int json)
 {
     const struct tc_stats *tc = tcache_stats(cpu_tcache(pc->cpu));
     const struct smmu_stats *mm = smmu_get_stats(pc->mmu);
+    /* The network adapter's counters come last, and only with --net. */
+    const struct ne2000_stats no_nic = {0}, *nic = pc->nic ? ne2000_get_stats(pc->nic) : &no_nic;
     const struct counter c[] = {
         {"cpu.instructions", pc->cpu->instructions},
         {"cpu.interrupts", pc->cpu->interrupts},
@@ -48,7 +51,14 @@ void stats_write(FILE *out, struct pc *pc, double seconds, int json)
         {"mmu.flush_a20", mm->flushes[SMMU_FLUSH_A20]},
         {"mmu.flush_memmap", mm->flushes[SMMU_FLUSH_MEMMAP]},
         {"mmu.watch_hits", mm->watch_hits},
+        {"nic.rx_packets", nic->rx_packets},
+        {"nic.rx_bytes", nic->rx_bytes},
+        {"nic.rx_dropped", nic->rx_dropped},
+        {"nic.tx_packets", nic->tx_packets},
+        {"nic.tx_bytes", nic->tx_bytes},
+        {"nic.tx_errors", nic->tx_errors},
     };
+    size_t n = G_N_ELEMENTS(c) - (pc->nic ? 0 : 6);
     /* The top of the guest's stack (16-bit words), for a look at where it is stuck. */
     char stack[128] = "";
     uint16_t words[8] = {0};
@@ -59,7 +69,7 @@ void stats_write(FILE *out, struct pc *pc, double seconds, int json)
                    words[i]);
     if (json) {
         fprintf(out, "{\n  \"seconds\": %.3f", seconds);
-        for (size_t i = 0; i < G_N_ELEMENTS(c); i++)
+        for (size_t i = 0; i < n; i++)
             fprintf(out, ",\n  \"%s\": %" G_GUINT64_FORMAT, c[i].name, c[i].value);
         fprintf(out, ",\n  \"cpu.stack\": \"%s\",\n  \"screen.text\": [", stack);
         char row[256];
@@ -73,7 +83,7 @@ void stats_write(FILE *out, struct pc *pc, double seconds, int json)
         return;
     }
     fprintf(out, "popek statistics after %.3f s:\n", seconds);
-    for (size_t i = 0; i < G_N_ELEMENTS(c); i++)
+    for (size_t i = 0; i < n; i++)
         fprintf(out, "  %-24s %" G_GUINT64_FORMAT "\n", c[i].name, c[i].value);
     fprintf(out, "  %-24s %s\n", "cpu.stack", stack);
     /* In a text mode, the screen (rows with something on them). */

@@ -47,7 +47,7 @@ struct shadowmmu {
     uint64_t pdpte[4];
     uint64_t a20_mask; /* ~0, or ~(1 << 20) while A20 is masked */
 
-    uint8_t *watched; /* bitmap of watched physical pages */
+    uint8_t *watched; /* per physical page: how many watchers it has (0: not watched) */
     unsigned nwatched;
     smmu_watch_fn watch_fn;
     void *watch_opaque;

@@ -46,7 +46,7 @@ static void flush(struct shadowmmu *mmu, bool keep_global, enum smmu_flush_cause
 static bool watched(const struct shadowmmu *mmu, uint64_t paddr)
 {
     uint64_t page = paddr >> 12;
-    return page < SMMU_WATCH_PAGES && (mmu->watched[page >> 3] & (1u << (page & 7)));
+    return page < SMMU_WATCH_PAGES && mmu->watched[page] != 0;
 }
 
 /* The RAM or ROM range holding the whole page at `phys_page`, or NULL. */
@@ -146,7 +146,7 @@ struct shadowmmu *smmu_create(struct memmap *mem)
     struct shadowmmu *mmu = g_new0(struct shadowmmu, 1);
     mmu->mem = mem;
     mmu->a20_mask = ~0ull;
-    mmu->watched = g_malloc0(SMMU_WATCH_PAGES / 8);
+    mmu->watched = g_malloc0(SMMU_WATCH_PAGES);
     for (int u = 0; u < 2; u++) {
         for (unsigned i = 0; i < SMMU_TLB_SIZE; i++)
             slot_clear(mmu, u, i);
@@ -385,9 +385,10 @@ void smmu_set_watch_callback(struct shadowmmu *mmu, smmu_watch_fn fn, void *opaq
 void smmu_watch_page(struct shadowmmu *mmu, uint64_t paddr)
 {
     uint64_t page = paddr >> 12;
-    if (page >= SMMU_WATCH_PAGES || watched(mmu, paddr))
+    if (page >= SMMU_WATCH_PAGES || mmu->watched[page] == UINT8_MAX)
         return;
-    mmu->watched[page >> 3] |= (uint8_t)(1u << (page & 7));
+    if (mmu->watched[page]++)
+        return; /* watched already: one more watcher */
     mmu->nwatched++;
     /* No slot may keep writing to it directly. */
     for (unsigned i = 0; i < mmu->nfilled; i++) {
@@ -400,9 +401,8 @@ void smmu_watch_page(struct shadowmmu *mmu, uint64_t paddr)
 void smmu_unwatch_page(struct shadowmmu *mmu, uint64_t paddr)
 {
     uint64_t page = paddr >> 12;
-    if (page >= SMMU_WATCH_PAGES || !watched(mmu, paddr))
+    if (page >= SMMU_WATCH_PAGES || !mmu->watched[page] || --mmu->watched[page])
         return;
-    mmu->watched[page >> 3] &= (uint8_t) ~(1u << (page & 7));
     mmu->nwatched--;
 }
 

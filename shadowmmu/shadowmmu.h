@@ -158,7 +158,9 @@ size_t smmu_probe_write(struct shadowmmu *mmu, uint32_t linear, const void *buf,
 /*
  * Write-watch: while a guest-physical page is watched, no TLB slot gives
  * direct write access to it; every write to it (CPU or DMA through the
- * memory map) is done and then reported to the callback.
+ * memory map) is done and then reported to the callback. Watches nest (the
+ * translation cache and a debugger may watch one page): a page stays
+ * watched until each smmu_watch_page has had its smmu_unwatch_page.
  */
 void smmu_set_watch_callback(struct shadowmmu *mmu, smmu_watch_fn fn, void *opaque);
 

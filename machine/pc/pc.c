@@ -21,6 +21,7 @@
 #include "devices/i8259.h"
 #include "devices/ide.h"
 #include "devices/mc146818.h"
+#include "devices/ne2000.h"
 #include "devices/pci.h"
 #include "devices/piix3.h"
 #include "devices/port61.h"
@@ -72,10 +73,88 @@ static void kbc_a20(void *opaque, bool on)
     update_a20(pc);
 }
 
+/*
+ * The x87 error path of a PC/AT (SDM Vol. 1 App. D): FERR# raises IRQ 13;
+ * a write to port 0xF0 clears the interrupt and asserts IGNNE# until FERR#
+ * goes away (FNCLEX/FNINIT in the handler).
+ */
+static void fpu_ferr(void *opaque, int level)
+{
+    struct pc *pc = opaque;
+    struct irq_line irq13 = pic_irq_line(pc->pic, 13);
+    irq_set(&irq13, level);
+    if (!level)
+        pc->cpu->ignne = false;
+}
+
+static uint32_t port_f0_read(void *opaque, uint16_t port, unsigned size)
+{
+    return 0xffffffffu;
+}
+
+static void port_f0_write(void *opaque, uint16_t port, uint32_t v, unsigned size)
+{
+    struct pc *pc = opaque;
+    struct irq_line irq13 = pic_irq_line(pc->pic, 13);
+    irq_set(&irq13, 0);
+    pc->cpu->ignne = true;
+}
+
+static const struct io_ops port_f0_ops = {port_f0_read, port_f0_write, 0};
+
 static void bmdma_map(void *opaque, uint16_t base)
 {
     struct pc *pc = opaque;
     ide_bmdma_map(pc->ide, base);
+}
+
+/*
+ * PCI interrupts. On the i440FX board INTx# of device d is wired to PIRQ
+ * (x + d - 1) mod 4 (SeaBIOS's interrupt-line assignment and $PIR table
+ * follow this rotation); the PIIX3 routes each PIRQ to an ISA IRQ (PIRQRC,
+ * 82371SB §2.2.9), where SeaBIOS sets the ELCR to level-triggered. Lines
+ * sharing a PIRQ or an IRQ are ORed; routing is looked up at each change.
+ */
+#define PC_NIC_SLOT 3
+
+static void pci_irqs_update(struct pc *pc)
+{
+    uint16_t want = 0;
+    for (unsigned pirq = 0; pirq < 4; pirq++) {
+        int irq = piix3_pirq_route(pc->piix, pirq);
+        if (pc->pci_pirq[pirq] && irq >= 0 && irq < 16)
+            want |= (uint16_t)(1u << irq);
+    }
+    uint16_t touched = want | pc->pci_irqs;
+    pc->pci_irqs = want;
+    for (unsigned irq = 0; irq < 16; irq++) {
+        if (touched & (1u << irq))
+            pic_set_irq(pc->pic, irq, (want >> irq) & 1);
+    }
+}
+
+/* The irq_line of a PCI interrupt: n = slot * 4 + pin (0-3: INTA-INTD). */
+static void pci_intx_set(void *opaque, unsigned n, int level)
+{
+    struct pc *pc = opaque;
+    unsigned slot = (n / 4) & 31, pirq = (n % 4 + slot + 3) % 4;
+    if (level)
+        pc->pci_pirq[pirq] |= 1u << slot;
+    else
+        pc->pci_pirq[pirq] &= ~(1u << slot);
+    pci_irqs_update(pc);
+}
+
+static struct irq_line pc_pci_irq_line(struct pc *pc, unsigned slot, unsigned pin)
+{
+    return (struct irq_line){pci_intx_set, pc, slot * 4 + pin};
+}
+
+static void nic_send(void *opaque, const uint8_t *frame, size_t len)
+{
+    struct pc *pc = opaque;
+    if (pc->cfg.net_tx.write)
+        pc->cfg.net_tx.write(pc->cfg.net_tx.opaque, frame, len);
 }
 
 static void serial_write(void *opaque, const uint8_t *buf, size_t len)
@@ -224,6 +303,10 @@ static void pc_devices_init(struct pc *pc)
     struct irq_line irq[16];
     for (unsigned i = 0; i < 16; i++)
         irq[i] = pic_irq_line(pc->pic, i);
+    pc->cpu->ferr = fpu_ferr;
+    pc->cpu->ferr_opaque = pc;
+    if (iobus_register(&m->io, "fpu-error", 0xf0, 1, &port_f0_ops, pc) < 0)
+        g_error("port 0xF0 is taken");
     pc->pit = pit_create(m, &irq[0]);
     pc->port61 = port61_create(m, pc->pit);
     pc->rtc = rtc_create(m, &irq[8]);
@@ -243,6 +326,12 @@ static void pc_devices_init(struct pc *pc)
     pc->piix = piix3_create(pc->pci, bmdma_map, pc);
     pc->vga = vga_create(m);
     pc->vga_pci = vga_pci_create(pc->pci, 2, pc->vga);
+    if (pc->cfg.net) {
+        static const uint8_t mac[6] = NE2000_DEFAULT_MAC;
+        struct irq_line inta = pc_pci_irq_line(pc, PC_NIC_SLOT, 0);
+        pc->nic = ne2000_create(m, &inta, mac, nic_send, pc);
+        pc->nic_pci = ne2000_pci_create(pc->pci, PC_NIC_SLOT, pc->nic);
+    }
 
     pc->fw_cfg = fw_cfg_create(m);
     pc_fw_cfg_init(pc);
@@ -312,6 +401,10 @@ void pc_reset(struct pc *pc)
     ide_reset(pc->ide);
     vga_reset(pc->vga);
     vga_pci_reset(pc->vga_pci);
+    if (pc->nic) {
+        ne2000_pci_reset(pc->nic_pci);
+        ne2000_reset(pc->nic);
+    }
     /* A20 is enabled after reset: the keyboard controller's output port has it set. */
     pc->a20_kbc = true;
     pc->a20_port92 = false;
@@ -344,6 +437,10 @@ void pc_destroy(struct pc *pc)
 {
     fw_cfg_destroy(pc->fw_cfg);
     vga_pci_destroy(pc->vga_pci);
+    if (pc->nic) {
+        ne2000_pci_destroy(pc->nic_pci);
+        ne2000_destroy(pc->nic);
+    }
     vga_destroy(pc->vga);
     piix3_destroy(pc->piix);
     ide_destroy(pc->ide);

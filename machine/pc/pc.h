@@ -32,6 +32,8 @@ struct vga_pci;
 struct dma;
 struct fdc;
 struct blockdev;
+struct ne2000;
+struct ne2000_pci;
 
 /* Where guest byte streams go: a callback and its opaque pointer. */
 struct pc_byte_sink {
@@ -58,6 +60,8 @@ struct pc_config {
     bool no_reboot;               /* exit instead of resetting */
     double timeout;               /* seconds of host time, 0 = none */
     struct pc_byte_sink debugcon; /* ports 0xE9/0x402; write NULL = discard */
+    const char *net;              /* --net spec: an NE2000 (RTL8029AS) on PCI when set */
+    struct pc_byte_sink net_tx;   /* frames the NIC transmits; write NULL = discard */
 };
 
 /* How a run ended; pc_run returns the process exit status for it. */
@@ -74,7 +78,7 @@ enum pc_stop {
  * milliseconds while the guest is paused or halted: the window, the gdb
  * stub, terminal input. `paused` says whether the guest is paused.
  */
-#define PC_MAX_POLLERS 4
+#define PC_MAX_POLLERS 8
 struct pc_poller {
     void (*poll)(void *opaque, bool paused);
     void *opaque;
@@ -104,8 +108,12 @@ struct pc {
     struct vga_pci *vga_pci;
     struct dma *dma;
     struct fdc *fdc;
+    struct ne2000 *nic; /* NULL: no network */
+    struct ne2000_pci *nic_pci;
     struct blockdev *disks[PC_MAX_DISKS + 1]; /* open images (NULL: none) */
     struct blockdev *floppies[2];
+    uint32_t pci_pirq[4];       /* per PIRQA-D: the PCI slots asserting it */
+    uint16_t pci_irqs;          /* the PIC inputs PCI interrupts drive high */
     uint8_t serial_pending[64]; /* host input COM1 has not taken yet */
     size_t serial_npending;
     bool a20_kbc, a20_port92; /* the two A20 gate inputs, ORed */

@@ -194,6 +194,30 @@ static void test_screenshot(void)
     g_free(png);
 }
 
+static void test_net(void)
+{
+    struct popek_options o;
+    char *err;
+    g_assert_cmpint(parse(&o, &err, false, NULL), ==, OPTIONS_OK);
+    g_assert_null(o.net); /* default: no network */
+    options_free(&o);
+    g_assert_cmpint(parse(&o, &err, false, "--net=none", NULL), ==, OPTIONS_OK);
+    g_assert_null(o.net);
+    options_free(&o);
+    g_assert_cmpint(parse(&o, &err, false, "--net=user", NULL), ==, OPTIONS_OK);
+    g_assert_cmpstr(o.net, ==, "user");
+    options_free(&o);
+    g_assert_cmpint(parse(&o, &err, false, "--net=user,hostfwd=tcp::2222-:22,restrict=on", NULL),
+                    ==, OPTIONS_OK);
+    g_assert_cmpstr(o.net, ==, "user,hostfwd=tcp::2222-:22,restrict=on");
+    options_free(&o);
+    expect_error("--net: 'tap' is not none or user", "--net=tap", NULL);
+    expect_error("--net: 'tcp::99999-:22' is not tcp:", "--net=user,hostfwd=tcp::99999-:22", NULL);
+    expect_error("--net: unknown option 'vlan=1'", "--net=user,vlan=1", NULL);
+    expect_error("--net: restrict=sometimes is not on or off", "--net=user,restrict=sometimes",
+                 NULL);
+}
+
 static void test_version(void)
 {
     struct popek_options o;
@@ -219,6 +243,7 @@ int main(int argc, char **argv)
     g_test_add_func("/options/read-only-images", test_read_only_images);
     g_test_add_func("/options/values", test_values);
     g_test_add_func("/options/screenshot", test_screenshot);
+    g_test_add_func("/options/net", test_net);
     g_test_add_func("/options/version", test_version);
     int rc = g_test_run();
 

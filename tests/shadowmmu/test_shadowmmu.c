@@ -456,6 +456,26 @@ static void test_write_watch(struct fixture *f, gconstpointer data)
     g_assert_nonnull(smmu_fast_ptr(smmu_tlb(f->mmu), 0x5020, 2, SMMU_WRITE, 0));
 }
 
+/* Two watchers of one page (the translation cache and a debugger): it stays watched for both. */
+static void test_write_watch_nests(struct fixture *f, gconstpointer data)
+{
+    struct watch_log log = {0};
+    struct smmu_fault fault;
+    uint32_t v = 7;
+    smmu_set_watch_callback(f->mmu, log_watch, &log);
+    smmu_watch_page(f->mmu, 0x3000);
+    smmu_watch_page(f->mmu, 0x3000);
+    smmu_unwatch_page(f->mmu, 0x3000);
+    g_assert_true(smmu_page_watched(f->mmu, 0x3000));
+    g_assert_cmpint(smmu_write(f->mmu, 0x3004, &v, 4, 0, &fault), ==, 0);
+    g_assert_cmpuint(log.calls, ==, 1);
+    smmu_unwatch_page(f->mmu, 0x3000);
+    g_assert_false(smmu_page_watched(f->mmu, 0x3000));
+    smmu_unwatch_page(f->mmu, 0x3000); /* one too many: ignored */
+    smmu_watch_page(f->mmu, 0x3000);
+    g_assert_true(smmu_page_watched(f->mmu, 0x3000));
+}
+
 static void test_probes(struct fixture *f, gconstpointer data)
 {
     map4k(f, 0x5000, 0x200000, P | RW, P | RW);
@@ -505,6 +525,7 @@ int main(int argc, char **argv)
     ADD("cross-page-write", test_cross_page_write);
     ADD("rom-and-mmio", test_rom_and_mmio);
     ADD("write-watch", test_write_watch);
+    ADD("write-watch-nests", test_write_watch_nests);
     ADD("probes", test_probes);
     ADD("memmap-change-flushes", test_memmap_change_flushes);
     return g_test_run();

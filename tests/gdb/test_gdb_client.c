@@ -1,0 +1,92 @@
+/*
+ * Debian's gdb against popek: `gdb -batch` attaches to a guest held by -S,
+ * reads registers and memory, stops at a breakpoint, steps, catches a
+ * write through a hardware watchpoint, disassembles 16-bit code, asks the
+ * monitor and kills the guest. The gdb binary comes from GDB_BIN.
+ */
+#include <glib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Run gdb with one -ex per command against the stub; returns what it printed. */
+static char *run_gdb(const struct popek_proc *p, const char *const *cmds)
+{
+    const char *gdb = g_getenv("GDB_BIN");
+    if (!gdb)
+        g_error("GDB_BIN is not set: run this test through meson test");
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(argv, g_strdup(gdb));
+    g_ptr_array_add(argv, g_strdup("-nx"));
+    g_ptr_array_add(argv, g_strdup("-batch"));
+    g_ptr_array_add(argv, g_strdup("-ex"));
+    g_ptr_array_add(argv, g_strdup_printf("target remote 127.0.0.1:%u", p->port));
+    for (unsigned i = 0; cmds[i]; i++) {
+        g_ptr_array_add(argv, g_strdup("-ex"));
+        g_ptr_array_add(argv, g_strdup(cmds[i]));
+    }
+    g_ptr_array_add(argv, NULL);
+    char *out = NULL, *err = NULL;
+    int status;
+    GError *error = NULL;
+    if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, 0, NULL, NULL, &out, &err, &status, &error))
+        g_error("cannot run %s: %s", gdb, error->message);
+    char *all = g_strconcat(out, err, NULL);
+    g_test_message("gdb printed:\n%s", all);
+    g_free(out);
+    g_free(err);
+    g_ptr_array_free(argv, TRUE);
+    return all;
+}
+
+static void expect_in(const char *text, const char *what)
+{
+    if (!strstr(text, what))
+        g_error("gdb's output lacks '%s':\n%s", what, text);
+}
+
+static void test_gdb_session(void)
+{
+    struct popek_proc p;
+    const char *const extra[] = {"-S", NULL};
+    popek_start(&p, true, extra);
+    static const char *const cmds[] = {
+        "info registers",
+        "x/5xb 0xfffffff0",
+        "break *0x7c04",
+        "continue",
+        "stepi",
+        "info registers eip",
+        "watch *(short *)0x500",
+        "continue",
+        "set architecture i8086",
+        "x/i 0x7c0b",
+        "monitor stats",
+        "p/x $cr0",
+        "kill",
+        NULL,
+    };
+    char *out = run_gdb(&p, cmds);
+    expect_in(out, "eip            0xfff0");
+    expect_in(out, "cs             0xf000");
+    expect_in(out, "0xfffffff0:\t0xea\t0x00\t0x01\t0x00\t0xf0");
+    expect_in(out, "Breakpoint 1, 0x00007c04 in ?? ()");
+    expect_in(out, "eip            0x7c07");
+    expect_in(out, "Hardware watchpoint 2: *(short *)0x500");
+    expect_in(out, "Old value = 0");
+    expect_in(out, "New value = 4660");
+    expect_in(out, "jmp    0x7c0b");
+    expect_in(out, "cpu.instructions");
+    expect_in(out, "0x60000010");
+    g_free(out);
+    g_assert_cmpint(popek_wait(&p, 10), ==, 0);
+    popek_cleanup(&p);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/gdb-client/session", test_gdb_session);
+    return g_test_run();
+}
