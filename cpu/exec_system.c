@@ -70,7 +70,7 @@ static void write_cr(struct cpu *cpu, unsigned n, uint32_t v)
         cpu_write_control(cpu, 3, v);
         break;
     case 4:
-        if (v & ~0x1ffu) /* bits the P6 does not have */
+        if (v & ~0x3ffu) /* bits a P6 with FXSR does not have (OSFXSR, bit 9, it has) */
             cpu_raise(cpu, EX_GP, 0);
         cpu_write_control(cpu, 4, v);
         break;
