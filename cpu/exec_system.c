@@ -22,6 +22,9 @@
 #define MSR_MTRR_FIX4K_FIRST  0x268u
 #define MSR_PAT               0x277u
 #define MSR_MTRR_DEF_TYPE     0x2ffu
+#define MSR_BIOS_SIGN_ID      0x8bu  /* microcode update signature */
+#define MSR_PERFCTR0          0xc1u  /* PERFCTR0, PERFCTR1 */
+#define MSR_EVNTSEL0          0x186u /* EVNTSEL0, EVNTSEL1 */
 
 static void need_memory(struct cpu *cpu, const struct insn *in)
 {
@@ -150,7 +153,11 @@ void h_privnop(struct cpu *cpu, const struct insn *in)
 {
 }
 
-/* The MTRRs, PAT and MISC_ENABLE: kept as written (popek's memory has one type). */
+/*
+ * The MTRRs, PAT, MISC_ENABLE, the microcode signature and the performance
+ * counters: kept as written (popek's memory has one type; the counters do
+ * not count).
+ */
 static uint64_t *stored_msr(struct cpu *cpu, uint32_t msr)
 {
     struct cpu_msrs *m = &cpu->internal->msr;
@@ -169,6 +176,14 @@ static uint64_t *stored_msr(struct cpu *cpu, uint32_t msr)
         return &m->pat;
     case MSR_MISC_ENABLE:
         return &m->misc_enable;
+    case MSR_BIOS_SIGN_ID:
+        return &m->bios_sign_id;
+    case MSR_PERFCTR0:
+    case MSR_PERFCTR0 + 1:
+        return &m->perf[msr - MSR_PERFCTR0];
+    case MSR_EVNTSEL0:
+    case MSR_EVNTSEL0 + 1:
+        return &m->perf[2 + msr - MSR_EVNTSEL0];
     default:
         if (msr >= MSR_MTRR_FIX4K_FIRST && msr < MSR_MTRR_FIX4K_FIRST + 8)
             return &m->mtrr_fixed[3 + msr - MSR_MTRR_FIX4K_FIRST];

@@ -162,6 +162,7 @@ struct cpu_internal {
         uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
         uint64_t apic_base;
         uint64_t mtrr_var[16], mtrr_fixed[11], mtrr_def_type, pat, misc_enable;
+        uint64_t bios_sign_id, perf[4];
     } msr;
 };
 
