@@ -1,7 +1,7 @@
 ; A disk image that boots through SeaBIOS and checks BIOS services: INT 10h
 ; teletype output, INT 13h reading its own second sector (by CHS, and on a
-; hard disk by the LBA extensions), INT 1Ah time of day, INT 15h E820 memory
-; map. Assembled with -DFLOPPY it is a 1.44 MB floppy image instead of a
+; hard disk by the LBA extensions), INT 1Ah time of day, INT 16h reading a
+; key injected through the keyboard controller, INT 15h E820 memory map. Assembled with -DFLOPPY it is a 1.44 MB floppy image instead of a
 ; 1 MiB hard disk.
 ; It reports on the debug console (port 0xE9) and through isa-debug-exit
 ; (port 0xF4): 1 = pass (exit status 3), 2 = fail (exit status 5).
@@ -71,6 +71,18 @@ start:
     jmp fail_tick
 .ticked:
 
+    ; INT 16h: a key injected through the keyboard controller (command D2
+    ; writes the keyboard output buffer as if the keyboard had sent it; the
+    ; bytes are not translated, so they are set-1 codes: 'a' down, 'a' up)
+    mov bl, 0x1e
+    call inject_key
+    mov bl, 0x9e
+    call inject_key
+    xor ah, ah
+    int 0x16
+    cmp ax, 0x1e61
+    jne fail_key
+
     ; INT 15h E820: the first entry is usable RAM at 0
     mov eax, 0xe820
     xor ebx, ebx
@@ -101,6 +113,9 @@ fail_ext:
 fail_tick:
     mov si, msg_tick
     jmp fail
+fail_key:
+    mov si, msg_key
+    jmp fail
 fail_e820:
     mov si, msg_e820
 fail:
@@ -111,6 +126,30 @@ halt:
     cli
     hlt
     jmp halt
+
+; Put the byte in BL in the keyboard controller's output buffer (command
+; D2), waiting for the input buffer to be free before each write, and for
+; the BIOS's IRQ 1 handler to take it.
+inject_key:
+    call .wait_input
+    mov al, 0xd2
+    out 0x64, al
+    call .wait_input
+    mov al, bl
+    out 0x60, al
+    mov cx, 0xffff
+.wait_taken:
+    in al, 0x64
+    test al, 1
+    jz .taken
+    loop .wait_taken
+.taken:
+    ret
+.wait_input:
+    in al, 0x64
+    test al, 2
+    jnz .wait_input
+    ret
 
 ; Print the string at DS:SI on the screen (INT 10h) and the debug console.
 print:
@@ -133,12 +172,13 @@ dap:
 
 drive: db 0
 ticks: dw 0
-msg_hello: db "popek boot disk: hello from the boot sector", 13, 10, 0
-msg_pass:  db "popek boot disk: BIOS services work", 13, 10, 0
-msg_chs:   db "FAIL: INT 13h CHS read", 13, 10, 0
-msg_ext:   db "FAIL: INT 13h extended read", 13, 10, 0
-msg_tick:  db "FAIL: INT 1Ah ticks do not move", 13, 10, 0
-msg_e820:  db "FAIL: INT 15h E820", 13, 10, 0
+msg_hello: db "boot sector: hello", 13, 10, 0
+msg_pass:  db "boot sector: BIOS services work", 13, 10, 0
+msg_chs:   db "FAIL: 13h CHS", 13, 10, 0
+msg_ext:   db "FAIL: 13h ext", 13, 10, 0
+msg_tick:  db "FAIL: 1Ah ticks", 13, 10, 0
+msg_e820:  db "FAIL: E820", 13, 10, 0
+msg_key:   db "FAIL: 16h key", 13, 10, 0
 
     times 510 - ($ - $$) db 0
     dw 0xaa55
