@@ -108,25 +108,19 @@ int main(int argc, char **argv)
         options_free(&opts);
         return 1;
     }
+    /* Everything below is undone at `out`, in reverse order; status 1 until the guest runs. */
+    int status = 1;
     struct chardev debugcon = {.out_fd = -1, .in_fd = -1};
     struct chardev serial = {.out_fd = -1, .in_fd = -1};
-    if ((opts.debugcon && chardev_open(&debugcon, "debugcon", opts.debugcon, &err) < 0) ||
-        chardev_open(&serial, "serial", opts.serial, &err) < 0) {
-        fprintf(stderr, "popek: %s\n", err);
-        g_free(err);
-        chardev_close(&debugcon);
-        options_free(&opts);
-        return 1;
-    }
     struct net *net = NULL;
-    if (opts.net && !(net = net_create(opts.net, &err))) {
-        fprintf(stderr, "popek: %s\n", err);
-        g_free(err);
-        chardev_close(&debugcon);
-        chardev_close(&serial);
-        options_free(&opts);
-        return 1;
-    }
+    struct pc *pc = NULL;
+    struct display *display = NULL;
+    struct gdbstub *gdb = NULL;
+    if ((opts.debugcon && chardev_open(&debugcon, "debugcon", opts.debugcon, &err) < 0) ||
+        chardev_open(&serial, "serial", opts.serial, &err) < 0)
+        goto out;
+    if (opts.net && !(net = net_create(opts.net, &err)))
+        goto out;
     struct pc_config cfg = {
         .ram_mb = opts.memory_mb,
         .bios = bios,
@@ -147,69 +141,47 @@ int main(int argc, char **argv)
         .net = opts.net,
         .net_tx = {net_guest_frame, net},
     };
-    struct pc *pc = g_new0(struct pc, 1);
+    pc = g_new0(struct pc, 1);
     if (pc_init(pc, &cfg, &err) < 0) {
-        fprintf(stderr, "popek: %s\n", err);
-        g_free(err);
-        g_free(pc);
-        chardev_close(&debugcon);
-        chardev_close(&serial);
-        net_destroy(net);
-        options_free(&opts);
-        return 1;
+        g_free(pc); /* pc_init cleaned up after itself */
+        pc = NULL;
+        goto out;
     }
-    if (net && net_attach(net, pc, &err) < 0) {
-        fprintf(stderr, "popek: %s\n", err);
-        g_free(err);
-        pc_destroy(pc);
-        g_free(pc);
-        chardev_close(&debugcon);
-        chardev_close(&serial);
-        net_destroy(net);
-        options_free(&opts);
-        return 1;
-    }
-    struct display *display = NULL;
-    if (opts.display == DISPLAY_SDL && !(display = display_create(pc, &err))) {
-        fprintf(stderr, "popek: %s\n", err);
-        g_free(err);
-        pc_destroy(pc);
-        g_free(pc);
-        chardev_close(&debugcon);
-        chardev_close(&serial);
-        net_destroy(net);
-        options_free(&opts);
-        return 1;
-    }
+    if (net && net_attach(net, pc, &err) < 0)
+        goto out;
+    if (opts.display == DISPLAY_SDL && !(display = display_create(pc, &err)))
+        goto out;
     install_quit_handler(pc);
-    struct gdbstub *gdb = NULL;
-    if (opts.gdb && !(gdb = gdbstub_create(pc, opts.gdb, opts.wait_gdb, &err))) {
-        fprintf(stderr, "popek: %s\n", err);
-        g_free(err);
-        display_destroy(display);
-        pc_destroy(pc);
-        g_free(pc);
-        chardev_close(&debugcon);
-        chardev_close(&serial);
-        net_destroy(net);
-        options_free(&opts);
-        return 1;
-    }
+    if (opts.gdb && !(gdb = gdbstub_create(pc, opts.gdb, opts.wait_gdb, &err)))
+        goto out;
+
     gint64 start = g_get_monotonic_time();
-    int status = pc_run(pc);
+    status = pc_run(pc);
     gdbstub_destroy(gdb, status);
+    gdb = NULL;
     save_final_screen(&opts, pc, display);
-    display_destroy(display);
     if (opts.stats &&
         stats_save(opts.stats_file, pc, (double)(g_get_monotonic_time() - start) / 1e6, &err) < 0) {
         fprintf(stderr, "popek: %s\n", err);
         g_free(err);
+        err = NULL;
     }
-    pc_destroy(pc);
-    g_free(pc);
-    chardev_close(&debugcon);
-    chardev_close(&serial);
+
+out:
+    if (err) {
+        fprintf(stderr, "popek: %s\n", err);
+        g_free(err);
+    }
+    if (gdb)
+        gdbstub_destroy(gdb, status);
+    display_destroy(display);
+    if (pc) {
+        pc_destroy(pc);
+        g_free(pc);
+    }
     net_destroy(net);
+    chardev_close(&serial);
+    chardev_close(&debugcon);
     options_free(&opts);
     return status;
 }
