@@ -421,3 +421,14 @@ void h_sysexit(struct cpu *cpu, const struct insn *in)
     cpu->eip = cpu->regs[R_EDX];
     cpu_update_mode(cpu);
 }
+
+/* RDPMC: performance counter ECX (0 or 1); CPL 0 or CR4.PCE. popek's counters do not count. */
+void h_rdpmc(struct cpu *cpu, const struct insn *in)
+{
+    uint32_t n = cpu->regs[R_ECX];
+    if ((cpu_pe(cpu) && (cpu->cpl != 0 || cpu_v86(cpu)) && !(cpu->cr[4] & CR4_PCE)) || n > 1)
+        cpu_raise(cpu, EX_GP, 0);
+    uint64_t v = cpu->internal->msr.perf[n] & 0xffffffffffull; /* 40-bit counters */
+    cpu->regs[R_EAX] = (uint32_t)v;
+    cpu->regs[R_EDX] = (uint32_t)(v >> 32);
+}

@@ -159,6 +159,7 @@ void h_verr(struct cpu *cpu, const struct insn *in);
 void h_arpl(struct cpu *cpu, const struct insn *in);
 void h_sysenter(struct cpu *cpu, const struct insn *in);
 void h_sysexit(struct cpu *cpu, const struct insn *in);
+void h_rdpmc(struct cpu *cpu, const struct insn *in);
 
 /* Helpers the handlers share (cpu/cpu.c, cpu/exception.c, cpu/segment.c, cpu/protect.c). */
 uint32_t cpu_read_lin(struct cpu *cpu, uint32_t lin, unsigned size, int user);

@@ -188,6 +188,7 @@ static const struct insn_desc table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
     [ZYDIS_MNEMONIC_UD2] = {h_ud, 0, 0},
     [ZYDIS_MNEMONIC_FWAIT] = {h_wait, 0, P_MAY_FAULT},
     [ZYDIS_MNEMONIC_CPUID] = {h_cpuid, 0, P_SENSITIVE},
+    [ZYDIS_MNEMONIC_RDPMC] = {h_rdpmc, 0, P_SENSITIVE},
     [ZYDIS_MNEMONIC_RDTSC] = {h_rdtsc, 0, P_SENSITIVE},
     [ZYDIS_MNEMONIC_HLT] = {h_hlt, 0, P_PRIV | P_ENDS_BLOCK},
     /* System */

@@ -356,12 +356,35 @@ static void test_cpuid(struct fixture *f, gconstpointer data)
     g_assert_true(d & (1u << 11)); /* SYSENTER/SYSEXIT */
 }
 
+static void test_rdpmc(struct fixture *f, gconstpointer data)
+{
+    /* wrmsr PERFCTR1 = 0xab0123456789; rdpmc with ECX = 1; hlt */
+    static const uint8_t code[] = {0x0f, 0x30, 0xb9, 0x01, 0, 0, 0, 0x0f, 0x33, 0xf4};
+    flat32(f, code, sizeof(code));
+    struct cpu *cpu = f->cpu;
+    cpu->regs[R_ECX] = 0xc2; /* PERFCTR1 */
+    cpu->regs[R_EAX] = 0x23456789;
+    cpu->regs[R_EDX] = 0xab01;
+    run_to_hlt(f);
+    g_assert_cmphex(cpu->regs[R_EAX], ==, 0x23456789);
+    g_assert_cmphex(cpu->regs[R_EDX], ==, 0x01); /* 40-bit counters */
+    /* Counter 2 does not exist: #GP(0). */
+    static const uint8_t bad[] = {0x0f, 0x33, 0xf4};
+    flat32(f, bad, sizeof(bad));
+    cpu->halted = false;
+    cpu->regs[R_ECX] = 2;
+    cpu->stop_on_exception = true;
+    g_assert_cmpint(cpu_run(cpu, 100), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmpuint(cpu->exception_vector, ==, EX_GP);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add("/cpu/" path, struct fixture, NULL, setup, fn, teardown)
     ADD("reset-state", test_reset_state);
     ADD("cpuid", test_cpuid);
+    ADD("rdpmc", test_rdpmc);
     ADD("decode-records", test_decode_records);
     ADD("decode-real-mode", test_decode_real_mode);
     ADD("blocks-and-chaining", test_blocks_and_chaining);
