@@ -63,7 +63,7 @@ uint32_t cpu_get_eflags(struct cpu *cpu)
 bool cpu_get_cf(struct cpu *cpu)
 {
     const struct cpu_internal *c = cpu->internal;
-    uint32_t mask, a, b, res;
+    uint32_t mask;
     switch (c->cc_op) {
     case CC_EAGER:
         return cpu->eflags & FL_CF;
@@ -72,16 +72,13 @@ bool cpu_get_cf(struct cpu *cpu)
         return (c->cc_res & mask) < (c->cc_src1 & mask);
     case CC_SUB:
         mask = size_mask(c->cc_size);
-        a = c->cc_src1 & mask;
-        b = c->cc_src2 & mask;
-        return a < b;
+        return (c->cc_src1 & mask) < (c->cc_src2 & mask);
     case CC_LOGIC:
         return false;
     case CC_INC:
     case CC_DEC:
         return c->cc_cin;
-    default:
-        (void)res;
+    default: /* ADC, SBB: the full computation */
         return cpu_get_eflags(cpu) & FL_CF;
     }
 }

@@ -151,6 +151,32 @@ static bool real_like(const struct cpu *cpu)
     return !cpu_pe(cpu) || cpu_v86(cpu);
 }
 
+/* The entry point of a call, interrupt or trap gate (16-bit gates keep 16 bits of it). */
+static uint32_t gate_offset(uint64_t gate, bool gate32)
+{
+    uint32_t off = (uint32_t)(gate & 0xffff) | ((uint32_t)(gate >> 32) & 0xffff0000u);
+    return gate32 ? off : off & 0xffff;
+}
+
+/*
+ * What JMP and CALL through the call gate `sel` (descriptor `d`) have in
+ * common: the gate's DPL and presence checks, then its code segment and
+ * entry point. The caller applies its own privilege rule for the code
+ * segment, then its presence check.
+ */
+static struct cpu_segment call_gate_target(struct cpu *cpu, uint16_t sel, uint64_t d, uint32_t *eip,
+                                           uint32_t *caddr, uint64_t *cd)
+{
+    uint16_t attr = desc_attr(d);
+    unsigned dpl = SEG_ATTR_DPL(attr);
+    if (dpl < (unsigned)cpu->cpl || dpl < (sel & 3u))
+        cpu_raise(cpu, EX_GP, sel & ~3u);
+    if (!(attr & SEG_ATTR_P))
+        cpu_raise(cpu, EX_NP, sel & ~3u);
+    *eip = gate_offset(d, (attr & SEG_ATTR_TYPE) == SYS_CALL32);
+    return code_segment(cpu, (uint16_t)(d >> 16), 0, caddr, cd);
+}
+
 void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, unsigned opsize)
 {
     if (opsize == 2)
@@ -168,28 +194,20 @@ void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, unsigned opsize)
         cpu_load_cs(cpu, sel, off);
         return;
     }
-    unsigned type = attr & SEG_ATTR_TYPE, dpl = SEG_ATTR_DPL(attr);
+    unsigned type = attr & SEG_ATTR_TYPE;
     unsigned cpl = (unsigned)cpu->cpl;
     switch (type) {
     case SYS_CALL16:
     case SYS_CALL32: {
-        if (dpl < cpl || dpl < (sel & 3u))
-            cpu_raise(cpu, EX_GP, sel & ~3u);
-        if (!(attr & SEG_ATTR_P))
-            cpu_raise(cpu, EX_NP, sel & ~3u);
-        uint16_t csel = (uint16_t)(d >> 16);
-        uint32_t eip = (uint32_t)(d & 0xffff) | ((uint32_t)(d >> 32) & 0xffff0000u);
-        if (type == SYS_CALL16)
-            eip &= 0xffff;
-        uint32_t caddr;
+        uint32_t eip, caddr;
         uint64_t cd;
-        struct cpu_segment cs = code_segment(cpu, csel, 0, &caddr, &cd);
+        struct cpu_segment cs = call_gate_target(cpu, sel, d, &eip, &caddr, &cd);
         unsigned cdpl = SEG_ATTR_DPL(cs.attr);
         bool conforming = cs.attr & TYPE_CONFORM;
         if (conforming ? cdpl > cpl : cdpl != cpl)
-            cpu_raise(cpu, EX_GP, csel & ~3u);
+            cpu_raise(cpu, EX_GP, cs.selector & ~3u);
         if (!(cs.attr & SEG_ATTR_P))
-            cpu_raise(cpu, EX_NP, csel & ~3u);
+            cpu_raise(cpu, EX_NP, cs.selector & ~3u);
         if (eip > cs.limit)
             cpu_raise(cpu, EX_GP, 0);
         enter_code(cpu, cs, caddr, cd, cpl, eip);
@@ -208,26 +226,16 @@ void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, unsigned opsize)
 /* CALL through a call gate (SDM §5.8.5), to the same or an inner level. */
 static void call_gate(struct cpu *cpu, uint16_t sel, uint64_t d)
 {
-    uint16_t attr = desc_attr(d);
-    unsigned dpl = SEG_ATTR_DPL(attr), cpl = (unsigned)cpu->cpl;
-    bool gate32 = (attr & SEG_ATTR_TYPE) == SYS_CALL32;
-    unsigned size = gate32 ? 4 : 2;
-    if (dpl < cpl || dpl < (sel & 3u))
-        cpu_raise(cpu, EX_GP, sel & ~3u);
-    if (!(attr & SEG_ATTR_P))
-        cpu_raise(cpu, EX_NP, sel & ~3u);
-    uint16_t csel = (uint16_t)(d >> 16);
-    uint32_t eip = (uint32_t)(d & 0xffff) | ((uint32_t)(d >> 32) & 0xffff0000u);
-    if (!gate32)
-        eip &= 0xffff;
-    uint32_t caddr;
+    unsigned cpl = (unsigned)cpu->cpl;
+    unsigned size = (desc_attr(d) & SEG_ATTR_TYPE) == SYS_CALL32 ? 4 : 2;
+    uint32_t eip, caddr;
     uint64_t cd;
-    struct cpu_segment cs = code_segment(cpu, csel, 0, &caddr, &cd);
+    struct cpu_segment cs = call_gate_target(cpu, sel, d, &eip, &caddr, &cd);
     unsigned cdpl = SEG_ATTR_DPL(cs.attr);
     if (cdpl > cpl)
-        cpu_raise(cpu, EX_GP, csel & ~3u);
+        cpu_raise(cpu, EX_GP, cs.selector & ~3u);
     if (!(cs.attr & SEG_ATTR_P))
-        cpu_raise(cpu, EX_NP, csel & ~3u);
+        cpu_raise(cpu, EX_NP, cs.selector & ~3u);
 
     uint16_t old_cs = cpu->seg[S_CS].selector;
     uint32_t ret = cpu->eip;
@@ -495,9 +503,7 @@ void cpu_deliver_protected(struct cpu *cpu, int vector, uint32_t error_code, boo
     bool trap = type == SYS_TRAP16 || type == SYS_TRAP32;
     unsigned size = gate32 ? 4 : 2;
     uint16_t csel = (uint16_t)(gate >> 16);
-    uint32_t eip = (uint32_t)(gate & 0xffff) | ((uint32_t)(gate >> 32) & 0xffff0000u);
-    if (!gate32)
-        eip &= 0xffff;
+    uint32_t eip = gate_offset(gate, gate32);
     uint32_t caddr;
     uint64_t cd;
     struct cpu_segment cs = code_segment(cpu, csel, ext, &caddr, &cd);
