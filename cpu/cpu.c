@@ -52,19 +52,6 @@ static void code_written(void *opaque, uint64_t paddr, unsigned size)
         c->block_dirty = true;
 }
 
-/* Every watched write: the translation cache first, then a debugger's watch on CPU writes. */
-static void page_written(void *opaque, uint64_t paddr, unsigned size)
-{
-    struct cpu *cpu = opaque;
-    struct cpu_internal *c = cpu->internal;
-    code_written(cpu, paddr, size);
-    if (c->watch_hook && c->cpu_writing) {
-        c->watch_hook(c->watch_opaque, paddr, size);
-        if (c->exit_request)
-            c->block_dirty = true; /* leave the block right after the writing instruction */
-    }
-}
-
 /* The physical map changed: every decoded block may stand for other bytes now. */
 static void map_changed(void *opaque)
 {
@@ -87,7 +74,7 @@ struct cpu *cpu_create(struct machine *m, struct shadowmmu *mmu)
     c->tc = tcache_create(mmu, TC_MAX_BLOCKS, release_block, cpu);
     c->jump_cache = g_new0(struct jump_cache_entry, JUMP_CACHE_SIZE);
     c->scratch_block = g_malloc0(sizeof(struct block) + sizeof(struct insn));
-    smmu_set_watch_callback(mmu, page_written, cpu);
+    smmu_set_watch_callback(mmu, code_written, cpu);
     smmu_set_map_callback(mmu, map_changed, cpu);
     cpu_decoder_init(cpu);
     fpu_select(&c->fpu);
@@ -139,6 +126,10 @@ void cpu_reset(struct cpu *cpu)
     cpu->halted = false;
     c->inhibit_irq = false;
     c->delivering = -1;
+    c->dr_hits = 0;
+    c->data_hit = false;
+    c->watch_hit = -1;
+    cpu_debug_sync(cpu);
     memset(&c->msr, 0, sizeof(c->msr));
     c->msr.apic_base = 0xfee00900u;
     c->msr.pat = 0x0007040600070406ull; /* the power-on PAT */
@@ -185,13 +176,6 @@ void cpu_set_breakpoints(struct cpu *cpu, const uint32_t *linear, unsigned n)
         memcpy(c->breakpoints, linear, c->nbreakpoints * sizeof(*linear));
 }
 
-void cpu_set_watch_hook(struct cpu *cpu, void (*fn)(void *opaque, uint64_t paddr, unsigned size),
-                        void *opaque)
-{
-    cpu->internal->watch_hook = fn;
-    cpu->internal->watch_opaque = opaque;
-}
-
 static bool breakpoint_at(const struct cpu_internal *c, uint32_t lin)
 {
     for (unsigned i = 0; i < c->nbreakpoints; i++) {
@@ -209,6 +193,8 @@ uint32_t cpu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, enum smmu_a
     struct smmu_fault f;
     if (smmu_read(cpu->mmu, lin, &v, size, acc, cpu_user(cpu), &f) < 0)
         cpu_raise_pf(cpu, &f);
+    if (acc != SMMU_FETCH)
+        data_trap(cpu, lin, size, false);
     return v;
 }
 
@@ -221,6 +207,7 @@ void cpu_write_slow(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size)
     c->cpu_writing = false;
     if (rc < 0)
         cpu_raise_pf(cpu, &f);
+    data_trap(cpu, lin, size, true);
 }
 
 uint32_t cpu_read_lin(struct cpu *cpu, uint32_t lin, unsigned size, int user)
@@ -229,6 +216,7 @@ uint32_t cpu_read_lin(struct cpu *cpu, uint32_t lin, unsigned size, int user)
     struct smmu_fault f;
     if (smmu_read(cpu->mmu, lin, &v, size, SMMU_READ, user, &f) < 0)
         cpu_raise_pf(cpu, &f);
+    data_trap(cpu, lin, size, false);
     return v;
 }
 
@@ -240,6 +228,7 @@ void cpu_write_lin(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size, int
     cpu->internal->cpu_writing = false;
     if (rc < 0)
         cpu_raise_pf(cpu, &f);
+    data_trap(cpu, lin, size, true);
 }
 
 uint32_t cpu_read_sys(struct cpu *cpu, uint32_t lin, unsigned size)
@@ -274,6 +263,7 @@ uint64_t cpu_read64(struct cpu *cpu, unsigned seg, uint32_t off)
     struct smmu_fault f;
     if (smmu_read(cpu->mmu, lin, &v, 8, SMMU_READ, cpu_user(cpu), &f) < 0)
         cpu_raise_pf(cpu, &f);
+    data_trap(cpu, lin, 8, false);
     return v;
 }
 
@@ -286,6 +276,7 @@ void cpu_write64(struct cpu *cpu, unsigned seg, uint32_t off, uint64_t v)
     cpu->internal->cpu_writing = false;
     if (rc < 0)
         cpu_raise_pf(cpu, &f);
+    data_trap(cpu, lin, 8, true);
 }
 
 /* --- time-stamp counter ---------------------------------------------- */
@@ -545,6 +536,7 @@ static enum cpu_exit take_exception(struct cpu *cpu)
     cpu->eip = c->insn_eip;
     c->cur_tb = NULL;
     c->block_dirty = false;
+    cpu_debug_cancel(cpu); /* the instruction did not complete: its data breakpoints are void */
     if (c->delivering >= 0) {
         v = cpu_exception_combine(c->delivering, v);
         if (v < 0) {
@@ -587,6 +579,7 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
     volatile uint32_t prev_gen = 0;
 
     c->stop_run = false;
+    cpu_debug_refresh(cpu);
     c->unwind_armed = true;
     if (setjmp(c->unwind)) {
         /* Locals changed after setjmp are indeterminate here: reset the ones we use. */
@@ -600,6 +593,10 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
     }
 
     while (cpu->instructions < end) {
+        if (c->stop_run) { /* an exception's delivery touched a watchpoint */
+            c->stop_run = false;
+            return leave(cpu, c->stop_reason);
+        }
         if (c->need_collect) {
             tcache_collect(c->tc);
             c->need_collect = false;
@@ -630,6 +627,10 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
            looked at again (the interrupt shadow), then they are. */
         bool shadow = c->inhibit_irq;
         c->inhibit_irq = false;
+        if (c->stop_run) { /* an interrupt's delivery touched a watchpoint */
+            c->stop_run = false;
+            return leave(cpu, c->stop_reason);
+        }
         if (cpu->halted) {
             return leave(cpu, CPU_EXIT_HLT);
         }
@@ -667,7 +668,8 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         prev = (uncached || c->block_dirty) ? NULL : tb;
         c->cur_tb = NULL;
         c->block_dirty = false;
-        if (debug) {
+        c->data_hit = false;
+        if (debug || c->dr_hits) {
             prev = NULL;
             cpu_debug_after(cpu, tf, &b->insns[0]);
         }

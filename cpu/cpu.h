@@ -78,6 +78,7 @@ enum cpu_exit {
     CPU_EXIT_SHUTDOWN,   /* triple fault */
     CPU_EXIT_REQUEST,    /* cpu_request_exit was called (device, timer, debugger) */
     CPU_EXIT_BREAKPOINT, /* EIP reached cpu->stop_eip or a debugger breakpoint */
+    CPU_EXIT_WATCHPOINT, /* an instruction touched a debugger's watchpoint (cpu_watch_hit) */
 };
 
 /* Where external interrupts come from (the PIC's INTR and INTA). */
@@ -170,12 +171,38 @@ void cpu_sync_control(struct cpu *cpu);
 void cpu_set_breakpoints(struct cpu *cpu, const uint32_t *linear, unsigned n);
 
 /*
- * A debugger's write watch: `fn` is told of every CPU write to a
- * write-watched guest-physical page (smmu_watch_page), after the write and
- * after the translation cache has seen it. If it calls cpu_request_exit,
- * cpu_run returns right after the writing instruction. NULL removes it.
+ * A debugger's watchpoints on guest-linear ranges: cpu_run returns
+ * CPU_EXIT_WATCHPOINT right after an instruction whose data access (not an
+ * instruction fetch, not a debugger's probe) overlapped one of the kind
+ * asked for; a REP string instruction stops after that iteration, ready to
+ * go on. A copy is kept; n = 0 removes them. Returns -1 (nothing changed)
+ * for more than CPU_MAX_WATCHPOINTS or a length outside 1..4096.
  */
-void cpu_set_watch_hook(struct cpu *cpu, void (*fn)(void *opaque, uint64_t paddr, unsigned size),
-                        void *opaque);
+enum cpu_watch_kind { CPU_WATCH_WRITE = 1, CPU_WATCH_READ = 2, CPU_WATCH_ACCESS = 3 };
+struct cpu_watchpoint {
+    uint32_t addr, len;
+    enum cpu_watch_kind kind;
+};
+#define CPU_MAX_WATCHPOINTS 8
+int cpu_set_watchpoints(struct cpu *cpu, const struct cpu_watchpoint *w, unsigned n);
+/* After CPU_EXIT_WATCHPOINT: the watchpoint that was hit (its index in the set given). */
+int cpu_watch_hit(const struct cpu *cpu);
+
+/*
+ * The x87 state for debuggers, as gdb's i386 registers show it: ST(0)-ST(7)
+ * (80-bit, little-endian, relative to TOP), the control and status words
+ * (TOP in the status word), the full tag word (two bits a physical
+ * register, as FSAVE stores it), the last instruction's pointers and
+ * opcode. cpu_x87_set loads all of it back; tags only say which registers
+ * are empty (the others follow their contents, as FRSTOR does).
+ */
+struct cpu_x87_state {
+    uint8_t st[8][10];
+    uint16_t fctrl, fstat, ftag, fop;
+    uint16_t fiseg, foseg;
+    uint32_t fioff, fooff;
+};
+void cpu_x87_get(struct cpu *cpu, struct cpu_x87_state *s);
+void cpu_x87_set(struct cpu *cpu, const struct cpu_x87_state *s);
 
 #endif

@@ -3,7 +3,8 @@
  * and REPNE, DF, and 16- or 32-bit addressing. Every iteration commits its
  * registers before the next begins, so a fault in the middle leaves the
  * state after the last completed iteration and the instruction restarts
- * there; a long REP yields after a slice so interrupts are not held off.
+ * there; a long REP yields after a slice so interrupts are not held off,
+ * and after an iteration that hit a data breakpoint or watchpoint.
  */
 #include "cpu/handlers.h"
 
@@ -113,6 +114,8 @@ static void run_string(struct cpu *cpu, const struct insn *in,
         aadvance(cpu, in, R_ECX, -1);
         if (!go_on)
             return;
+        if (cpu->internal->data_hit)
+            break; /* a data breakpoint: its trap comes after this iteration */
     }
     /* Not finished: run this instruction again after a look at interrupts. */
     if (areg(cpu, in, R_ECX) != 0)

@@ -101,6 +101,7 @@ void h_mov_dr(struct cpu *cpu, const struct insn *in)
 {
     bool to_dr = in->o[0].kind == OP_DREG;
     unsigned n = to_dr ? in->o[0].reg : in->o[1].reg;
+    cpu_debug_general_detect(cpu);
     /* DR4 and DR5 alias DR6 and DR7 unless CR4.DE. */
     if (n == 4 || n == 5) {
         if (cpu->cr[4] & CR4_DE)
@@ -114,6 +115,8 @@ void h_mov_dr(struct cpu *cpu, const struct insn *in)
         else if (n == 7)
             v = (v & 0xffff2bffu) | 0x400u;
         cpu->dr[n] = v;
+        if (n != 6)
+            cpu_debug_sync(cpu);
     } else {
         cpu->regs[in->o[0].reg] = cpu->dr[n];
     }

@@ -1,8 +1,8 @@
 /*
  * The x87 environment and state images (SDM Vol. 1 §8.1.10, Figures 8-9
  * to 8-12, and FXSAVE in Vol. 2): FSTENV/FLDENV, FSAVE/FRSTOR in the 16-
- * and 32-bit operand-size layouts of real and protected mode, and the
- * 512-byte FXSAVE/FXRSTOR area.
+ * and 32-bit operand-size layouts of real and protected mode, the
+ * 512-byte FXSAVE/FXRSTOR area, and the state as a debugger sees it.
  */
 #include "cpu/handlers.h"
 
@@ -189,4 +189,36 @@ void h_fxrstor(struct cpu *cpu, const struct insn *in)
     fpu_load_sw(cpu, (uint16_t)fpu_get16(head + 2));
     for (unsigned i = 0; i < 8; i++)
         f->st[fpu_phys(f, i)] = fpu_f80_get(regs + 16 * i);
+}
+
+/* --- for debuggers (cpu.h) -------------------------------------------- */
+
+void cpu_x87_get(struct cpu *cpu, struct cpu_x87_state *s)
+{
+    const struct fpu *f = &cpu->internal->fpu;
+    for (unsigned i = 0; i < 8; i++)
+        fpu_f80_put(s->st[i], fpu_get(f, i));
+    s->fctrl = f->cw;
+    s->fstat = fpu_status(f);
+    s->ftag = fpu_tag_word(f);
+    s->fop = f->fop & 0x7ff;
+    s->fiseg = f->fcs;
+    s->foseg = f->fds;
+    s->fioff = f->fip;
+    s->fooff = f->fdp;
+}
+
+void cpu_x87_set(struct cpu *cpu, const struct cpu_x87_state *s)
+{
+    struct fpu *f = &cpu->internal->fpu;
+    fpu_load_sw(cpu, s->fstat); /* TOP first: ST(i) are relative to it */
+    for (unsigned i = 0; i < 8; i++)
+        f->st[fpu_phys(f, i)] = fpu_f80_get(s->st[i]);
+    fpu_load_tags(f, s->ftag);
+    fpu_load_cw(cpu, s->fctrl);
+    f->fop = s->fop & 0x7ff;
+    f->fcs = s->fiseg;
+    f->fds = s->foseg;
+    f->fip = s->fioff;
+    f->fdp = s->fooff;
 }

@@ -189,6 +189,16 @@ static inline bool cpu_debug_active(const struct cpu *cpu)
 }
 bool cpu_debug_before(struct cpu *cpu);
 void cpu_debug_after(struct cpu *cpu, bool tf, const struct insn *in);
+/* Trap the pages of the armed data breakpoints and watchpoints in the MMU (after DR0-3/DR7 change).
+ */
+void cpu_debug_sync(struct cpu *cpu);
+/* At the start of cpu_run: forget the last watchpoint hit, and sync if DR0-3/DR7 were
+   changed from outside (a debugger, a test) since. */
+void cpu_debug_refresh(struct cpu *cpu);
+/* Forget the data breakpoint hits of an instruction that faulted. */
+void cpu_debug_cancel(struct cpu *cpu);
+/* MOV to or from a debug register: the #DB fault of DR7.GD. */
+void cpu_debug_general_detect(struct cpu *cpu);
 
 /* CR4.VME and CR4.PVI (cpu/vme.c): the virtual interrupt flag. */
 bool cpu_vif_mode(const struct cpu *cpu);

@@ -126,11 +126,17 @@ struct cpu_internal {
     bool exit_request;
     bool stop_run; /* the handler asks the run loop to return (mode change etc.) */
     enum cpu_exit stop_reason;
-    /* A debugger's breakpoints (linear addresses) and write-watch hook (cpu.h). */
+    /* A debugger's breakpoints and watchpoints (linear addresses, cpu.h). */
     uint32_t breakpoints[CPU_MAX_BREAKPOINTS];
     unsigned nbreakpoints;
-    void (*watch_hook)(void *opaque, uint64_t paddr, unsigned size);
-    void *watch_opaque;
+    struct cpu_watchpoint watch[CPU_MAX_WATCHPOINTS];
+    unsigned nwatch;
+    /* Data breakpoints (cpu/debug.c): the pages are trapped in the MMU while any is armed. */
+    bool data_traps;      /* DR0-DR3 data breakpoints or watchpoints are armed */
+    uint32_t traps_dr[5]; /* DR0-DR3 and DR7 the traps were set from */
+    uint8_t dr_hits;      /* DR0-DR3 data breakpoints the current instruction hit */
+    bool data_hit;        /* it hit any (a REP string instruction stops after the iteration) */
+    int watch_hit;        /* the watchpoint hit, or -1 */
 
     /* Exceptions unwind to the run loop through here. */
     jmp_buf unwind;
@@ -292,6 +298,15 @@ void cpu_write_sys(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size);
 
 /* Fill a descriptor cache from an 8-byte descriptor. */
 void cpu_descriptor_cache(uint64_t desc, struct cpu_segment *s, uint16_t selector);
+
+/* Data breakpoints and watchpoints (cpu/debug.c): an access of `size` bytes at `lin` was made. */
+void cpu_data_access(struct cpu *cpu, uint32_t lin, unsigned size, bool write);
+
+static inline void data_trap(struct cpu *cpu, uint32_t lin, unsigned size, bool write)
+{
+    if (__builtin_expect(cpu->internal->data_traps, 0))
+        cpu_data_access(cpu, lin, size, write);
+}
 
 uint32_t cpu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, enum smmu_access acc);
 void cpu_write_slow(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size);

@@ -2,7 +2,8 @@
  * Hardware task switches (SDM Vol. 3A §7.3): the current state is saved in
  * the old TSS, the new TSS's state is loaded, busy bits, the back link and
  * NT are kept as JMP, CALL, interrupts and IRET require, and CR0.TS is set.
- * 32-bit and 16-bit TSSs are both handled. Faults while loading the new
+ * DR7's local breakpoint enables are cleared. 32-bit and 16-bit TSSs are
+ * both handled. Faults while loading the new
  * task's segments are taken in the new task, as on hardware.
  */
 #include "cpu/handlers.h"
@@ -122,6 +123,11 @@ void cpu_task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_rea
     /* Commit: from here on faults belong to the new task. */
     cpu->tr = (struct cpu_dtable){sel, ntss.base, ntss.limit, (uint16_t)(attr | 0x2)};
     cpu->cr[0] |= CR0_TS;
+    /* Local breakpoints (L0-L3, LE) belong to the old task (SDM Vol. 3A §17.2.4). */
+    if (cpu->dr[7] & 0x155u) {
+        cpu->dr[7] &= ~0x155u;
+        cpu_debug_sync(cpu);
+    }
     if (nl == &tss32 && (cpu->cr[0] & CR0_PG) && cr3 != cpu->cr[3])
         cpu_write_control(cpu, 3, cr3);
     memcpy(cpu->regs, regs, sizeof(regs));

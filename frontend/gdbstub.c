@@ -294,7 +294,6 @@ struct gdbstub *gdbstub_create(struct pc *pc, const char *spec, bool wait, char 
         gdbstub_destroy(s, 0);
         return NULL;
     }
-    cpu_set_watch_hook(pc->cpu, gdb_watch_written, s);
     if (wait)
         pc_set_paused(pc, true); /* before the first instruction */
     return s;
@@ -311,7 +310,6 @@ void gdbstub_destroy(struct gdbstub *s, int exit_status)
     }
     if (s->client)
         drop_client(s);
-    cpu_set_watch_hook(s->pc->cpu, NULL, NULL);
     g_socket_close(s->listener, NULL);
     g_object_unref(s->listener);
     g_string_free(s->last_sent, TRUE);

@@ -17,16 +17,6 @@
 /* The longest packet we take (announced as PacketSize), and the longest memory read. */
 #define GDB_PACKET_MAX 0x4000
 #define GDB_MEM_MAX    0x1000
-#define GDB_MAX_WATCH  16
-
-/* A write watchpoint: a linear range and the guest-physical pieces it had when set. */
-struct gdb_watch {
-    uint32_t addr; /* linear, as gdb gave it */
-    unsigned len;  /* 1, 2, 4 or 8 */
-    unsigned npieces;
-    uint64_t phys[2]; /* one piece a page */
-    unsigned plen[2];
-};
 
 /* Where the packet reader is in the byte stream. */
 enum gdb_rx { RX_IDLE, RX_DATA, RX_SUM1, RX_SUM2 };
@@ -53,10 +43,8 @@ struct gdbstub {
     char stop_reply[64]; /* the last one, for '?' */
     uint32_t bp[BP_KINDS][CPU_MAX_BREAKPOINTS]; /* linear addresses */
     unsigned nbp[BP_KINDS];
-    struct gdb_watch watch[GDB_MAX_WATCH];
+    struct cpu_watchpoint watch[CPU_MAX_WATCHPOINTS]; /* as given to the CPU */
     unsigned nwatch;
-    bool watch_hit; /* a watched range was written since the guest was resumed */
-    uint32_t watch_addr;
     gint64 start_us; /* creation time, for `monitor stats` */
 };
 
@@ -70,10 +58,8 @@ void gdb_send_str(struct gdbstub *s, const char *str);
 void gdb_handle_packet(struct gdbstub *s, char *p, size_t len);
 /* Ctrl-C from gdb: stop a running guest. */
 void gdb_interrupt(struct gdbstub *s);
-/* While the guest runs for gdb: report a breakpoint reached or a watched write. */
+/* While the guest runs for gdb: report a breakpoint reached or a watchpoint hit. */
 void gdb_check_stop(struct gdbstub *s);
-/* The CPU's write-watch hook (cpu_set_watch_hook). */
-void gdb_watch_written(void *opaque, uint64_t paddr, unsigned size);
 /* Remove every breakpoint and watchpoint (gdb went away). */
 void gdb_clear_debug_state(struct gdbstub *s);
 

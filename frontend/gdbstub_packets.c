@@ -4,9 +4,10 @@
  *
  * The guest runs only while gdb has resumed it. Breakpoints are linear
  * addresses the CPU stops in front of (cpu_set_breakpoints), so guest
- * memory is never patched; write watchpoints are shadow-MMU write-watches
- * on the guest-physical pages behind the watched range, reported by the
- * CPU right after the writing instruction. A single step runs exactly one
+ * memory is never patched; write, read and access watchpoints are linear
+ * ranges the CPU checks on every data access to their pages
+ * (cpu_set_watchpoints) and stops right after the instruction that
+ * touched one. A single step runs exactly one
  * instruction through cpu_run while the machine is paused.
  */
 #include <glib.h>
@@ -82,71 +83,52 @@ static const char *set_breakpoint(struct gdbstub *s, int kind, uint32_t lin, boo
     return "OK";
 }
 
-/* Watch the guest-physical pages `lin` .. `lin + len - 1` map to now. */
-static const char *insert_watch(struct gdbstub *s, uint32_t lin, unsigned len)
+static const char *insert_watch(struct gdbstub *s, enum cpu_watch_kind kind, uint32_t lin,
+                                uint64_t len)
 {
-    if (len != 1 && len != 2 && len != 4 && len != 8)
+    if (len < 1 || len > SMMU_PAGE_SIZE)
         return "E22";
-    if (s->nwatch >= GDB_MAX_WATCH)
-        return "E28";
-    struct gdb_watch w = {.addr = lin, .len = len};
-    for (unsigned done = 0; done < len; w.npieces++) {
-        uint32_t at = lin + done;
-        unsigned n = MIN(len - done, SMMU_PAGE_SIZE - (at & 0xfff));
-        struct smmu_fault f;
-        if (smmu_translate(s->pc->mmu, at, SMMU_READ, 0, false, &w.phys[w.npieces], &f) < 0)
-            return "E14"; /* EFAULT: not mapped now */
-        w.plen[w.npieces] = n;
-        done += n;
+    if (s->nwatch >= CPU_MAX_WATCHPOINTS)
+        return "E28"; /* ENOSPC */
+    s->watch[s->nwatch++] = (struct cpu_watchpoint){lin, (uint32_t)len, kind};
+    if (cpu_set_watchpoints(s->pc->cpu, s->watch, s->nwatch) < 0) {
+        s->nwatch--;
+        return "E22";
     }
-    for (unsigned i = 0; i < w.npieces; i++)
-        smmu_watch_page(s->pc->mmu, w.phys[i]);
-    s->watch[s->nwatch++] = w;
     return "OK";
 }
 
-static void drop_watch(struct gdbstub *s, unsigned i)
-{
-    for (unsigned k = 0; k < s->watch[i].npieces; k++)
-        smmu_unwatch_page(s->pc->mmu, s->watch[i].phys[k]);
-    s->watch[i] = s->watch[--s->nwatch];
-}
-
-static const char *remove_watch(struct gdbstub *s, uint32_t lin, unsigned len)
+static const char *remove_watch(struct gdbstub *s, enum cpu_watch_kind kind, uint32_t lin,
+                                uint64_t len)
 {
     for (unsigned i = 0; i < s->nwatch; i++) {
-        if (s->watch[i].addr == lin && s->watch[i].len == len) {
-            drop_watch(s, i);
+        const struct cpu_watchpoint *w = &s->watch[i];
+        if (w->addr == lin && w->len == len && w->kind == kind) {
+            s->watch[i] = s->watch[--s->nwatch];
+            cpu_set_watchpoints(s->pc->cpu, s->watch, s->nwatch);
             break;
         }
     }
     return "OK";
 }
 
-/* The CPU wrote to a watched page (cpu_set_watch_hook): stop if a watched range was hit. */
-void gdb_watch_written(void *opaque, uint64_t paddr, unsigned size)
+/* The stop reason of the watchpoint the CPU stopped on, or "" when it did not. */
+static void watch_reason(struct gdbstub *s, char *reason, size_t size)
 {
-    struct gdbstub *s = opaque;
-    for (unsigned i = 0; i < s->nwatch && !s->watch_hit; i++) {
-        const struct gdb_watch *w = &s->watch[i];
-        for (unsigned k = 0; k < w->npieces; k++) {
-            if (paddr < w->phys[k] + w->plen[k] && w->phys[k] < paddr + size) {
-                s->watch_hit = true;
-                s->watch_addr = w->addr;
-                cpu_request_exit(s->pc->cpu);
-                break;
-            }
-        }
-    }
+    static const char *const names[] = {
+        [CPU_WATCH_WRITE] = "watch", [CPU_WATCH_READ] = "rwatch", [CPU_WATCH_ACCESS] = "awatch"};
+    int k = cpu_watch_hit(s->pc->cpu);
+    reason[0] = 0;
+    if (k >= 0 && (unsigned)k < s->nwatch)
+        g_snprintf(reason, size, "%s:%x;", names[s->watch[k].kind], s->watch[k].addr);
 }
 
 void gdb_clear_debug_state(struct gdbstub *s)
 {
     s->nbp[BP_SW] = s->nbp[BP_HW] = 0;
     sync_breakpoints(s);
-    while (s->nwatch)
-        drop_watch(s, 0);
-    s->watch_hit = false;
+    s->nwatch = 0;
+    cpu_set_watchpoints(s->pc->cpu, NULL, 0);
 }
 
 /* --- run control ------------------------------------------------------ */
@@ -162,10 +144,8 @@ static void report_stop(struct gdbstub *s, int signal, const char *reason)
 
 static void report_step(struct gdbstub *s)
 {
-    char reason[32] = "";
-    if (s->watch_hit)
-        g_snprintf(reason, sizeof(reason), "watch:%x;", s->watch_addr);
-    s->watch_hit = false;
+    char reason[32];
+    watch_reason(s, reason, sizeof(reason));
     report_stop(s, 5, reason);
 }
 
@@ -183,7 +163,7 @@ static void step_one(struct gdbstub *s, bool into_handler)
     cpu->irq.pending = NULL;
     cpu_set_breakpoints(cpu, NULL, 0);
     cpu->stop_after_delivery = into_handler;
-    /* An exit request left over (the pause itself, a watch hit) ends the first try at once. */
+    /* An exit request left over (the pause itself) ends the first try at once. */
     for (int tries = 0; tries < 3; tries++) {
         why = cpu_run(cpu, 1);
         if (why != CPU_EXIT_REQUEST || cpu->instructions != before)
@@ -203,10 +183,9 @@ static void step_one(struct gdbstub *s, bool into_handler)
 /* Continue: step off a breakpoint the guest stands on, then let the run loop go. */
 static void resume(struct gdbstub *s)
 {
-    s->watch_hit = false;
     if (bp_kind_at(s, cs_eip_linear(s->pc->cpu)) >= 0) {
         step_one(s, false);
-        if (s->watch_hit) {
+        if (cpu_watch_hit(s->pc->cpu) >= 0) {
             report_step(s);
             return;
         }
@@ -217,15 +196,14 @@ static void resume(struct gdbstub *s)
 
 static void single_step(struct gdbstub *s)
 {
-    s->watch_hit = false;
     step_one(s, true);
     report_step(s);
 }
 
-/* While the guest runs: did it reach a breakpoint or write a watched range? */
+/* While the guest runs: did it reach a breakpoint or touch a watched range? */
 void gdb_check_stop(struct gdbstub *s)
 {
-    if (s->watch_hit) {
+    if (cpu_watch_hit(s->pc->cpu) >= 0) {
         report_step(s);
         return;
     }
@@ -472,12 +450,17 @@ static void breakpoint_packet(struct gdbstub *s, const char *p)
     case 1: /* hardware breakpoint: the same mechanism */
         gdb_send_str(s, set_breakpoint(s, type == 0 ? BP_SW : BP_HW, addr, insert));
         break;
-    case 2: /* write watchpoint */
-        gdb_send_str(s, insert ? insert_watch(s, addr, (unsigned)kind)
-                               : remove_watch(s, addr, (unsigned)kind));
+    case 2: /* write, read and access watchpoints */
+    case 3:
+    case 4: {
+        static const enum cpu_watch_kind kinds[] = {CPU_WATCH_WRITE, CPU_WATCH_READ,
+                                                    CPU_WATCH_ACCESS};
+        enum cpu_watch_kind k = kinds[type - 2];
+        gdb_send_str(s, insert ? insert_watch(s, k, addr, kind) : remove_watch(s, k, addr, kind));
         break;
-    default: /* read and access watchpoints: reads are not watched */
-        gdb_send_str(s, "");
+    }
+    default:
+        gdb_send_str(s, ""); /* not supported */
         break;
     }
 }

@@ -6,9 +6,8 @@
  *
  * The first 32 registers are the org.gnu.gdb.i386.core feature gdb's i386
  * support requires (GDB manual, "i386 Features"): the general registers,
- * EIP, EFLAGS, the six selectors, and the x87 stack and control registers.
- * popek has no x87 state yet: those read as zeros and writes are ignored.
- * A popek feature adds CR0, CR2-CR4 and the GDTR/IDTR bases and limits.
+ * EIP, EFLAGS, the six selectors, and the x87 stack and control registers
+ * (cpu_x87_get/set). A popek feature adds CR0, CR2-CR4 and the GDTR/IDTR bases and limits.
  */
 #include <glib.h>
 #include <string.h>
@@ -131,6 +130,59 @@ static uint32_t *dtable_field(struct cpu *cpu, unsigned index)
     return (index & 1) ? &t->limit : &t->base;
 }
 
+/* The x87 control registers by index: fctrl fstat ftag fiseg fioff foseg fooff fop. */
+static uint32_t x87_field(const struct cpu_x87_state *x, unsigned index)
+{
+    switch (index) {
+    case 0:
+        return x->fctrl;
+    case 1:
+        return x->fstat;
+    case 2:
+        return x->ftag;
+    case 3:
+        return x->fiseg;
+    case 4:
+        return x->fioff;
+    case 5:
+        return x->foseg;
+    case 6:
+        return x->fooff;
+    default:
+        return x->fop;
+    }
+}
+
+static void x87_set_field(struct cpu_x87_state *x, unsigned index, uint32_t v)
+{
+    switch (index) {
+    case 0:
+        x->fctrl = (uint16_t)v;
+        break;
+    case 1:
+        x->fstat = (uint16_t)v;
+        break;
+    case 2:
+        x->ftag = (uint16_t)v;
+        break;
+    case 3:
+        x->fiseg = (uint16_t)v;
+        break;
+    case 4:
+        x->fioff = v;
+        break;
+    case 5:
+        x->foseg = (uint16_t)v;
+        break;
+    case 6:
+        x->fooff = v;
+        break;
+    default:
+        x->fop = (uint16_t)v;
+        break;
+    }
+}
+
 static uint32_t reg_value(struct cpu *cpu, const struct gdb_reg *r)
 {
     switch (r->kind) {
@@ -146,17 +198,26 @@ static uint32_t reg_value(struct cpu *cpu, const struct gdb_reg *r)
         return cpu->cr[r->index];
     case REG_DT:
         return *dtable_field(cpu, r->index);
-    default:
-        return 0; /* x87: no FPU state yet */
+    default: { /* REG_X87 */
+        struct cpu_x87_state x;
+        cpu_x87_get(cpu, &x);
+        return x87_field(&x, r->index);
+    }
     }
 }
 
 void gdb_reg_read(struct cpu *cpu, unsigned n, GString *out)
 {
     uint8_t bytes[10] = {0};
-    uint32_t v = reg_value(cpu, &regs[n]);
-    for (unsigned i = 0; i < 4; i++)
-        bytes[i] = (uint8_t)(v >> (8 * i));
+    if (regs[n].kind == REG_ST) {
+        struct cpu_x87_state x;
+        cpu_x87_get(cpu, &x);
+        memcpy(bytes, x.st[regs[n].index], 10);
+    } else {
+        uint32_t v = reg_value(cpu, &regs[n]);
+        for (unsigned i = 0; i < 4; i++)
+            bytes[i] = (uint8_t)(v >> (8 * i));
+    }
     gdb_hex_append(out, bytes, regs[n].bits / 8);
 }
 
@@ -198,10 +259,24 @@ static int load_selector(struct cpu *cpu, enum cpu_seg s, uint16_t sel)
     return 0;
 }
 
+/* An x87 register: ST(i) from its 10 bytes, a control register from the low 4. */
+static void set_x87(struct cpu *cpu, const struct gdb_reg *r, const uint8_t *bytes, uint32_t v)
+{
+    struct cpu_x87_state x, old;
+    cpu_x87_get(cpu, &x);
+    old = x;
+    if (r->kind == REG_ST)
+        memcpy(x.st[r->index], bytes, 10);
+    else
+        x87_set_field(&x, r->index, v);
+    if (memcmp(&x, &old, sizeof(x)))
+        cpu_x87_set(cpu, &x);
+}
+
 /* Only what changes is applied: a rewrite of every register by 'G' has no side effects. */
 static int set_reg(struct cpu *cpu, const struct gdb_reg *r, uint32_t v)
 {
-    if (r->kind != REG_ST && r->kind != REG_X87 && reg_value(cpu, r) == v)
+    if (reg_value(cpu, r) == v)
         return 0;
     switch (r->kind) {
     case REG_GPR:
@@ -226,11 +301,9 @@ static int set_reg(struct cpu *cpu, const struct gdb_reg *r, uint32_t v)
         if (r->index != 2)
             cpu_sync_control(cpu);
         return 0;
-    case REG_DT:
+    default: /* REG_DT (x87 registers go through set_x87) */
         *dtable_field(cpu, r->index) = v;
         return 0;
-    default:
-        return 0; /* x87: ignored until the FPU exists */
     }
 }
 
@@ -242,6 +315,10 @@ int gdb_reg_write(struct cpu *cpu, unsigned n, const char *hex, size_t len)
         return -1;
     uint32_t v = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 |
                  (uint32_t)bytes[3] << 24;
+    if (regs[n].kind == REG_ST || regs[n].kind == REG_X87) {
+        set_x87(cpu, &regs[n], bytes, v);
+        return 0;
+    }
     return set_reg(cpu, &regs[n], v);
 }
 

@@ -48,6 +48,8 @@ struct shadowmmu {
     uint64_t a20_mask; /* ~0, or ~(1 << 20) while A20 is masked */
 
     uint8_t *watched; /* per physical page: how many watchers it has (0: not watched) */
+    uint32_t traps[SMMU_MAX_TRAPS]; /* trapped linear pages (smmu_set_traps) */
+    unsigned ntraps;
     unsigned nwatched;
     smmu_watch_fn watch_fn;
     void *watch_opaque;

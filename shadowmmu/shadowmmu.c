@@ -1,8 +1,8 @@
 /*
  * The shadow TLB: filling slots from page walks, flushing exactly what a
  * hardware TLB would flush, the slow read/write paths (MMIO, page-crossing
- * accesses, write-watched pages), side-effect-free probes, and the
- * write-watch on guest-physical pages.
+ * accesses, write-watched pages), side-effect-free probes, the
+ * write-watch on guest-physical pages and the data traps on linear pages.
  */
 #include "shadowmmu/internal.h"
 
@@ -84,11 +84,14 @@ static void fill(struct shadowmmu *mmu, uint32_t linear, int user, const struct 
     struct smmu_tlb_entry *e = slot(mmu, user, idx);
     const struct mem_region *reg = r->region;
     e->addend = (uintptr_t)(reg->host + (phys_page - reg->base)) - page;
-    e->tag[SMMU_READ] = e->tag[SMMU_FETCH] = page;
+    e->tag[SMMU_FETCH] = page;
+    mmu->stats.fills++;
+    if (smmu_page_trapped(mmu, page))
+        return; /* data accesses go the slow way, where breakpoints are checked */
+    e->tag[SMMU_READ] = page;
     bool may_write = w->writable || (!user && !(mmu->cr0 & CR0_WP));
     if (may_write && w->dirty && reg->kind == MEM_RAM && !watched(mmu, phys_page))
         e->tag[SMMU_WRITE] = page;
-    mmu->stats.fills++;
 }
 
 /* Walk for a real access, count it, and fill the TLB on success. */
@@ -409,6 +412,34 @@ void smmu_unwatch_page(struct shadowmmu *mmu, uint64_t paddr)
 bool smmu_page_watched(const struct shadowmmu *mmu, uint64_t paddr)
 {
     return watched(mmu, paddr);
+}
+
+bool smmu_page_trapped(const struct shadowmmu *mmu, uint32_t linear)
+{
+    for (unsigned i = 0; i < mmu->ntraps; i++) {
+        if (mmu->traps[i] == (linear & PAGE_4K_MASK))
+            return true;
+    }
+    return false;
+}
+
+void smmu_set_traps(struct shadowmmu *mmu, const uint32_t *pages, unsigned n)
+{
+    g_assert(n <= SMMU_MAX_TRAPS);
+    mmu->ntraps = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (!smmu_page_trapped(mmu, pages[i]))
+            mmu->traps[mmu->ntraps++] = pages[i] & PAGE_4K_MASK;
+    }
+    /* Slots of newly trapped pages lose their direct data access; pages no
+       longer trapped regain it at their next fill. */
+    for (unsigned i = 0; mmu->ntraps && i < mmu->nfilled; i++) {
+        unsigned f = mmu->filled[i], user = f >> SMMU_TLB_BITS, idx = f & (SMMU_TLB_SIZE - 1);
+        if (smmu_page_trapped(mmu, mmu->info[user][idx].lin)) {
+            struct smmu_tlb_entry *e = slot(mmu, (int)user, idx);
+            e->tag[SMMU_READ] = e->tag[SMMU_WRITE] = SMMU_TAG_NONE;
+        }
+    }
 }
 
 const struct smmu_stats *smmu_get_stats(const struct shadowmmu *mmu)

@@ -9,7 +9,8 @@
  * This header is the contract the CPU, translator and CSAM are written
  * against: the fast path (smmu_fast_ptr), the slow paths that fill it and
  * report page faults, the control-register and A20 inputs that flush it,
- * the write-watch on code pages, and side-effect-free probes.
+ * the write-watch on code pages, data traps for breakpoints, and
+ * side-effect-free probes.
  */
 #ifndef POPEK_SHADOWMMU_SHADOWMMU_H
 #define POPEK_SHADOWMMU_SHADOWMMU_H
@@ -173,6 +174,18 @@ void smmu_set_map_callback(struct shadowmmu *mmu, void (*fn)(void *opaque), void
 void smmu_watch_page(struct shadowmmu *mmu, uint64_t paddr);
 void smmu_unwatch_page(struct shadowmmu *mmu, uint64_t paddr);
 bool smmu_page_watched(const struct shadowmmu *mmu, uint64_t paddr);
+
+/*
+ * Data traps on linear pages (data breakpoints, a debugger's watchpoints):
+ * while a linear page is trapped, no TLB slot gives direct read or write
+ * access to it, so every data access to it takes the slow paths, where the
+ * CPU checks its breakpoints. Instruction fetches are not affected. The
+ * call replaces the whole set: `pages` are linear page addresses (low 12
+ * bits ignored), at most SMMU_MAX_TRAPS of them.
+ */
+#define SMMU_MAX_TRAPS 32
+void smmu_set_traps(struct shadowmmu *mmu, const uint32_t *pages, unsigned n);
+bool smmu_page_trapped(const struct shadowmmu *mmu, uint32_t linear);
 
 const struct smmu_stats *smmu_get_stats(const struct shadowmmu *mmu);
 

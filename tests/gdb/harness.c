@@ -16,6 +16,9 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 /* 16-bit real-mode code for 0000:7C00; the offsets match harness.h. */
 const uint8_t test_program[] = {
@@ -99,6 +102,15 @@ static unsigned read_port(int fd)
     return port;
 }
 
+/* In the child: die with the test, so that a failed assertion leaves no guest spinning. */
+static void die_with_parent(gpointer data)
+{
+    (void)data;
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+}
+
 void popek_start(struct popek_proc *p, bool with_program, const char *const *extra)
 {
     const char *bin = g_getenv("POPEK_BIN");
@@ -116,8 +128,8 @@ void popek_start(struct popek_proc *p, bool with_program, const char *const *ext
     GError *error = NULL;
     char **envp = g_environ_unsetenv(g_get_environ(), "DISPLAY");
     envp = g_environ_unsetenv(envp, "WAYLAND_DISPLAY");
-    if (!g_spawn_async_with_pipes(NULL, (char **)argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                  &p->pid, NULL, NULL, &p->err_fd, &error))
+    if (!g_spawn_async_with_pipes(NULL, (char **)argv, envp, G_SPAWN_DO_NOT_REAP_CHILD,
+                                  die_with_parent, NULL, &p->pid, NULL, NULL, &p->err_fd, &error))
         g_error("cannot run %s: %s", bin, error->message);
     g_strfreev(envp);
     g_free(bios);

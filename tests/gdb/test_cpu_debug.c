@@ -1,8 +1,9 @@
 /*
  * What the CPU gives a debugger (cpu/cpu.h): breakpoints by linear address
- * at block entry and inside a block, the write-watch hook stopping right
- * after the writing instruction (and only for CPU writes), and a step that
- * ends at an exception handler's first instruction.
+ * at block entry and inside a block, write, read and access watchpoints
+ * stopping right after the instruction (only for CPU data accesses; a REP
+ * string instruction after the iteration), and a step that ends at an
+ * exception handler's first instruction.
  */
 #include <glib.h>
 #include <string.h>
@@ -81,41 +82,118 @@ static void test_breakpoint_at_block_entry(struct fixture *f, gconstpointer data
     g_assert_cmpuint(f->cpu->instructions, ==, 5);
 }
 
-struct hook_log {
-    struct cpu *cpu;
-    unsigned calls;
-    uint64_t paddr;
-};
-
-static void stop_on_write(void *opaque, uint64_t paddr, unsigned size)
+static void watch(struct fixture *f, uint32_t addr, uint32_t len, enum cpu_watch_kind kind)
 {
-    struct hook_log *l = opaque;
-    l->calls++;
-    l->paddr = paddr;
-    cpu_request_exit(l->cpu);
+    struct cpu_watchpoint w = {addr, len, kind};
+    g_assert_cmpint(cpu_set_watchpoints(f->cpu, &w, 1), ==, 0);
 }
 
-static void test_watch_hook_stops_after_the_write(struct fixture *f, gconstpointer data)
+static void test_write_watch_stops_after_the_write(struct fixture *f, gconstpointer data)
 {
-    /* mov [0x2004], ax; nop; nop; jmp $ */
-    static const uint8_t code[] = {0xa3, 0x04, 0x20, 0x90, 0x90, 0xeb, 0xfe};
-    struct hook_log log = {f->cpu, 0, 0};
+    /* mov ax, [0x2004]; mov [0x2004], ax; nop; nop; jmp $ */
+    static const uint8_t code[] = {0xa1, 0x04, 0x20, 0xa3, 0x04, 0x20, 0x90, 0x90, 0xeb, 0xfe};
     real_mode(f, 0, code, sizeof(code));
-    f->cpu->regs[R_EAX] = 0xbeef;
-    cpu_set_watch_hook(f->cpu, stop_on_write, &log);
-    smmu_watch_page(f->mmu, 0x2000);
-    g_assert_cmpint(cpu_run(f->cpu, 1000), ==, CPU_EXIT_REQUEST);
-    g_assert_cmpuint(log.calls, ==, 1);
-    g_assert_cmphex(log.paddr, ==, 0x2004);
-    g_assert_cmphex(f->cpu->eip, ==, CODE + 3);
-    g_assert_cmpuint(f->cpu->instructions, ==, 1);
-    g_assert_cmphex(f->m.ram[0x2004], ==, 0xef);
-    /* Device (DMA) writes are not the CPU's: the hook is not told. */
+    f->m.ram[0x2004] = 0xef;
+    f->m.ram[0x2005] = 0xbe;
+    watch(f, 0x2005, 1, CPU_WATCH_WRITE);
+    /* The read does not stop: the write does, right after it. */
+    g_assert_cmpint(cpu_run(f->cpu, 1000), ==, CPU_EXIT_WATCHPOINT);
+    g_assert_cmpint(cpu_watch_hit(f->cpu), ==, 0);
+    g_assert_cmphex(f->cpu->eip, ==, CODE + 6);
+    g_assert_cmpuint(f->cpu->instructions, ==, 2);
+    g_assert_cmphex(f->m.ram[0x2005], ==, 0xbe);
+    /* Device (DMA) writes are not the CPU's: they do not stop it. */
     uint8_t b = 1;
-    memmap_write_buf(&f->m.mem, 0x2008, &b, 1);
-    g_assert_cmpuint(log.calls, ==, 1);
-    smmu_unwatch_page(f->mmu, 0x2000);
-    cpu_set_watch_hook(f->cpu, NULL, NULL);
+    memmap_write_buf(&f->m.mem, 0x2005, &b, 1);
+    g_assert_cmpint(cpu_run(f->cpu, 1000), ==, CPU_EXIT_BUDGET);
+    g_assert_cmpint(cpu_watch_hit(f->cpu), ==, -1);
+    cpu_set_watchpoints(f->cpu, NULL, 0);
+}
+
+/* Read watchpoints see reads (and partial overlaps), not writes; access ones see both. */
+static void test_read_and_access_watch(struct fixture *f, gconstpointer data)
+{
+    /* mov [0x2003], ax; mov ax, [0x2003]; nop; jmp $ */
+    static const uint8_t code[] = {0xa3, 0x03, 0x20, 0xa1, 0x03, 0x20, 0x90, 0xeb, 0xfe};
+    real_mode(f, 0, code, sizeof(code));
+    watch(f, 0x2004, 4, CPU_WATCH_READ);
+    g_assert_cmpint(cpu_run(f->cpu, 1000), ==, CPU_EXIT_WATCHPOINT);
+    g_assert_cmphex(f->cpu->eip, ==, CODE + 6);
+    g_assert_cmpuint(f->cpu->instructions, ==, 2);
+
+    real_mode(f, 0, code, sizeof(code));
+    watch(f, 0x2004, 1, CPU_WATCH_ACCESS);
+    g_assert_cmpint(cpu_run(f->cpu, 1000), ==, CPU_EXIT_WATCHPOINT);
+    g_assert_cmphex(f->cpu->eip, ==, CODE + 3);
+    g_assert_cmpint(cpu_run(f->cpu, 1000), ==, CPU_EXIT_WATCHPOINT);
+    g_assert_cmphex(f->cpu->eip, ==, CODE + 6);
+    /* Next to the range, nothing. */
+    real_mode(f, 0, code, sizeof(code));
+    watch(f, 0x2005, 1, CPU_WATCH_ACCESS);
+    g_assert_cmpint(cpu_run(f->cpu, 100), ==, CPU_EXIT_BUDGET);
+    cpu_set_watchpoints(f->cpu, NULL, 0);
+}
+
+/* Instruction fetches from a watched range are not data reads. */
+static void test_fetch_is_not_a_read(struct fixture *f, gconstpointer data)
+{
+    real_mode(f, 0, nops_then_spin, sizeof(nops_then_spin));
+    watch(f, CODE, 8, CPU_WATCH_ACCESS);
+    g_assert_cmpint(cpu_run(f->cpu, 100), ==, CPU_EXIT_BUDGET);
+    cpu_set_watchpoints(f->cpu, NULL, 0);
+}
+
+/* REP STOSB stops after the iteration that wrote the range, and goes on from there. */
+static void test_rep_stops_after_the_iteration(struct fixture *f, gconstpointer data)
+{
+    /* rep stosb; nop; jmp $ */
+    static const uint8_t code[] = {0xf3, 0xaa, 0x90, 0xeb, 0xfe};
+    real_mode(f, 0, code, sizeof(code));
+    f->cpu->regs[R_EDI] = 0x3000;
+    f->cpu->regs[R_ECX] = 100;
+    f->cpu->regs[R_EAX] = 0x5a;
+    watch(f, 0x3010, 1, CPU_WATCH_WRITE);
+    g_assert_cmpint(cpu_run(f->cpu, 1000), ==, CPU_EXIT_WATCHPOINT);
+    g_assert_cmphex(f->cpu->eip, ==, CODE); /* on the REP instruction, to go on */
+    g_assert_cmpuint(f->cpu->regs[R_ECX], ==, 100 - 17);
+    g_assert_cmphex(f->cpu->regs[R_EDI], ==, 0x3011);
+    g_assert_cmphex(f->m.ram[0x3010], ==, 0x5a);
+    g_assert_cmphex(f->m.ram[0x3011], ==, 0);
+    g_assert_cmpint(cpu_run(f->cpu, 1), ==, CPU_EXIT_BUDGET);
+    g_assert_cmpuint(f->cpu->regs[R_ECX], ==, 0);
+    g_assert_cmphex(f->m.ram[0x3000 + 99], ==, 0x5a);
+    cpu_set_watchpoints(f->cpu, NULL, 0);
+}
+
+/* A faulting instruction's accesses do not count: it has not completed. */
+static void test_faulting_instruction_does_not_stop(struct fixture *f, gconstpointer data)
+{
+    /* div byte [0x2004] with a zero divisor: #DE after the read */
+    static const uint8_t code[] = {0xf6, 0x36, 0x04, 0x20};
+    static const uint8_t ivt0[] = {0x00, 0x7d, 0x00, 0x00}; /* #DE -> 0000:7d00: jmp $ */
+    real_mode(f, 0, code, sizeof(code));
+    memcpy(f->m.ram, ivt0, sizeof(ivt0));
+    f->m.ram[0x7d00] = 0xeb;
+    f->m.ram[0x7d01] = 0xfe;
+    watch(f, 0x2004, 1, CPU_WATCH_READ);
+    g_assert_cmpint(cpu_run(f->cpu, 100), ==, CPU_EXIT_BUDGET);
+    g_assert_cmphex(f->cpu->eip, ==, 0x7d00);
+    g_assert_cmpint(cpu_watch_hit(f->cpu), ==, -1);
+    cpu_set_watchpoints(f->cpu, NULL, 0);
+}
+
+static void test_watch_arguments(struct fixture *f, gconstpointer data)
+{
+    /* The set is checked: too many, empty or huge ranges are refused and change nothing. */
+    struct cpu_watchpoint w[CPU_MAX_WATCHPOINTS + 1] = {{0x100, 0, CPU_WATCH_WRITE}};
+    g_assert_cmpint(cpu_set_watchpoints(f->cpu, w, 1), ==, -1);
+    w[0].len = 4097;
+    g_assert_cmpint(cpu_set_watchpoints(f->cpu, w, 1), ==, -1);
+    for (unsigned i = 0; i < CPU_MAX_WATCHPOINTS + 1; i++)
+        w[i] = (struct cpu_watchpoint){0x100 * i, 4096, CPU_WATCH_ACCESS};
+    g_assert_cmpint(cpu_set_watchpoints(f->cpu, w, CPU_MAX_WATCHPOINTS + 1), ==, -1);
+    g_assert_cmpint(cpu_set_watchpoints(f->cpu, w, CPU_MAX_WATCHPOINTS), ==, 0);
+    cpu_set_watchpoints(f->cpu, NULL, 0);
 }
 
 static void test_step_ends_at_handler(struct fixture *f, gconstpointer data)
@@ -139,7 +217,12 @@ int main(int argc, char **argv)
 #define ADD(name, fn) g_test_add("/cpu-debug/" name, struct fixture, NULL, setup, fn, teardown)
     ADD("breakpoint-inside-block", test_breakpoint_inside_block);
     ADD("breakpoint-at-block-entry", test_breakpoint_at_block_entry);
-    ADD("watch-hook-stops-after-the-write", test_watch_hook_stops_after_the_write);
+    ADD("write-watch-stops-after-the-write", test_write_watch_stops_after_the_write);
+    ADD("read-and-access-watch", test_read_and_access_watch);
+    ADD("fetch-is-not-a-read", test_fetch_is_not_a_read);
+    ADD("rep-stops-after-the-iteration", test_rep_stops_after_the_iteration);
+    ADD("faulting-instruction-does-not-stop", test_faulting_instruction_does_not_stop);
+    ADD("watch-arguments", test_watch_arguments);
     ADD("step-ends-at-handler", test_step_ends_at_handler);
     return g_test_run();
 }

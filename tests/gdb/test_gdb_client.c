@@ -1,8 +1,9 @@
 /*
  * Debian's gdb against popek: `gdb -batch` attaches to a guest held by -S,
  * reads registers and memory, stops at a breakpoint, steps, catches a
- * write through a hardware watchpoint, disassembles 16-bit code, asks the
- * monitor and kills the guest. The gdb binary comes from GDB_BIN.
+ * write, a read (the CPU fetching an IVT entry) and an access through
+ * hardware watchpoints, disassembles 16-bit code, asks the monitor and
+ * kills the guest. The gdb binary comes from GDB_BIN.
  */
 #include <glib.h>
 #include <string.h>
@@ -60,6 +61,16 @@ static void test_gdb_session(void)
         "info registers eip",
         "watch *(short *)0x500",
         "continue",
+        "delete 2",
+        "set {int}0x18 = 0x7c20",
+        "set $eip = 0x7c0d",
+        "rwatch *(short *)0x1a",
+        "continue",
+        "info registers eip",
+        "delete 3",
+        "awatch *(short *)0x500",
+        "set $eip = 0x7c07",
+        "continue",
         "set architecture i8086",
         "x/i 0x7c0b",
         "monitor stats",
@@ -76,6 +87,10 @@ static void test_gdb_session(void)
     expect_in(out, "Hardware watchpoint 2: *(short *)0x500");
     expect_in(out, "Old value = 0");
     expect_in(out, "New value = 4660");
+    /* The #UD at 0x7c0d reads IVT entry 6; gdb stops at the handler it points to. */
+    expect_in(out, "Hardware read watchpoint 3: *(short *)0x1a\n\nValue = 0");
+    expect_in(out, "eip            0x7c20");
+    expect_in(out, "Hardware access (read/write) watchpoint 4: *(short *)0x500\n\nValue = 4660");
     expect_in(out, "jmp    0x7c0b");
     expect_in(out, "cpu.instructions");
     expect_in(out, "0x60000010");

@@ -180,6 +180,7 @@ static char *monitor(struct client *c, const char *cmd)
 
 /* gdb's register numbers in popek's target description. */
 enum { REG_ESP = 4, REG_EIP = 8, REG_CS = 10, REG_CR0 = 32, REG_CR3 = 34, NREGS = 40 };
+enum { REG_ST0 = 16, REG_ST1 = 17, REG_FCTRL = 24, REG_FSTAT = 25, REG_FTAG = 26, REG_FOP = 31 };
 
 /* --- sessions --------------------------------------------------------- */
 
@@ -353,10 +354,101 @@ static void test_write_watchpoint(void)
     expect(&c, m, "3412");
     w[0] = 'z';
     expect(&c, w, "OK");
-    /* Read and access watchpoints are not offered. */
-    expect(&c, "Z3,500,4", "");
-    expect(&c, "Z4,500,4", "");
-    expect(&c, "Z2,500,3", "E22");
+    /* Lengths gdb may ask for: any from 1 to a page. */
+    expect(&c, "Z2,500,0", "E22");
+    expect(&c, "Z2,500,1001", "E22");
+    expect(&c, "Z2,500,3", "OK");
+    expect(&c, "z2,500,3", "OK");
+    finish(&c);
+}
+
+/* Read and access watchpoints: the CPU reading the IVT for #UD, the program writing its data. */
+/* The x87 registers: what the guest's FLD1 and FLDPI left, and ST(0) written by gdb. */
+static void test_x87_registers(void)
+{
+    struct client c;
+    start(&c, false, NULL);
+    /* fninit; fld1; fldpi; jmp $ -- and at 0x7d10: fstp dword [0x600]; jmp $ */
+    static const uint8_t loads[] = {0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xeb, 0xeb, 0xfe};
+    static const uint8_t store[] = {0xd9, 0x1e, 0x00, 0x06, 0xeb, 0xfe};
+    write_binary(&c, 0x7d00, loads, sizeof(loads));
+    write_binary(&c, 0x7d10, store, sizeof(store));
+    go_to(&c, 0x7d00);
+    for (int i = 0; i < 3; i++)
+        expect(&c, "s", "T05thread:1;");
+    char pkt[32];
+    g_snprintf(pkt, sizeof(pkt), "p%x", REG_ST0);
+    expect(&c, pkt, "35c26821a2da0fc90040"); /* pi */
+    g_snprintf(pkt, sizeof(pkt), "p%x", REG_ST1);
+    expect(&c, pkt, "0000000000000080ff3f"); /* 1.0 */
+    g_assert_cmphex(reg(&c, REG_FCTRL), ==, 0x037f);
+    g_assert_cmphex(reg(&c, REG_FSTAT), ==, 0x3000); /* TOP = 6 */
+    g_assert_cmphex(reg(&c, REG_FTAG), ==, 0x0fff);  /* R6, R7 valid, the rest empty */
+    g_assert_cmphex(reg(&c, REG_FOP), ==, 0x1eb);    /* FLDPI: D9 EB */
+    /* gdb writes ST(0) = 2.0 and the guest stores it. */
+    g_snprintf(pkt, sizeof(pkt), "P%x=00000000000000800040", REG_ST0);
+    expect(&c, pkt, "OK");
+    go_to(&c, 0x7d10);
+    expect(&c, "s", "T05thread:1;");
+    expect(&c, "m600,4", "00000040");
+    g_assert_cmphex(reg(&c, REG_FSTAT), ==, 0x3800); /* popped: TOP = 7 */
+    g_assert_cmphex(reg(&c, REG_FTAG), ==, 0x3fff);
+    /* A whole 'g'/'G' round trip changes nothing. */
+    char *all = command(&c, "g");
+    char *G = g_strconcat("G", all, NULL);
+    expect(&c, G, "OK");
+    char *again = command(&c, "g");
+    g_assert_cmpstr(again, ==, all);
+    g_free(again);
+    g_free(G);
+    g_free(all);
+    finish(&c);
+}
+
+static void test_read_and_access_watchpoints(void)
+{
+    struct client c;
+    start(&c, true, NULL);
+    g_autofree char *ivt =
+        g_strdup_printf("M18,4:%02x%02x0000", PROG_HANDLER & 0xff, PROG_HANDLER >> 8);
+    expect(&c, ivt, "OK");
+    /* A read watchpoint on what the program writes does not stop it there. */
+    g_autofree char *r500 = g_strdup_printf("Z3,%x,2", PROG_DATA);
+    expect(&c, r500, "OK");
+    go_to(&c, PROG_STORE);
+    send_packet(&c, "c");
+    g_usleep(100000);
+    send_all(c.fd, "\x03", 1);
+    char *r = recv_packet(&c);
+    g_assert_cmpstr(r, ==, "T02thread:1;");
+    g_free(r);
+    g_assert_cmphex(reg(&c, REG_EIP), ==, PROG_SPIN);
+    expect(&c, "Z3,1a,2", "OK"); /* the segment half of IVT entry 6 */
+    go_to(&c, PROG_UD2);
+    set_reg(&c, REG_ESP, 0x1000);
+    expect(&c, "c", "T05thread:1;rwatch:1a;");
+    /* It stops after the instruction that read it: the ud2, now delivered. */
+    g_assert_cmphex(reg(&c, REG_EIP), ==, PROG_HANDLER);
+    expect(&c, "z3,1a,2", "OK");
+    r500[0] = 'z';
+    expect(&c, r500, "OK");
+    /* An access watchpoint sees the write. */
+    g_autofree char *a500 = g_strdup_printf("Z4,%x,1", PROG_DATA + 1);
+    expect(&c, a500, "OK");
+    go_to(&c, PROG_STORE);
+    g_autofree char *reply = g_strdup_printf("T05thread:1;awatch:%x;", PROG_DATA + 1);
+    expect(&c, "c", reply);
+    g_assert_cmphex(reg(&c, REG_EIP), ==, PROG_AFTER);
+    /* And a single step that touches it says so too. */
+    go_to(&c, PROG_STORE);
+    expect(&c, "s", reply);
+    g_assert_cmphex(reg(&c, REG_EIP), ==, PROG_AFTER);
+    /* More than the CPU keeps: ENOSPC. */
+    for (unsigned i = 1; i < 8; i++) {
+        g_autofree char *z = g_strdup_printf("Z4,%x,1", 0x2000 + i);
+        expect(&c, z, "OK");
+    }
+    expect(&c, "Z4,3000,1", "E28");
     finish(&c);
 }
 
@@ -401,7 +493,8 @@ static void test_memory(void)
     set_reg(&c, REG_CR0, 0x80000011u);
     expect(&c, "m0,4", "E14");
     expect(&c, "M0,1:00", "E14");
-    expect(&c, "Z2,0,4", "E14");
+    /* Watchpoints are on linear addresses: one may wait for its page to be mapped. */
+    expect(&c, "Z2,0,4", "OK");
     char *out = monitor(&c, "tlb 2000");
     g_assert_nonnull(strstr(out, "page fault"));
     g_assert_nonnull(strstr(out, "not present"));
@@ -599,6 +692,8 @@ int main(int argc, char **argv)
     g_test_add_func("/gdb/breakpoint-and-step", test_breakpoint_and_step);
     g_test_add_func("/gdb/step-into-exception-handler", test_step_into_exception_handler);
     g_test_add_func("/gdb/write-watchpoint", test_write_watchpoint);
+    g_test_add_func("/gdb/read-and-access-watchpoints", test_read_and_access_watchpoints);
+    g_test_add_func("/gdb/x87-registers", test_x87_registers);
     g_test_add_func("/gdb/ctrl-c", test_ctrl_c);
     g_test_add_func("/gdb/memory", test_memory);
     g_test_add_func("/gdb/monitor", test_monitor);

@@ -2,8 +2,10 @@
 ; enabled by DR7 (#DB fault before the instruction, DR6.B0, the saved EIP
 ; at the instruction), RF set by the handler letting the instruction run
 ; once, TF single-step traps (DR6.BS, one trap per instruction, the saved
-; EIP after each instruction), and INT1/ICEBP (a #DB trap after it). Data
-; breakpoints (DR7 R/W = 01, 11) are not implemented by popek yet.
+; EIP after each instruction), INT1/ICEBP (a #DB trap after it), data
+; breakpoints (R/W = 01 writes, 11 reads and writes: a #DB trap after the
+; access, LEN aligning the address, a REP string instruction trapping after
+; the iteration), and DR7.GD (a #DB fault on MOV DR, DR6.BD).
 %include "sys.inc"
 ROM_BEGIN
 SYS_CODE
@@ -13,6 +15,9 @@ SYS_CODE
 %define C_DR6   V_TMP + 0x24    ; DR6 at the last delivery
 %define C_MODE  V_TMP + 0x28    ; 1: set RF and return; 2: count steps, clear TF after 3
 %define C_VAL   V_TMP + 0x2c
+%define C_ECX   V_TMP + 0x30    ; ECX at the last delivery
+%define C_DATA  V_TMP + 0x40    ; 16 bytes, 16-aligned, watched by the data breakpoints
+%define C_BUF   V_TMP + 0x60    ; 32 bytes for REP STOSD
 
     align 8
 gdt_template:
@@ -94,6 +99,93 @@ icebp_after:
     CHECK32 dword [C_EIP], ROMBASE + icebp_after, "ICEBP: the saved EIP is not after it"
 icebp_done:
 
+    ; ---------------- data breakpoint, writes only (R/W = 01), 4 bytes ----------------
+    mov dword [C_MODE], 0
+    mov dword [C_DB], 0
+    xor eax, eax
+    mov dr6, eax
+    mov eax, C_DATA
+    mov dr1, eax
+    mov eax, 0x00d00004          ; L1, R/W1 = 01, LEN1 = 11
+    mov dr7, eax
+    mov eax, [C_DATA]            ; a read: no trap
+    mov word [C_DATA + 4], 7     ; next to the range: no trap
+    CHECK32 dword [C_DB], 0, "write breakpoint: a read or a write beside it trapped"
+    mov byte [C_DATA + 1], 5
+w_after:
+    CHECK32 dword [C_DB], 1, "write breakpoint: no single #DB for a write into its range"
+    CHECK32 dword [C_EIP], ROMBASE + w_after, "write breakpoint: the trap's saved EIP"
+    mov eax, [C_DR6]
+    and eax, 0xf
+    CHECK32 eax, 2, "write breakpoint: DR6 does not say B1 alone"
+    ; LEN 4 ignores the low two address bits (QEMU 7.2 watches from the unaligned address).
+    QEMU_SKIP align_done, "data breakpoint address alignment"
+    mov dword [C_DB], 0
+    mov eax, C_DATA + 2
+    mov dr1, eax
+    mov byte [C_DATA], 9
+    CHECK32 dword [C_DB], 1, "write breakpoint: an unaligned DR1 is not aligned down to LEN"
+align_done:
+
+    ; ---------------- data breakpoint, reads and writes (R/W = 11), 2 bytes ----------------
+    mov dword [C_DB], 0
+    mov eax, C_DATA + 8
+    mov dr2, eax
+    mov eax, 0x07000010          ; L2, R/W2 = 11, LEN2 = 01
+    mov dr7, eax
+    mov eax, [C_DATA + 4]        ; C_DATA+4..7: beside it
+    CHECK32 dword [C_DB], 0, "read/write breakpoint: an access beside it trapped"
+    mov ax, [C_DATA + 9]         ; overlaps its second byte
+rw_after:
+    CHECK32 dword [C_DB], 1, "read/write breakpoint: no single #DB for a read"
+    CHECK32 dword [C_EIP], ROMBASE + rw_after, "read/write breakpoint: the trap's saved EIP"
+    mov eax, [C_DR6]
+    and eax, 0xf
+    CHECK32 eax, 4, "read/write breakpoint: DR6 does not say B2 alone"
+
+    ; ---------------- REP STOSD: the trap comes after the iteration ----------------
+    mov dword [C_DB], 0
+    mov eax, C_BUF + 8
+    mov dr3, eax
+    mov eax, 0xd0000040          ; L3, R/W3 = 01, LEN3 = 11
+    mov dr7, eax
+    push es
+    mov ax, ds
+    mov es, ax
+    mov edi, C_BUF
+    mov ecx, 8
+    mov eax, 0x11111111
+    cld
+rep_insn:
+    rep stosd
+    pop es
+    CHECK32 dword [C_DB], 1, "REP STOSD over a write breakpoint: not one #DB"
+    CHECK32 dword [C_EIP], ROMBASE + rep_insn, "REP STOSD: the trap did not return into the REP"
+    CHECK32 dword [C_ECX], 5, "REP STOSD: the trap did not come right after the third store"
+    CHECK32 ecx, 0, "REP STOSD: did not finish after the trap"
+    CHECK32 dword [C_BUF + 28], 0x11111111, "REP STOSD: the last store is missing"
+    xor eax, eax
+    mov dr7, eax
+
+    ; ---------------- DR7.GD: a #DB fault before MOV DR ----------------
+    QEMU_SKIP gd_done, "DR7.GD (QEMU 7.2 ignores it)"
+    mov dword [C_DB], 0
+    xor eax, eax
+    mov dr6, eax
+    mov eax, 0x2400              ; GD
+    mov dr7, eax
+gd_insn:
+    mov eax, dr0                 ; faults; the handler runs with GD clear, then this runs
+    CHECK32 dword [C_DB], 1, "DR7.GD: MOV from DR0 did not fault once"
+    CHECK32 dword [C_EIP], ROMBASE + gd_insn, "DR7.GD: the fault's saved EIP"
+    mov eax, [C_DR6]
+    and eax, 0x2000
+    CHECK32 eax, 0x2000, "DR7.GD: DR6.BD is clear"
+    mov eax, dr7
+    and eax, 0x2000
+    CHECK32 eax, 0, "DR7.GD: GD was not cleared"
+gd_done:
+
     PASS
 
 ; The #DB handler for the RF and single-step checks.
@@ -106,6 +198,7 @@ db_handler:
     mov eax, [esp + 8]           ; saved EIP
     mov [C_EIP + ebx * 4], eax
 .full:
+    mov [C_ECX], ecx
     inc dword [C_DB]
     mov eax, dr6
     mov [C_DR6], eax

@@ -457,6 +457,53 @@ static void test_write_watch(struct fixture *f, gconstpointer data)
 }
 
 /* Two watchers of one page (the translation cache and a debugger): it stays watched for both. */
+/* A trapped linear page: data accesses take the slow path, fetches do not; others are untouched. */
+static void test_data_traps(struct fixture *f, gconstpointer data)
+{
+    struct smmu_fault fault;
+    struct smmu_tlb *tlb = smmu_tlb(f->mmu);
+    uint32_t v = 0x11223344, r = 0;
+    map4k(f, 0x5000, 0x200000, P | RW | US, P | RW | US | D);
+    map4k(f, 0x6000, 0x201000, P | RW | US, P | RW | US | D);
+    paging32(f, 0, 0);
+    for (int user = 0; user < 2; user++) {
+        g_assert_cmpint(smmu_write(f->mmu, 0x5010, &v, 4, user, &fault), ==, 0);
+        g_assert_cmpint(smmu_read(f->mmu, 0x5010, &r, 4, SMMU_FETCH, user, &fault), ==, 0);
+        g_assert_cmpint(smmu_write(f->mmu, 0x6010, &v, 4, user, &fault), ==, 0);
+        g_assert_nonnull(smmu_fast_ptr(tlb, 0x5010, 4, SMMU_WRITE, user));
+    }
+    /* Trapping revokes direct data access already in the TLB, for both privileges. */
+    const uint32_t pages[] = {0x5abc, 0x5000}; /* one page named twice */
+    smmu_set_traps(f->mmu, pages, 2);
+    g_assert_true(smmu_page_trapped(f->mmu, 0x5fff));
+    g_assert_false(smmu_page_trapped(f->mmu, 0x6000));
+    for (int user = 0; user < 2; user++) {
+        g_assert_null(smmu_fast_ptr(tlb, 0x5010, 4, SMMU_WRITE, user));
+        g_assert_null(smmu_fast_ptr(tlb, 0x5010, 4, SMMU_READ, user));
+        g_assert_nonnull(smmu_fast_ptr(tlb, 0x5010, 4, SMMU_FETCH, user));
+        g_assert_nonnull(smmu_fast_ptr(tlb, 0x6010, 4, SMMU_WRITE, user));
+    }
+    /* The slow paths still work and do not give the direct access back. */
+    g_assert_cmpint(smmu_read(f->mmu, 0x5010, &r, 4, SMMU_READ, 0, &fault), ==, 0);
+    g_assert_cmphex(r, ==, 0x11223344);
+    v = 0x55667788;
+    g_assert_cmpint(smmu_write(f->mmu, 0x5010, &v, 4, 0, &fault), ==, 0);
+    g_assert_cmphex(get32(f, 0x200010), ==, 0x55667788);
+    g_assert_null(smmu_fast_ptr(tlb, 0x5010, 4, SMMU_READ, 0));
+    g_assert_null(smmu_fast_ptr(tlb, 0x5010, 4, SMMU_WRITE, 0));
+    /* A flush and refill keeps the trap. */
+    smmu_flush_all(f->mmu);
+    g_assert_cmpint(smmu_read(f->mmu, 0x5010, &r, 4, SMMU_FETCH, 0, &fault), ==, 0);
+    g_assert_null(smmu_fast_ptr(tlb, 0x5010, 4, SMMU_READ, 0));
+    g_assert_nonnull(smmu_fast_ptr(tlb, 0x5010, 4, SMMU_FETCH, 0));
+    /* An empty set: the next fill gives direct access again. */
+    smmu_set_traps(f->mmu, NULL, 0);
+    g_assert_false(smmu_page_trapped(f->mmu, 0x5000));
+    g_assert_cmpint(smmu_write(f->mmu, 0x5010, &v, 4, 0, &fault), ==, 0);
+    g_assert_nonnull(smmu_fast_ptr(tlb, 0x5010, 4, SMMU_READ, 0));
+    g_assert_nonnull(smmu_fast_ptr(tlb, 0x5010, 4, SMMU_WRITE, 0));
+}
+
 static void test_write_watch_nests(struct fixture *f, gconstpointer data)
 {
     struct watch_log log = {0};
@@ -526,6 +573,7 @@ int main(int argc, char **argv)
     ADD("rom-and-mmio", test_rom_and_mmio);
     ADD("write-watch", test_write_watch);
     ADD("write-watch-nests", test_write_watch_nests);
+    ADD("data-traps", test_data_traps);
     ADD("probes", test_probes);
     ADD("memmap-change-flushes", test_memmap_change_flushes);
     return g_test_run();
