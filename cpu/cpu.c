@@ -605,6 +605,7 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
             c->exit_request = false;
             return leave(cpu, CPU_EXIT_REQUEST);
         }
+        bool delivered = false;
         if (c->nmi_pending && !c->nmi_blocked) {
             /* NMIs are blocked from here until the next IRET. */
             c->nmi_pending = false;
@@ -613,6 +614,7 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
             c->insn_eip = cpu->eip;
             cpu_deliver(cpu, EX_NMI, NO_ERROR_CODE, false, cpu->eip);
             prev = NULL;
+            delivered = true;
         }
         if (!c->inhibit_irq && (cpu->eflags & FL_IF) && cpu->irq.pending &&
             cpu->irq.pending(cpu->irq.opaque)) {
@@ -622,6 +624,7 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
             c->insn_eip = cpu->eip;
             cpu_deliver(cpu, vector, NO_ERROR_CODE, false, cpu->eip);
             prev = NULL;
+            delivered = true;
         }
         /* After STI or a load of SS exactly one instruction runs before interrupts are
            looked at again (the interrupt shadow), then they are. */
@@ -631,6 +634,8 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
             c->stop_run = false;
             return leave(cpu, c->stop_reason);
         }
+        if (cpu->stop_after_delivery && delivered)
+            return leave(cpu, CPU_EXIT_BREAKPOINT); /* a debugger's step ends at the handler */
         if (cpu->halted) {
             return leave(cpu, CPU_EXIT_HLT);
         }

@@ -106,7 +106,8 @@ struct cpu {
     uint32_t exception_error; /* its error code, when it has one */
     bool stop_eip_enabled;
     uint32_t stop_eip; /* with stop_eip_enabled: return before executing this EIP */
-    /* Return CPU_EXIT_BREAKPOINT once an exception is delivered (a debugger's step). */
+    /* Return CPU_EXIT_BREAKPOINT once an exception or interrupt is delivered (a debugger's
+       step ends at the handler's first instruction). */
     bool stop_after_delivery;
 
     uint64_t instructions; /* retired so far */

@@ -45,6 +45,8 @@ struct gdbstub {
     unsigned nbp[BP_KINDS];
     struct cpu_watchpoint watch[CPU_MAX_WATCHPOINTS]; /* as given to the CPU */
     unsigned nwatch;
+    bool step_irq;   /* `monitor step-irq on`: interrupts may come in during a step */
+    bool phys_mem;   /* `monitor phys on`: memory packets address guest-physical memory */
     gint64 start_us; /* creation time, for `monitor stats` */
 };
 

@@ -163,6 +163,42 @@ static void cmd_reset(struct gdbstub *s, const char *args, GString *out)
                          "'maintenance flush register-cache' shows the new ones)\n");
 }
 
+/* "on" or "off" after a command name: 1, 0, or -1 when it is neither. */
+static int on_off(const char *args)
+{
+    while (*args == ' ')
+        args++;
+    if (!strcmp(args, "on"))
+        return 1;
+    if (!strcmp(args, "off"))
+        return 0;
+    return -1;
+}
+
+static void cmd_phys(struct gdbstub *s, const char *args, GString *out)
+{
+    int v = on_off(args);
+    if (v >= 0)
+        s->phys_mem = v;
+    else if (*args)
+        g_string_append(out, "usage: monitor phys on|off\n");
+    g_string_append_printf(out, "memory packets address %s memory\n",
+                           s->phys_mem ? "guest-physical" : "guest-linear");
+}
+
+static void cmd_step_irq(struct gdbstub *s, const char *args, GString *out)
+{
+    int v = on_off(args);
+    if (v >= 0)
+        s->step_irq = v;
+    else if (*args)
+        g_string_append(out, "usage: monitor step-irq on|off\n");
+    g_string_append_printf(out, "%s\n",
+                           s->step_irq ? "a step may take a pending interrupt (and stop at its "
+                                         "handler)"
+                                       : "interrupts are held off while stepping");
+}
+
 static void cmd_help(struct gdbstub *s, const char *args, GString *out);
 
 static const struct {
@@ -175,6 +211,8 @@ static const struct {
     {"stats", cmd_stats, "instructions, interrupts, translation cache and shadow MMU counters"},
     {"tlb", cmd_tlb, "tlb ADDR: what a linear address translates to (no side effects)"},
     {"reset", cmd_reset, "reset the machine (CPU and devices)"},
+    {"phys", cmd_phys, "phys on|off: memory packets read and write guest-physical memory"},
+    {"step-irq", cmd_step_irq, "step-irq on|off: let a step take a pending interrupt"},
 };
 
 static void cmd_help(struct gdbstub *s, const char *args, GString *out)
@@ -183,7 +221,7 @@ static void cmd_help(struct gdbstub *s, const char *args, GString *out)
     (void)args;
     g_string_append(out, "popek monitor commands:\n");
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        g_string_append_printf(out, "  %-6s %s\n", commands[i].name, commands[i].help);
+        g_string_append_printf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
 }
 
 void gdb_monitor(struct gdbstub *s, const char *cmd, GString *out)

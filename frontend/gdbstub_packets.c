@@ -151,8 +151,9 @@ static void report_step(struct gdbstub *s)
 
 /*
  * Run exactly one instruction with the machine paused: external interrupts
- * wait and breakpoints are out of the way. With `into_handler`, an
- * exception it raises ends the step at the handler's first instruction.
+ * wait (unless `monitor step-irq on`) and breakpoints are out of the way.
+ * With `into_handler`, an exception it raises or an interrupt that comes
+ * in ends the step at the handler's first instruction.
  */
 static void step_one(struct gdbstub *s, bool into_handler)
 {
@@ -160,7 +161,8 @@ static void step_one(struct gdbstub *s, bool into_handler)
     struct cpu_irq_source irq = cpu->irq;
     uint64_t before = cpu->instructions;
     enum cpu_exit why = CPU_EXIT_BUDGET;
-    cpu->irq.pending = NULL;
+    if (!s->step_irq || !into_handler)
+        cpu->irq.pending = NULL;
     cpu_set_breakpoints(cpu, NULL, 0);
     cpu->stop_after_delivery = into_handler;
     /* An exit request left over (the pause itself) ends the first try at once. */
@@ -283,7 +285,9 @@ static void read_memory(struct gdbstub *s, const char *p)
         return;
     }
     uint8_t buf[GDB_MEM_MAX];
-    size_t got = smmu_probe_read(s->pc->mmu, addr, buf, MIN(len, sizeof(buf)));
+    size_t want = MIN(len, sizeof(buf));
+    size_t got = s->phys_mem ? smmu_probe_phys_read(s->pc->mmu, addr, buf, want)
+                             : smmu_probe_read(s->pc->mmu, addr, buf, want);
     if (got == 0) {
         gdb_send_str(s, "E14"); /* not mapped: the guest sees no fault */
         return;
@@ -322,7 +326,8 @@ static void write_memory(struct gdbstub *s, const char *p, size_t plen)
     }
     if (!ok)
         gdb_send_str(s, "E22");
-    else if (smmu_probe_write(s->pc->mmu, addr, buf, len) != len)
+    else if ((s->phys_mem ? smmu_probe_phys_write(s->pc->mmu, addr, buf, len)
+                          : smmu_probe_write(s->pc->mmu, addr, buf, len)) != len)
         gdb_send_str(s, "E14");
     else
         gdb_send_str(s, "OK");

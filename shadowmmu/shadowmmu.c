@@ -337,30 +337,37 @@ int smmu_translate(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc,
 }
 
 /*
- * A probe: copy between `buf` and guest-linear memory as a supervisor sees
- * it, page by page, with no A/D updates and no faults. Stops at the first
- * unmapped page (and, for writes, at the first page that is not RAM).
+ * A probe: copy between `buf` and guest memory as a supervisor sees it,
+ * page by page, with no A/D updates and no faults: guest-linear addresses,
+ * or guest-physical ones with `phys`. Stops at the first unmapped page
+ * (and, for writes, at the first page that is not RAM).
  */
-static size_t probe(struct shadowmmu *mmu, uint32_t linear, uint8_t *buf, size_t len, bool write)
+static size_t probe(struct shadowmmu *mmu, uint64_t addr, uint8_t *buf, size_t len, bool write,
+                    bool phys)
 {
     size_t done = 0;
     while (done < len) {
-        uint32_t lin = linear + (uint32_t)done;
-        size_t n = MIN(len - done, (size_t)(SMMU_PAGE_SIZE - (lin & 0xfff)));
+        uint64_t at = addr + done, pa = at;
+        size_t n = MIN(len - done, (size_t)(SMMU_PAGE_SIZE - (at & 0xfff)));
         struct smmu_walk w;
         struct smmu_fault f;
-        if (smmu_walk(mmu, lin, SMMU_READ, 0, false, &w, &f) < 0)
-            break;
-        const struct mem_range *r = host_range(mmu, w.phys & ~0xfffull);
-        uint8_t *host = r ? r->region->host + (w.phys - r->region->base) : NULL;
+        if (!phys) {
+            if (smmu_walk(mmu, (uint32_t)at, SMMU_READ, 0, false, &w, &f) < 0)
+                break;
+            pa = w.phys;
+        }
+        const struct mem_range *r = host_range(mmu, pa & ~0xfffull);
+        uint8_t *host = r ? r->region->host + (pa - r->region->base) : NULL;
         if (write) {
             if (!r || r->region->kind != MEM_RAM)
                 break;
             memcpy(host, buf + done, n);
-            if (watched(mmu, w.phys))
-                notify(mmu, w.phys, n);
+            if (watched(mmu, pa))
+                notify(mmu, pa, n);
         } else if (host) {
             memcpy(buf + done, host, n);
+        } else if (phys && !memmap_lookup(mmu->mem, pa)) {
+            break; /* nothing at this physical address */
         } else {
             memset(buf + done, 0xff, n); /* devices are not read by a probe */
         }
@@ -371,12 +378,22 @@ static size_t probe(struct shadowmmu *mmu, uint32_t linear, uint8_t *buf, size_t
 
 size_t smmu_probe_read(struct shadowmmu *mmu, uint32_t linear, void *buf, size_t len)
 {
-    return probe(mmu, linear, buf, len, false);
+    return probe(mmu, linear, buf, len, false, false);
 }
 
 size_t smmu_probe_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, size_t len)
 {
-    return probe(mmu, linear, (uint8_t *)buf, len, true);
+    return probe(mmu, linear, (uint8_t *)buf, len, true, false);
+}
+
+size_t smmu_probe_phys_read(struct shadowmmu *mmu, uint64_t paddr, void *buf, size_t len)
+{
+    return probe(mmu, paddr, buf, len, false, true);
+}
+
+size_t smmu_probe_phys_write(struct shadowmmu *mmu, uint64_t paddr, const void *buf, size_t len)
+{
+    return probe(mmu, paddr, (uint8_t *)buf, len, true, true);
 }
 
 void smmu_set_watch_callback(struct shadowmmu *mmu, smmu_watch_fn fn, void *opaque)

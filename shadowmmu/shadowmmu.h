@@ -155,6 +155,9 @@ int smmu_translate(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc,
  */
 size_t smmu_probe_read(struct shadowmmu *mmu, uint32_t linear, void *buf, size_t len);
 size_t smmu_probe_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, size_t len);
+/* The same on guest-physical addresses (no page walk); a hole in the map ends it. */
+size_t smmu_probe_phys_read(struct shadowmmu *mmu, uint64_t paddr, void *buf, size_t len);
+size_t smmu_probe_phys_write(struct shadowmmu *mmu, uint64_t paddr, const void *buf, size_t len);
 
 /*
  * Write-watch: while a guest-physical page is watched, no TLB slot gives

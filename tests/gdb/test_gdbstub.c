@@ -179,7 +179,15 @@ static char *monitor(struct client *c, const char *cmd)
 }
 
 /* gdb's register numbers in popek's target description. */
-enum { REG_ESP = 4, REG_EIP = 8, REG_CS = 10, REG_CR0 = 32, REG_CR3 = 34, NREGS = 40 };
+enum {
+    REG_ESP = 4,
+    REG_EIP = 8,
+    REG_EFLAGS = 9,
+    REG_CS = 10,
+    REG_CR0 = 32,
+    REG_CR3 = 34,
+    NREGS = 40
+};
 enum { REG_ST0 = 16, REG_ST1 = 17, REG_FCTRL = 24, REG_FSTAT = 25, REG_FTAG = 26, REG_FOP = 31 };
 
 /* --- sessions --------------------------------------------------------- */
@@ -405,6 +413,44 @@ static void test_x87_registers(void)
     finish(&c);
 }
 
+/* A step holds interrupts off unless `monitor step-irq on`; then it stops at the handler. */
+static void test_step_irq(void)
+{
+    struct client c;
+    start(&c, false, NULL);
+    /* Initialise the PIC (vector 8 base, only IRQ 1 unmasked), let the i8042 interrupt for
+       keyboard bytes and hand it one (command D2h): IRQ 1 is pending; then jmp $. */
+    static const uint8_t code[] = {
+        0xb0, 0x11, 0xe6, 0x20, 0xb0, 0x08, 0xe6, 0x21, 0xb0, 0x04, 0xe6, 0x21, 0xb0,
+        0x01, 0xe6, 0x21, 0xb0, 0xfd, 0xe6, 0x21, 0xb0, 0x60, 0xe6, 0x64, 0xb0, 0x01,
+        0xe6, 0x60, 0xb0, 0xd2, 0xe6, 0x64, 0xb0, 0x55, 0xe6, 0x60, 0xeb, 0xfe,
+    };
+    const uint32_t spin = 0x7d00 + sizeof(code) - 2;
+    write_binary(&c, 0x7d00, code, sizeof(code));
+    g_autofree char *ivt =
+        g_strdup_printf("M24,4:%02x%02x0000", PROG_HANDLER & 0xff, PROG_HANDLER >> 8);
+    expect(&c, ivt, "OK");
+    go_to(&c, 0x7d00);
+    set_reg(&c, REG_ESP, 0x1000);
+    g_autofree char *bp = g_strdup_printf("Z0,%x,1", spin);
+    expect(&c, bp, "OK");
+    expect(&c, "c", "T05thread:1;swbreak:;");
+    bp[0] = 'z';
+    expect(&c, bp, "OK");
+    set_reg(&c, REG_EFLAGS, 0x202); /* IF */
+    for (int i = 0; i < 3; i++) {
+        expect(&c, "s", "T05thread:1;");
+        g_assert_cmphex(reg(&c, REG_EIP), ==, spin);
+    }
+    char *out = monitor(&c, "step-irq on");
+    g_assert_nonnull(strstr(out, "pending interrupt"));
+    g_free(out);
+    expect(&c, "s", "T05thread:1;");
+    g_assert_cmphex(reg(&c, REG_EIP), ==, PROG_HANDLER); /* before its first instruction */
+    g_assert_cmphex(reg(&c, REG_ESP), ==, 0x1000 - 6);
+    finish(&c);
+}
+
 static void test_read_and_access_watchpoints(void)
 {
     struct client c;
@@ -495,6 +541,16 @@ static void test_memory(void)
     expect(&c, "M0,1:00", "E14");
     /* Watchpoints are on linear addresses: one may wait for its page to be mapped. */
     expect(&c, "Z2,0,4", "OK");
+    /* `monitor phys on`: memory packets bypass paging; off again, they do not. */
+    char *phys = monitor(&c, "phys on");
+    g_assert_nonnull(strstr(phys, "guest-physical"));
+    g_free(phys);
+    expect(&c, "m600,4", "deadbeef");
+    expect(&c, "M604,2:cafe", "OK");
+    expect(&c, "m604,2", "cafe");
+    expect(&c, "mfffffff0,1", "ea"); /* the BIOS's reset vector, physical */
+    g_free(monitor(&c, "phys off"));
+    expect(&c, "m600,4", "E14");
     char *out = monitor(&c, "tlb 2000");
     g_assert_nonnull(strstr(out, "page fault"));
     g_assert_nonnull(strstr(out, "not present"));
@@ -694,6 +750,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gdb/write-watchpoint", test_write_watchpoint);
     g_test_add_func("/gdb/read-and-access-watchpoints", test_read_and_access_watchpoints);
     g_test_add_func("/gdb/x87-registers", test_x87_registers);
+    g_test_add_func("/gdb/step-irq", test_step_irq);
     g_test_add_func("/gdb/ctrl-c", test_ctrl_c);
     g_test_add_func("/gdb/memory", test_memory);
     g_test_add_func("/gdb/monitor", test_monitor);

@@ -538,6 +538,22 @@ static void test_probes(struct fixture *f, gconstpointer data)
     g_assert_cmphex(get32(f, 0x200ffc), ==, 0x7a797877);
     g_assert_cmphex(get32(f, PT + 5 * 4) & (A | D), ==, 0);
     g_assert_cmpuint(smmu_get_stats(f->mmu)->faults, ==, 0);
+    /* Physical probes ignore paging and stop at the end of RAM (16 MiB here). */
+    g_assert_cmpuint(smmu_probe_phys_read(f->mmu, 0x200ffc, buf, 4), ==, 4);
+    g_assert_cmpmem(buf, 4, "wxyz", 4);
+    put32(f, 0xfffffc, 0x64636261);
+    g_assert_cmpuint(smmu_probe_phys_read(f->mmu, 0xfffffc, buf, 8), ==, 4);
+    g_assert_cmpmem(buf, 4, "abcd", 4);
+    g_assert_cmpuint(smmu_probe_phys_read(f->mmu, 0x1000000, buf, 4), ==, 0);
+    /* A physical write reaches a write-watched page's watcher (the translation cache). */
+    struct watch_log log = {0};
+    smmu_set_watch_callback(f->mmu, log_watch, &log);
+    smmu_watch_page(f->mmu, 0x300000);
+    g_assert_cmpuint(smmu_probe_phys_write(f->mmu, 0x300010, "12", 2), ==, 2);
+    g_assert_cmpuint(log.calls, ==, 1);
+    g_assert_cmphex(log.paddr, ==, 0x300010);
+    g_assert_cmphex(get32(f, 0x300010) & 0xffff, ==, 0x3231);
+    g_assert_cmpuint(smmu_probe_phys_write(f->mmu, 0xfffffe, "1234", 4), ==, 2);
 }
 
 static void test_memmap_change_flushes(struct fixture *f, gconstpointer data)
