@@ -60,6 +60,25 @@ void vga_render(struct vga *vga, uint32_t *rgb, unsigned stride_pixels, unsigned
                 unsigned *height);
 
 /*
+ * Change tracking for a window that redraws only when the picture changed.
+ * A struct vga_seen remembers everything vga_render draws from: the
+ * registers, the DAC, the VRAM bytes the current mode shows (copied: the
+ * CPU writes the linear framebuffer directly, unseen by the VGA) and, in
+ * text modes, the blink phase of the cursor and blinking characters.
+ */
+struct vga_seen;
+struct vga_seen *vga_seen_new(void);
+void vga_seen_free(struct vga_seen *seen);
+
+/*
+ * Whether vga_render would draw anything else now than when `seen` was
+ * last updated (always true the first time), and update it. Costs a
+ * comparison of the VRAM the mode shows: 256 KiB for the VGA's own modes,
+ * the visible lines in VBE modes; a copy of what changed.
+ */
+bool vga_screen_changed(struct vga *vga, struct vga_seen *seen);
+
+/*
  * The characters of text row `row` as ASCII (code page 437 letters, digits
  * and punctuation as themselves, blank glyphs as spaces, the rest '?'),
  * NUL-terminated in out[outlen]. False when not in a text mode or past the

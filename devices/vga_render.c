@@ -437,6 +437,122 @@ void vga_render(struct vga *v, uint32_t *rgb, unsigned stride_pixels, unsigned *
     *height = h;
 }
 
+/* ---- change tracking ---------------------------------------------------------- */
+
+/* Everything but VRAM that vga_render reads. */
+struct render_inputs {
+    uint8_t seq[SR_COUNT];
+    uint8_t gr[GR_COUNT];
+    uint8_t crtc[CR_COUNT];
+    uint8_t ar[AR_COUNT];
+    uint8_t ar_index; /* the palette address source bit */
+    uint8_t dac_mask;
+    uint8_t dac[256][3];
+    uint16_t vbe[VBE_NREGS];
+    uint32_t blink;     /* text modes: frame number / 8, modulo 4 (cursor and character blink) */
+    uint32_t vram_from; /* the VRAM bytes shown: [vram_from, vram_from + vram_len) */
+    uint32_t vram_len;
+};
+
+struct vga_seen {
+    bool valid;
+    struct render_inputs in;
+    uint8_t *vram;   /* a copy of the VRAM bytes shown */
+    size_t capacity; /* bytes `vram` holds */
+};
+
+#define SEEN_CHUNK 4096u /* VRAM is compared, and copied where it differs, in pieces this big */
+
+struct vga_seen *vga_seen_new(void)
+{
+    return g_new0(struct vga_seen, 1);
+}
+
+void vga_seen_free(struct vga_seen *seen)
+{
+    if (!seen)
+        return;
+    g_free(seen->vram);
+    g_free(seen);
+}
+
+/* The VRAM bytes the current mode draws from. */
+static void shown_vram(struct vga *v, uint32_t *from, uint32_t *len)
+{
+    struct vbe_geometry g;
+    *from = *len = 0;
+    switch (vga_mode(v)) {
+    case VGA_MODE_TEXT:
+    case VGA_MODE_GRAPHICS: /* the four planes, fonts included */
+        *len = VGA_PLANE_SIZE * 4;
+        break;
+    case VGA_MODE_VBE:
+        vbe_geometry(v, &g);
+        if (g.height && g.width) {
+            unsigned bytespp = vbe_bytes_per_pixel(g.bpp);
+            uint32_t scale = bytespp ? 1 : 4; /* 4 bpp: plane bytes interleaved by 4 */
+            uint32_t visible = bytespp ? g.width * bytespp : (g.width + 7) / 8;
+            *from = g.start * scale;
+            *len = ((g.height - 1) * g.line_bytes + visible) * scale;
+        }
+        break;
+    default: /* blanked: black, whatever VRAM holds */
+        break;
+    }
+}
+
+static void render_inputs(struct vga *v, struct render_inputs *in)
+{
+    memset(in, 0, sizeof(*in)); /* padding too: the struct is compared with memcmp */
+    memcpy(in->seq, v->seq, sizeof(in->seq));
+    memcpy(in->gr, v->gr, sizeof(in->gr));
+    memcpy(in->crtc, v->crtc, sizeof(in->crtc));
+    memcpy(in->ar, v->ar, sizeof(in->ar));
+    in->ar_index = v->ar_index & AR_INDEX_PAS;
+    in->dac_mask = v->dac_mask;
+    memcpy(in->dac, v->dac, sizeof(in->dac));
+    memcpy(in->vbe, v->vbe, sizeof(in->vbe));
+    if (vga_mode(v) == VGA_MODE_TEXT)
+        in->blink = (uint32_t)(frame_number(v) / 8) & 3;
+    shown_vram(v, &in->vram_from, &in->vram_len);
+}
+
+/* Compare the VRAM shown with the copy in `seen`, bringing the copy up to date. */
+static bool vram_changed(const struct vga *v, struct vga_seen *seen)
+{
+    const uint8_t *src = v->vram + seen->in.vram_from;
+    bool changed = false;
+    for (uint32_t off = 0; off < seen->in.vram_len; off += SEEN_CHUNK) {
+        uint32_t n = MIN(SEEN_CHUNK, seen->in.vram_len - off);
+        if (memcmp(seen->vram + off, src + off, n)) {
+            memcpy(seen->vram + off, src + off, n);
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+bool vga_screen_changed(struct vga *v, struct vga_seen *seen)
+{
+    struct render_inputs in;
+    render_inputs(v, &in);
+    bool changed = !seen->valid || memcmp(&in, &seen->in, sizeof(in));
+    if (in.vram_len > seen->capacity) {
+        g_free(seen->vram);
+        seen->vram = g_malloc(in.vram_len);
+        seen->capacity = in.vram_len;
+        changed = true;
+    }
+    if (changed) { /* a new copy, whatever the old one held */
+        seen->in = in;
+        if (in.vram_len)
+            memcpy(seen->vram, v->vram + in.vram_from, in.vram_len);
+        seen->valid = true;
+        return true;
+    }
+    return vram_changed(v, seen);
+}
+
 /* Code page 437 to ASCII: the printable ASCII range as itself, blank glyphs as spaces. */
 static char cp437_ascii(uint8_t ch)
 {

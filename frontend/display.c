@@ -1,11 +1,12 @@
 /*
  * The SDL window (see display.h). A pc poller reads host events every few
- * milliseconds and draws a frame at the display's refresh rate: the VGA
- * renders the whole screen into one buffer, the rows that differ from the
- * frame already on the texture are uploaded, and the texture is drawn
- * scaled into the window (4:3 for the VGA's own modes, square pixels for
- * VBE modes; whole multiples only with integer scaling). Keys go to the
- * guest by position (keymap.c); the mouse is the guest's while grabbed.
+ * milliseconds and draws a frame at the display's refresh rate when the
+ * picture (picture.c) changed or the window needs it (exposed, resized,
+ * fullscreen, the overlay); otherwise a frame costs a look at the VGA and
+ * nothing is presented. Every second it measures the guest's speed and
+ * translation-cache hit rate for the title and refreshes the statistics
+ * overlay. Keys go to the guest by position (keymap.c); the mouse is the
+ * guest's while grabbed.
  */
 #include "frontend/display.h"
 
@@ -18,27 +19,24 @@
 #include "devices/i8042.h"
 #include "devices/vga.h"
 #include "frontend/keymap.h"
+#include "frontend/picture.h"
 #include "frontend/screenshot.h"
+#include "frontend/stats.h"
 #include "machine/pc/pc.h"
+#include "translator/tcache.h"
 
 #define FRAME_RATE_MAX   60      /* frames per second at most, whatever the display says */
 #define EVENT_PERIOD_US  4000    /* host input is read this often */
-#define TITLE_PERIOD_US  1000000 /* the MIPS figure is measured over this */
+#define TITLE_PERIOD_US  1000000 /* MIPS and hit rate are measured over this; the overlay too */
 #define MIN_WINDOW_WIDTH 640     /* small modes open at 2x, 4x... up to this width */
 
 struct display {
     struct pc *pc;
     SDL_Window *win;
     SDL_Renderer *ren;
-    SDL_Texture *tex;   /* the guest screen, fw x fh, XRGB */
-    uint32_t *frame;    /* the frame being drawn */
-    uint32_t *shown;    /* the frame on the texture (the same stride) */
-    size_t capacity;    /* pixels each of the two buffers holds */
-    unsigned fw, fh;    /* size of `shown` and of the texture (0: nothing yet) */
+    struct picture pic; /* the guest screen */
     unsigned fit_w;     /* guest screen size the window was last fitted to */
     unsigned fit_h;     /* guest screen size the window was last fitted to */
-    bool square_pixels; /* VBE modes; the VGA's modes fill a 4:3 monitor */
-    bool integer_scale; /* whole multiples of the guest pixels only */
     bool fullscreen;
     bool grabbed; /* relative mouse mode: the guest has the mouse */
     bool redraw;  /* the window needs presenting even if the frame did not change */
@@ -50,82 +48,37 @@ struct display {
     bool guest_down[KEYMAP_SIZE]; /* keys the guest saw go down and not up yet */
     bool host_only[KEYMAP_SIZE];  /* shortcut keys held: their repeats and release are ours */
     uint64_t title_insns;         /* cpu->instructions at the last measurement */
+    uint64_t title_lookups;       /* translation-cache lookups then */
+    uint64_t title_hits;          /* translation-cache hits then */
     gint64 title_us;              /* when that was */
     double mips;                  /* over the last measurement period */
+    uint64_t lookups, hits;       /* translation-cache lookups and hits over that period */
     bool idle;                    /* halted through the whole last period */
+    bool show_stats;              /* the statistics overlay is on */
+    gint64 start_us;              /* when the window opened: the statistics' time base */
     char title[160];
     unsigned next_shot; /* screenshot number to try first */
 };
 
 /* ---- drawing ------------------------------------------------------------- */
 
-/* Where the guest screen goes in an ow x oh window. */
-static SDL_Rect dest_rect(const struct display *d, int ow, int oh)
-{
-    int w, h;
-    int k = MIN(ow / (int)d->fw, oh / (int)d->fh);
-    if (d->integer_scale && k >= 1) {
-        w = (int)d->fw * k;
-        h = (int)d->fh * k;
-    } else {
-        int64_t aw = d->square_pixels ? d->fw : 4, ah = d->square_pixels ? d->fh : 3;
-        if ((int64_t)ow * ah > (int64_t)oh * aw) {
-            h = oh;
-            w = (int)(oh * aw / ah);
-        } else {
-            w = ow;
-            h = (int)(ow * ah / aw);
-        }
-    }
-    return (SDL_Rect){(ow - w) / 2, (oh - h) / 2, w, h};
-}
-
-/* Draw the texture into the back buffer (not yet shown). */
-static void draw(struct display *d)
-{
-    int ow = 0, oh = 0;
-    SDL_GetRendererOutputSize(d->ren, &ow, &oh); /* pixels, also on HiDPI screens */
-    SDL_RenderClear(d->ren);
-    if (d->tex && d->fw && d->fh && ow > 0 && oh > 0) {
-        SDL_Rect dst = dest_rect(d, ow, oh);
-        SDL_RenderCopy(d->ren, d->tex, NULL, &dst);
-    }
-}
-
 static void present(struct display *d)
 {
-    draw(d);
+    picture_draw(&d->pic);
     SDL_RenderPresent(d->ren);
     d->redraw = false;
-}
-
-static void set_scale_mode(struct display *d)
-{
-    if (d->tex)
-        SDL_SetTextureScaleMode(d->tex,
-                                d->integer_scale ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
-}
-
-static void new_texture(struct display *d, unsigned w, unsigned h)
-{
-    if (d->tex)
-        SDL_DestroyTexture(d->tex);
-    d->tex = SDL_CreateTexture(d->ren, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING, (int)w,
-                               (int)h);
-    if (!d->tex)
-        fprintf(stderr, "popek: no %ux%u texture: %s\n", w, h, SDL_GetError());
-    set_scale_mode(d);
 }
 
 /* Size the window for a new guest screen, as a monitor would show it. */
 static void fit_window(struct display *d)
 {
+    const struct picture *p = &d->pic;
     Uint32 flags = SDL_GetWindowFlags(d->win);
-    if (d->fullscreen || (flags & SDL_WINDOW_MAXIMIZED) || (d->fw == d->fit_w && d->fh == d->fit_h))
+    if (d->fullscreen || (flags & SDL_WINDOW_MAXIMIZED) || (p->w == d->fit_w && p->h == d->fit_h))
         return;
-    d->fit_w = d->fw;
-    d->fit_h = d->fh;
-    int w = (int)d->fw, h = d->square_pixels ? (int)d->fh : (int)d->fw * 3 / 4;
+    d->fit_w = p->w;
+    d->fit_h = p->h;
+    int w = (int)p->w, h = p->square_pixels ? (int)p->h : (int)p->w * 3 / 4;
     while (w < MIN_WINDOW_WIDTH) {
         w *= 2;
         h *= 2;
@@ -140,68 +93,14 @@ static void fit_window(struct display *d)
     SDL_SetWindowSize(d->win, w, h);
 }
 
-/* Room for a w x h frame in both buffers (their contents are lost when they grow). */
-static void reserve(struct display *d, size_t pixels)
-{
-    if (pixels <= d->capacity)
-        return;
-    g_free(d->frame);
-    g_free(d->shown);
-    d->frame = g_new0(uint32_t, pixels);
-    d->shown = g_new0(uint32_t, pixels);
-    d->capacity = pixels;
-    d->fw = d->fh = 0; /* nothing valid on the texture side */
-}
-
-/* The rows [*y0, *y1) outside which `frame` equals `shown`; false when all do. */
-static bool dirty_rows(const struct display *d, unsigned w, unsigned h, unsigned *y0, unsigned *y1)
-{
-    size_t bytes = (size_t)w * sizeof(uint32_t);
-    unsigned top = 0, bottom = h;
-    while (top < h && !memcmp(d->frame + (size_t)top * w, d->shown + (size_t)top * w, bytes))
-        top++;
-    if (top == h)
-        return false;
-    while (bottom > top + 1 &&
-           !memcmp(d->frame + (size_t)(bottom - 1) * w, d->shown + (size_t)(bottom - 1) * w, bytes))
-        bottom--;
-    *y0 = top;
-    *y1 = bottom;
-    return true;
-}
-
 /* Render the guest screen; upload what changed; present when anything did. */
 static void display_frame(struct display *d)
 {
-    struct vga *vga = d->pc->vga;
-    unsigned w, h, y0 = 0, y1 = 0;
-    vga_screen_size(vga, &w, &h);
-    reserve(d, (size_t)w * h);
-    vga_render(vga, d->frame, w, &w, &h);
-    enum vga_mode_kind mode = vga_mode(vga);
-    bool square = mode == VGA_MODE_VBE;
-    if (square != d->square_pixels) {
-        d->square_pixels = square;
+    unsigned changed = picture_update(&d->pic, d->pc->vga);
+    if ((changed & PICTURE_SIZE) && vga_mode(d->pc->vga) != VGA_MODE_OFF)
+        fit_window(d); /* not for the blank screen between two modes */
+    if (changed)
         d->redraw = true;
-    }
-    if (w != d->fw || h != d->fh) {
-        new_texture(d, w, h);
-        d->fw = w;
-        d->fh = h;
-        y1 = h;
-        if (mode != VGA_MODE_OFF) /* not for the blank screen between two modes */
-            fit_window(d);
-    } else if (!dirty_rows(d, w, h, &y0, &y1)) {
-        y1 = y0;
-    }
-    if (y1 > y0 && d->tex) {
-        SDL_Rect rows = {0, (int)y0, (int)w, (int)(y1 - y0)};
-        SDL_UpdateTexture(d->tex, &rows, d->frame + (size_t)y0 * w, (int)(w * sizeof(uint32_t)));
-        uint32_t *t = d->shown;
-        d->shown = d->frame;
-        d->frame = t;
-        d->redraw = true;
-    }
     if (d->redraw)
         present(d);
 }
@@ -220,27 +119,71 @@ static void update_frame_period(struct display *d)
 
 /* ---- the title ----------------------------------------------------------- */
 
+void display_format_title(char *out, size_t size, const struct display_status *s, const char *dash)
+{
+    char tc[32] = "";
+    if (s->tc_lookups) {
+        /* Tenths of a percent, rounded down: 100.0% only when every lookup hit. */
+        uint64_t tenths = MIN(s->tc_hits, s->tc_lookups) * 1000 / s->tc_lookups;
+        g_snprintf(tc, sizeof(tc), ", tc %" G_GUINT64_FORMAT ".%u%%", tenths / 10,
+                   (unsigned)(tenths % 10));
+    }
+    g_snprintf(out, size, "popek%s%s%s%.1f MIPS%s%s%s", dash, s->state, dash, s->mips, tc,
+               s->grabbed ? dash : "", s->grabbed ? "Ctrl+Alt+G releases the mouse" : "");
+}
+
 static void measure_speed(struct display *d, gint64 now)
 {
     uint64_t insns = d->pc->cpu->instructions;
+    const struct tc_stats *tc = tcache_stats(cpu_tcache(d->pc->cpu));
     gint64 us = now - d->title_us;
     d->mips = us > 0 ? (double)(insns - d->title_insns) / (double)us : 0;
     d->idle = d->pc->cpu->halted && insns == d->title_insns;
+    d->lookups = tc->lookups >= d->title_lookups ? tc->lookups - d->title_lookups : 0;
+    d->hits = tc->hits >= d->title_hits ? tc->hits - d->title_hits : 0;
     d->title_insns = insns;
+    d->title_lookups = tc->lookups;
+    d->title_hits = tc->hits;
     d->title_us = now;
 }
 
 static void update_title(struct display *d)
 {
     const char *state = d->pc->paused ? "paused" : d->idle ? "halted" : "running";
+    struct display_status s = {
+        .state = state,
+        .mips = d->mips,
+        .tc_lookups = d->lookups,
+        .tc_hits = d->hits,
+        .grabbed = d->grabbed,
+    };
     const char *dash = g_get_charset(NULL) ? " \u2014 " : " - "; /* an em dash where it can show */
     char title[sizeof(d->title)];
-    g_snprintf(title, sizeof(title), "popek%s%s%s%.1f MIPS%s%s", dash, state, dash, d->mips,
-               d->grabbed ? dash : "", d->grabbed ? "Ctrl+Alt+G releases the mouse" : "");
+    display_format_title(title, sizeof(title), &s, dash);
     if (strcmp(title, d->title)) {
         memcpy(d->title, title, sizeof(title));
         SDL_SetWindowTitle(d->win, title);
     }
+}
+
+/* ---- the statistics overlay ---------------------------------------------- */
+
+/* Show the statistics as they are now, or hide them. */
+static void update_overlay(struct display *d)
+{
+    if (!d->show_stats) {
+        if (picture_set_overlay(&d->pic, NULL))
+            d->redraw = true;
+        return;
+    }
+    GString *text = g_string_new(NULL);
+    double seconds = (double)(g_get_monotonic_time() - d->start_us) / 1e6;
+    stats_format(text, d->pc, seconds, STATS_TEXT_NO_SCREEN);
+    if (text->len && text->str[text->len - 1] == '\n')
+        g_string_truncate(text, text->len - 1);
+    if (picture_set_overlay(&d->pic, text->str))
+        d->redraw = true;
+    g_string_free(text, TRUE);
 }
 
 /* ---- mouse --------------------------------------------------------------- */
@@ -392,9 +335,12 @@ static bool shortcut(struct display *d, SDL_Scancode sc)
         take_screenshot(d);
         break;
     case SDL_SCANCODE_I:
-        d->integer_scale = !d->integer_scale;
-        set_scale_mode(d);
+        picture_set_integer_scale(&d->pic, !d->pic.integer_scale);
         d->redraw = true;
+        break;
+    case SDL_SCANCODE_O:
+        d->show_stats = !d->show_stats;
+        update_overlay(d);
         break;
     case SDL_SCANCODE_END: /* Ctrl and Alt are already down in the guest */
         tap_key(d, SDL_SCANCODE_DELETE);
@@ -463,6 +409,13 @@ static void handle_events(struct display *d)
         case SDL_WINDOWEVENT:
             window_event(d, &ev.window);
             break;
+        case SDL_RENDER_DEVICE_RESET: /* every texture is gone */
+            picture_invalidate(&d->pic);
+            d->redraw = true;
+            break;
+        case SDL_RENDER_TARGETS_RESET:
+            d->redraw = true;
+            break;
         case SDL_KEYDOWN:
         case SDL_KEYUP:
             key_event(d, &ev.key);
@@ -507,6 +460,7 @@ static void display_poll(void *opaque, bool paused)
     if (now >= d->next_title_us) {
         measure_speed(d, now);
         update_title(d);
+        update_overlay(d);
         d->next_title_us = now + TITLE_PERIOD_US;
     }
 }
@@ -528,6 +482,7 @@ struct display *display_create(struct pc *pc, char **err)
                               SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
     if (d->win)
         d->ren = SDL_CreateRenderer(d->win, -1, 0);
+    picture_init(&d->pic, d->ren);
     if (!d->ren) {
         *err = g_strdup_printf("cannot open the window: %s", SDL_GetError());
         display_destroy(d);
@@ -540,8 +495,11 @@ struct display *display_create(struct pc *pc, char **err)
     }
     SDL_SetRenderDrawColor(d->ren, 0, 0, 0, SDL_ALPHA_OPAQUE);
     update_frame_period(d);
+    const struct tc_stats *tc = tcache_stats(cpu_tcache(pc->cpu));
     d->title_insns = pc->cpu->instructions;
-    d->title_us = g_get_monotonic_time();
+    d->title_lookups = tc->lookups;
+    d->title_hits = tc->hits;
+    d->title_us = d->start_us = g_get_monotonic_time();
     d->next_title_us = d->title_us + TITLE_PERIOD_US;
     update_title(d);
     return d;
@@ -556,7 +514,7 @@ int display_save_window(struct display *d, const char *path, char **err)
         return -1;
     }
     uint32_t *px = g_new(uint32_t, (size_t)ow * oh);
-    draw(d);
+    picture_draw(&d->pic);
     int ret = SDL_RenderReadPixels(d->ren, NULL, SDL_PIXELFORMAT_RGB888, px, ow * 4);
     if (ret < 0)
         *err = g_strdup_printf("cannot save '%s': %s", path, SDL_GetError());
@@ -573,14 +531,11 @@ void display_destroy(struct display *d)
         return;
     if (d->grabbed)
         SDL_SetRelativeMouseMode(SDL_FALSE);
-    if (d->tex)
-        SDL_DestroyTexture(d->tex);
+    picture_fini(&d->pic);
     if (d->ren)
         SDL_DestroyRenderer(d->ren);
     if (d->win)
         SDL_DestroyWindow(d->win);
     SDL_Quit();
-    g_free(d->frame);
-    g_free(d->shown);
     g_free(d);
 }

@@ -8,7 +8,11 @@
  *   P  pause / resume             R  reset the guest
  *   S  screenshot (popek-screenshot-N.png in the current directory)
  *   I  integer scaling on/off     End  send Ctrl+Alt+Del to the guest
- *   Q  quit
+ *   O  statistics overlay on/off  Q  quit
+ *
+ * The title shows the guest's state, its speed and the translation cache's
+ * hit rate over the last second; the overlay shows what --stats prints
+ * (without the text screen), refreshed every second.
  *
  * Everything here runs on the thread that runs the machine (a pc poller),
  * the only thread that touches SDL. SDL is initialised by display_create
@@ -17,8 +21,28 @@
 #ifndef POPEK_FRONTEND_DISPLAY_H
 #define POPEK_FRONTEND_DISPLAY_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 struct pc;
 struct display;
+
+/* What the title says, measured over the last second. */
+struct display_status {
+    const char *state;   /* "running", "paused" or "halted" */
+    double mips;         /* millions of guest instructions a second */
+    uint64_t tc_lookups; /* translation-cache lookups (0: no hit rate shown) */
+    uint64_t tc_hits;    /* and hits */
+    bool grabbed;        /* the guest has the mouse: say how to get it back */
+};
+
+/*
+ * The title for `s`, parts separated by `dash`, in out[size]:
+ * "popek - running - 153.2 MIPS, tc 99.1% - Ctrl+Alt+G releases the mouse".
+ * The hit rate is rounded down to a tenth of a percent.
+ */
+void display_format_title(char *out, size_t size, const struct display_status *s, const char *dash);
 
 /* Open the window and register its poller on `pc`. NULL, with *err a one-line message, on error. */
 struct display *display_create(struct pc *pc, char **err);

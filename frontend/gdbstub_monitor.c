@@ -6,8 +6,6 @@
  * stub sends back to gdb.
  */
 #include <glib.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "frontend/gdbstub_internal.h"
@@ -103,18 +101,8 @@ static void cmd_regs(struct gdbstub *s, const char *args, GString *out)
 
 static void cmd_stats(struct gdbstub *s, const char *args, GString *out)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
     (void)args;
-    if (!f) {
-        g_string_append(out, "cannot collect the statistics\n");
-        return;
-    }
-    stats_write(f, s->pc, (double)(g_get_monotonic_time() - s->start_us) / 1e6, 0);
-    fclose(f);
-    g_string_append_len(out, text, (gssize)len);
-    free(text);
+    stats_format(out, s->pc, (double)(g_get_monotonic_time() - s->start_us) / 1e6, STATS_TEXT);
 }
 
 /* One access kind of `monitor tlb`: where it goes, or the #PF it would raise. */

@@ -1,5 +1,6 @@
 /*
- * --stats output (see stats.h).
+ * --stats output (see stats.h): one formatter, stats_format, for the
+ * report at exit, the gdb stub's `monitor stats` and the window's overlay.
  */
 #include "frontend/stats.h"
 
@@ -19,7 +20,53 @@ struct counter {
     uint64_t value;
 };
 
-void stats_write(FILE *out, struct pc *pc, double seconds, int json)
+/* The top of the guest's stack (16-bit words), for a look at where it is stuck. */
+static void format_stack(struct pc *pc, char *out, size_t size)
+{
+    uint16_t words[8] = {0};
+    uint32_t sp = pc->cpu->regs[R_ESP] & ((pc->cpu->seg[S_SS].attr & SEG_ATTR_DB) ? ~0u : 0xffffu);
+    size_t got = smmu_probe_read(pc->mmu, pc->cpu->seg[S_SS].base + sp, words, sizeof(words));
+    out[0] = '\0';
+    for (size_t i = 0; i < got / 2; i++)
+        g_snprintf(out + strlen(out), size - strlen(out), "%s%04x", i ? " " : "", words[i]);
+}
+
+static void format_json(GString *out, struct pc *pc, double seconds, const struct counter *c,
+                        size_t n, const char *stack)
+{
+    g_string_append_printf(out, "{\n  \"seconds\": %.3f", seconds);
+    for (size_t i = 0; i < n; i++)
+        g_string_append_printf(out, ",\n  \"%s\": %" G_GUINT64_FORMAT, c[i].name, c[i].value);
+    g_string_append_printf(out, ",\n  \"cpu.stack\": \"%s\",\n  \"screen.text\": [", stack);
+    char row[256];
+    for (unsigned r = 0; vga_text_row(pc->vga, r, row, sizeof(row)); r++) {
+        g_string_append_printf(out, "%s\n    \"", r ? "," : "");
+        for (const char *ch = row; *ch; ch++) {
+            if (*ch == '"' || *ch == '\\')
+                g_string_append_c(out, '\\');
+            g_string_append_c(out, *ch);
+        }
+        g_string_append_c(out, '"');
+    }
+    g_string_append(out, "]\n}\n");
+}
+
+static void format_text(GString *out, struct pc *pc, double seconds, const struct counter *c,
+                        size_t n, const char *stack, bool screen)
+{
+    g_string_append_printf(out, "popek statistics after %.3f s:\n", seconds);
+    for (size_t i = 0; i < n; i++)
+        g_string_append_printf(out, "  %-24s %" G_GUINT64_FORMAT "\n", c[i].name, c[i].value);
+    g_string_append_printf(out, "  %-24s %s\n", "cpu.stack", stack);
+    /* In a text mode, the screen (rows with something on them). */
+    char row[256];
+    for (unsigned r = 0; screen && vga_text_row(pc->vga, r, row, sizeof(row)); r++) {
+        if (strspn(row, " ") != strlen(row))
+            g_string_append_printf(out, "  screen %2u | %s\n", r, row);
+    }
+}
+
+void stats_format(GString *out, struct pc *pc, double seconds, enum stats_style style)
 {
     const struct tc_stats *tc = tcache_stats(cpu_tcache(pc->cpu));
     const struct smmu_stats *mm = smmu_get_stats(pc->mmu);
@@ -59,39 +106,20 @@ void stats_write(FILE *out, struct pc *pc, double seconds, int json)
         {"nic.tx_errors", nic->tx_errors},
     };
     size_t n = G_N_ELEMENTS(c) - (pc->nic ? 0 : 6);
-    /* The top of the guest's stack (16-bit words), for a look at where it is stuck. */
-    char stack[128] = "";
-    uint16_t words[8] = {0};
-    uint32_t sp = pc->cpu->regs[R_ESP] & ((pc->cpu->seg[S_SS].attr & SEG_ATTR_DB) ? ~0u : 0xffffu);
-    size_t got = smmu_probe_read(pc->mmu, pc->cpu->seg[S_SS].base + sp, words, sizeof(words));
-    for (size_t i = 0; i < got / 2; i++)
-        g_snprintf(stack + strlen(stack), sizeof(stack) - strlen(stack), "%s%04x", i ? " " : "",
-                   words[i]);
-    if (json) {
-        fprintf(out, "{\n  \"seconds\": %.3f", seconds);
-        for (size_t i = 0; i < n; i++)
-            fprintf(out, ",\n  \"%s\": %" G_GUINT64_FORMAT, c[i].name, c[i].value);
-        fprintf(out, ",\n  \"cpu.stack\": \"%s\",\n  \"screen.text\": [", stack);
-        char row[256];
-        for (unsigned r = 0; vga_text_row(pc->vga, r, row, sizeof(row)); r++) {
-            fprintf(out, "%s\n    \"", r ? "," : "");
-            for (const char *ch = row; *ch; ch++)
-                fprintf(out, (*ch == '"' || *ch == '\\') ? "\\%c" : "%c", *ch);
-            fprintf(out, "\"");
-        }
-        fprintf(out, "]\n}\n");
-        return;
-    }
-    fprintf(out, "popek statistics after %.3f s:\n", seconds);
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "  %-24s %" G_GUINT64_FORMAT "\n", c[i].name, c[i].value);
-    fprintf(out, "  %-24s %s\n", "cpu.stack", stack);
-    /* In a text mode, the screen (rows with something on them). */
-    char row[256];
-    for (unsigned r = 0; vga_text_row(pc->vga, r, row, sizeof(row)); r++) {
-        if (strspn(row, " ") != strlen(row))
-            fprintf(out, "  screen %2u | %s\n", r, row);
-    }
+    char stack[128];
+    format_stack(pc, stack, sizeof(stack));
+    if (style == STATS_JSON)
+        format_json(out, pc, seconds, c, n, stack);
+    else
+        format_text(out, pc, seconds, c, n, stack, style == STATS_TEXT);
+}
+
+void stats_write(FILE *out, struct pc *pc, double seconds, int json)
+{
+    GString *text = g_string_new(NULL);
+    stats_format(text, pc, seconds, json ? STATS_JSON : STATS_TEXT);
+    fwrite(text->str, 1, text->len, out);
+    g_string_free(text, TRUE);
 }
 
 int stats_save(const char *path, struct pc *pc, double seconds, char **err)

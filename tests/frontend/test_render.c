@@ -7,6 +7,9 @@
  * the attribute controller's palette and the DAC; a mode 13h pixel is its
  * byte's DAC entry; a 32-bpp VBE pixel is what was written to the linear
  * framebuffer. Then the PNG writer's output is read back with libpng.
+ * The change tracking the window relies on (vga_screen_changed) must see
+ * every change: registers, VRAM through the window and through the linear
+ * framebuffer written directly, and the cursor's blink.
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -290,6 +293,99 @@ static void test_vbe32(void)
     teardown(&f);
 }
 
+/* ---- change tracking ------------------------------------------------------- */
+
+/* What the window does: render only when the VGA says the picture may have changed. */
+static void test_changes_text(void)
+{
+    struct fixture f;
+    setup(&f);
+    struct vga_seen *seen = vga_seen_new();
+    g_assert_true(vga_screen_changed(f.vga, seen)); /* the first look */
+    g_assert_false(vga_screen_changed(f.vga, seen));
+    program_mode3(&f);
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    g_assert_false(vga_screen_changed(f.vga, seen));
+    /* A character through the legacy window; writing the same value again changes nothing. */
+    mem8(&f, 0xb8000 + 2 * 81, 'x');
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    mem8(&f, 0xb8000 + 2 * 81, 'x');
+    g_assert_false(vga_screen_changed(f.vga, seen));
+    /* A DAC entry, a palette register, the start address. */
+    out8(&f, 0x3c8, 7);
+    for (int i = 0; i < 3; i++)
+        out8(&f, 0x3c9, 0x15);
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    iobus_read(&f.m.io, 0x3da, 1);
+    out8(&f, 0x3c0, 0x01);
+    out8(&f, 0x3c0, 0x3e);
+    out8(&f, 0x3c0, 0x20);
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    indexed(&f, 0x3d4, 0x0d, 80);
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    /* Reading status and writing an index draw nothing new. */
+    iobus_read(&f.m.io, 0x3da, 1);
+    out8(&f, 0x3d4, 0x0e);
+    g_assert_false(vga_screen_changed(f.vga, seen));
+    /* With the cursor on, time alone changes the picture: it blinks every 8 frames. */
+    indexed(&f, 0x3d4, 0x0f, 80); /* at the top-left cell */
+    indexed(&f, 0x3d4, 0x0a, 0x0d);
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    uint64_t frame_ns = 31778ull * 525;
+    vclock_advance(&f.m.clock, frame_ns);
+    g_assert_false(vga_screen_changed(f.vga, seen));
+    vclock_advance(&f.m.clock, 8 * frame_ns);
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    /* Screen off: black, whatever the planes hold. */
+    out8(&f, 0x3c0, 0x00);
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    vga_seen_free(seen);
+    teardown(&f);
+}
+
+/* The CPU writes the linear framebuffer directly: the VGA does not see it, the copy does. */
+static void test_changes_lfb(void)
+{
+    struct fixture f;
+    setup(&f);
+    vga_map_lfb(f.vga, LFB_ADDR);
+    dispi(&f, 4, 0);
+    dispi(&f, 3, 32);
+    dispi(&f, 1, 640);
+    dispi(&f, 2, 480);
+    dispi(&f, 4, 0x41);
+    struct vga_seen *seen = vga_seen_new();
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    g_assert_false(vga_screen_changed(f.vga, seen));
+    uint8_t *lfb = memmap_host_ptr(&f.m.mem, LFB_ADDR);
+    g_assert_nonnull(lfb);
+    const uint32_t at[] = {0, 4 * (640 * 480 - 1), 4 * 12345 + 2, 4096, 4095};
+    for (size_t i = 0; i < G_N_ELEMENTS(at); i++) {
+        lfb[at[i]] ^= 0x5a;
+        g_assert_true(vga_screen_changed(f.vga, seen));
+        g_assert_false(vga_screen_changed(f.vga, seen));
+    }
+    /* Past the visible lines: not shown, no change. */
+    lfb[4 * 640 * 480] ^= 1;
+    g_assert_false(vga_screen_changed(f.vga, seen));
+    /* Panning down one line shows it. */
+    dispi(&f, 9, 1);
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    lfb[4 * 640 * 480 + 4] ^= 1;
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    /* A bigger mode needs a bigger copy. */
+    dispi(&f, 4, 0);
+    dispi(&f, 1, 1024);
+    dispi(&f, 2, 768);
+    dispi(&f, 4, 0x41);
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    g_assert_false(vga_screen_changed(f.vga, seen));
+    lfb[4 * (1024 * 768 - 1)] ^= 1;
+    g_assert_true(vga_screen_changed(f.vga, seen));
+    vga_seen_free(seen);
+    teardown(&f);
+}
+
 /* ---- PNG ----------------------------------------------------------------- */
 
 static char *tmp_path(const char *name)
@@ -397,6 +493,8 @@ int main(int argc, char **argv)
     g_test_add_func("/render/text-80x25", test_text_mode);
     g_test_add_func("/render/mode13h", test_mode13);
     g_test_add_func("/render/vbe-1024x768x32", test_vbe32);
+    g_test_add_func("/render/changes/text", test_changes_text);
+    g_test_add_func("/render/changes/lfb", test_changes_lfb);
     g_test_add_func("/render/png-round-trip", test_png_round_trip);
     g_test_add_func("/render/screenshot-save", test_screenshot_save);
     g_test_add_func("/render/png-error", test_png_error);
