@@ -75,8 +75,23 @@ struct pit {
     struct irq_line irq; /* driven by counter 0's OUT */
     int irq_level;       /* the level last put on irq */
     int64_t irq_next;    /* the tick of OUT 0's next rising edge, or TICK_NONE */
-    struct vtimer timer; /* fires at irq_next */
+    struct vtimer timer; /* fires at irq_next, or sooner to catch up */
+    uint32_t backlog;    /* periodic edges of OUT 0 the timer came too late for */
+    int64_t catchup_at;  /* the tick from which the next of them may be delivered */
 };
+
+/*
+ * Timers run between CPU slices: a host that falls behind (a loaded
+ * machine, a slow stretch of guest code) finds several periods of a
+ * periodic counter 0 gone by at once, where the PIC could take only one
+ * edge. The rest are delivered later, one at a time, PIT_CATCHUP_GAP (or
+ * half a period) apart so the guest has acknowledged the previous one, and
+ * at most
+ * PIT_BACKLOG_MAX of them (after a long pause time simply moves on): a
+ * guest counting ticks (Linux's jiffies) keeps time with the TSC.
+ */
+#define PIT_BACKLOG_MAX 100
+#define PIT_CATCHUP_GAP (PIT_HZ / 4000) /* 250 us */
 
 /* --- time and number formats ------------------------------------------------ */
 
@@ -448,11 +463,31 @@ static void pit_update_irq(struct pit *p)
     struct pit_counter *c = &p->ch[0];
     int64_t t = pit_tick(p);
     counter_sync(c, t);
+    unsigned mode = counter_mode(c);
+    bool periodic = (mode == 2 || mode == 3) && c->armed && c->counting && c->n >= 2;
+    /* Edges owed are spaced a quarter millisecond apart, or half a period if that is less. */
+    int64_t gap = periodic ? MIN((int64_t)PIT_CATCHUP_GAP, (int64_t)c->n / 2) : 0;
+    bool edge = false;
     if (p->irq_next <= t) {
+        edge = true;
+        if (periodic) {
+            int64_t owed = p->backlog + (t - p->irq_next) / c->n;
+            p->backlog = (uint32_t)MIN(owed, PIT_BACKLOG_MAX);
+        }
+    } else if (p->backlog && t >= p->catchup_at) {
+        if (p->irq_next - t >= gap) {
+            edge = true;
+            p->backlog--;
+        } else {
+            p->catchup_at = p->irq_next + gap; /* not right before the next regular edge */
+        }
+    }
+    if (edge) {
         if (p->irq_level)
             irq_set(&p->irq, 0);
         irq_set(&p->irq, 1);
         p->irq_level = 1;
+        p->catchup_at = t + gap;
     }
     int out = counter_out(c, t);
     if (out != p->irq_level) {
@@ -461,9 +496,12 @@ static void pit_update_irq(struct pit *p)
     }
     p->irq_next = counter_next_rise(c, t);
     if (p->irq_next == TICK_NONE)
+        p->backlog = 0;
+    int64_t wake = p->backlog ? MIN(p->irq_next, p->catchup_at) : p->irq_next;
+    if (wake == TICK_NONE)
         vtimer_cancel(&p->m->clock, &p->timer);
     else
-        vtimer_arm(&p->m->clock, &p->timer, pit_tick_ns(p->irq_next));
+        vtimer_arm(&p->m->clock, &p->timer, pit_tick_ns(wake));
 }
 
 static void pit_timer_fire(void *opaque)
@@ -483,6 +521,7 @@ void pit_reset(struct pit *p)
         c->load_tick = TICK_NONE;
     }
     p->irq_next = TICK_NONE;
+    p->backlog = 0;
     pit_update_irq(p);
 }
 
@@ -549,6 +588,8 @@ static void pit_write(void *opaque, uint16_t offset, uint32_t value, unsigned si
         counter_write(&p->ch[offset], (uint8_t)value, t);
         break;
     default:
+        if ((value >> 6) == 0)
+            p->backlog = 0; /* counter 0 starts over: what it owed is void */
         pit_control(p, (uint8_t)value, t);
         break;
     }

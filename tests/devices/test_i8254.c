@@ -40,6 +40,12 @@ static void rec_set(void *opaque, unsigned n, int level)
     r->level = level;
 }
 
+/* The CLK pulses by `ns` virtual ns. */
+static int64_t pit_tick_at(uint64_t ns)
+{
+    return (int64_t)((unsigned __int128)ns * PIT_HZ / 1000000000u);
+}
+
 static uint64_t ns_at(int64_t tick)
 {
     return ((uint64_t)tick * 1000000000u + PIT_HZ - 1) / PIT_HZ;
@@ -260,6 +266,52 @@ static void test_mode2_irq(void)
     g_assert_cmpuint(f.irq.rises, ==, 7);
     g_assert_cmpuint(f.irq.rise_ns[5], ==, ns_at(45));
     g_assert_cmpuint(f.irq.rise_ns[6], ==, ns_at(49));
+    teardown(&f);
+}
+
+/* Move virtual time on as a busy host does: the timers do not run until later. */
+static void skip_time(struct fixture *f, uint64_t ns)
+{
+    f->m.clock.manual_ns += ns;
+}
+
+/*
+ * Timers that run late: the periodic edges they missed come later, one at
+ * a time (never two at once: the PIC would merge them), until the guest
+ * has had as many as periods went by; a very long gap is not made up.
+ */
+static void test_late_timer_catches_up(void)
+{
+    struct fixture f;
+    setup(&f);
+    program(&f, 0, 2, false);
+    load(&f, 0, 1193); /* edges at ticks 1 + 1193 k */
+    unsigned first = f.irq.rises;
+    skip_time(&f, 10 * 1000 * 1000); /* 10 ms with no timer run */
+    vclock_run_due(&f.m.clock);
+    g_assert_cmpuint(f.irq.rises, ==, first + 1); /* one edge now, the rest owed */
+    for (int i = 0; i < 200; i++)                 /* 5 ms more, in steps of 25 us */
+        vclock_advance(&f.m.clock, 25 * 1000);
+    int64_t periods = (pit_tick_at(15 * 1000 * 1000) - 1) / 1193;
+    g_assert_cmpuint(f.irq.rises, ==, first + (unsigned)periods);
+    /* Never more than one edge at one time: the catch-up edges are spread out. */
+    for (unsigned i = first + 1; i < f.irq.rises && i < NRISES; i++)
+        g_assert_cmpuint(f.irq.rise_ns[i] - f.irq.rise_ns[i - 1], >=, 200 * 1000);
+    /* Ten seconds lost: only PIT_BACKLOG_MAX (100) edges are owed. */
+    unsigned before = f.irq.rises;
+    skip_time(&f, 10ull * 1000 * 1000 * 1000);
+    for (int i = 0; i < 2000; i++) /* 50 ms more */
+        vclock_advance(&f.m.clock, 25 * 1000);
+    g_assert_cmpuint(f.irq.rises - before, ==, 1 + 100 + 50);
+    /* Reprogramming counter 0 forgets what it owed. */
+    skip_time(&f, 10 * 1000 * 1000);
+    vclock_run_due(&f.m.clock);
+    program(&f, 0, 2, false);
+    load(&f, 0, 1193);
+    before = f.irq.rises;
+    for (int i = 0; i < 40; i++) /* 1 ms */
+        vclock_advance(&f.m.clock, 25 * 1000);
+    g_assert_cmpuint(f.irq.rises - before, <=, 2);
     teardown(&f);
 }
 
@@ -688,6 +740,7 @@ int main(int argc, char **argv)
     g_test_add_func("/i8254/readback", test_readback);
     g_test_add_func("/i8254/access_modes", test_access_modes);
     g_test_add_func("/i8254/late_timer", test_late_timer);
+    g_test_add_func("/i8254/late_timer_catches_up", test_late_timer_catches_up);
     g_test_add_func("/i8254/reset", test_reset);
     return g_test_run();
 }
