@@ -147,11 +147,17 @@ static void measure_speed(struct display *d, gint64 now)
     d->title_us = now;
 }
 
+const char *display_state_name(bool debugger_hold, bool paused, bool idle)
+{
+    if (debugger_hold)
+        return "waiting for gdb";
+    return paused ? "paused" : idle ? "halted" : "running";
+}
+
 static void update_title(struct display *d)
 {
-    const char *state = d->pc->paused ? "paused" : d->idle ? "halted" : "running";
     struct display_status s = {
-        .state = state,
+        .state = display_state_name(d->pc->debugger_hold, d->pc->paused, d->idle),
         .mips = d->mips,
         .tc_lookups = d->lookups,
         .tc_hits = d->hits,
@@ -325,7 +331,8 @@ static bool shortcut(struct display *d, SDL_Scancode sc)
         toggle_fullscreen(d);
         break;
     case SDL_SCANCODE_P:
-        pc_set_paused(d->pc, !d->pc->paused);
+        if (!d->pc->debugger_hold) /* gdb decides when a guest it stopped goes on */
+            pc_set_paused(d->pc, !d->pc->paused);
         update_title(d);
         break;
     case SDL_SCANCODE_R:

@@ -30,12 +30,19 @@ struct display;
 
 /* What the title says, measured over the last second. */
 struct display_status {
-    const char *state;   /* "running", "paused" or "halted" */
+    const char *state;   /* display_state_name */
     double mips;         /* millions of guest instructions a second */
     uint64_t tc_lookups; /* translation-cache lookups (0: no hit rate shown) */
     uint64_t tc_hits;    /* and hits */
     bool grabbed;        /* the guest has the mouse: say how to get it back */
 };
+
+/*
+ * The guest's state as the title says it: "waiting for gdb" while a
+ * debugger holds it, else "paused", "halted" (through the whole last
+ * measurement) or "running".
+ */
+const char *display_state_name(bool debugger_hold, bool paused, bool idle);
 
 /*
  * The title for `s`, parts separated by `dash`, in out[size]:

@@ -143,7 +143,13 @@ static void drop_client(struct gdbstub *s)
     s->drop = false;
     s->running = false;
     gdb_clear_debug_state(s);
-    pc_set_paused(s->pc, false); /* a detach or a lost gdb lets the guest run */
+    gdb_hold(s, false); /* a detach or a lost gdb lets the guest run */
+}
+
+void gdb_hold(struct gdbstub *s, bool hold)
+{
+    s->pc->debugger_hold = hold;
+    pc_set_paused(s->pc, hold);
 }
 
 static void accept_clients(struct gdbstub *s)
@@ -161,7 +167,7 @@ static void accept_clients(struct gdbstub *s)
         s->rx = RX_IDLE;
         g_string_truncate(s->last_sent, 0);
         /* gdb expects a stopped target when it attaches. */
-        pc_set_paused(s->pc, true);
+        gdb_hold(s, true);
         s->running = false;
         g_strlcpy(s->stop_reply, "T05thread:1;", sizeof(s->stop_reply));
     }
@@ -295,7 +301,7 @@ struct gdbstub *gdbstub_create(struct pc *pc, const char *spec, bool wait, char 
         return NULL;
     }
     if (wait)
-        pc_set_paused(pc, true); /* before the first instruction */
+        gdb_hold(s, true); /* before the first instruction */
     return s;
 }
 

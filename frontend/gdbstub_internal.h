@@ -54,6 +54,9 @@ struct gdbstub {
 void gdb_send(struct gdbstub *s, const char *data, size_t len);
 void gdb_send_str(struct gdbstub *s, const char *str);
 
+/* Pause the guest for gdb (the window says "waiting for gdb"), or let it run. */
+void gdb_hold(struct gdbstub *s, bool hold);
+
 /* --- packets (gdbstub_packets.c) ------------------------------------- */
 
 /* Act on one packet that arrived intact (NUL-terminated; X data may hold NULs). */

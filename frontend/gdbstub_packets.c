@@ -136,7 +136,7 @@ void gdb_clear_debug_state(struct gdbstub *s)
 /* Pause the guest and send gdb a T stop reply: the signal, then `reason` ("" or "NAME:VALUE;"). */
 static void report_stop(struct gdbstub *s, int signal, const char *reason)
 {
-    pc_set_paused(s->pc, true);
+    gdb_hold(s, true);
     s->running = false;
     g_snprintf(s->stop_reply, sizeof(s->stop_reply), "T%02xthread:1;%s", signal, reason);
     gdb_send_str(s, s->stop_reply);
@@ -193,7 +193,7 @@ static void resume(struct gdbstub *s)
         }
     }
     s->running = true;
-    pc_set_paused(s->pc, false);
+    gdb_hold(s, false);
 }
 
 static void single_step(struct gdbstub *s)

@@ -119,6 +119,7 @@ struct pc {
     bool a20_kbc, a20_port92; /* the two A20 gate inputs, ORed */
     bool reset_requested;     /* a guest asked for a reset: done between CPU slices */
     bool paused;              /* the CPU does not run (a debugger, the user) */
+    bool debugger_hold;       /* paused by a debugger, until it resumes the guest */
     struct pc_poller pollers[PC_MAX_POLLERS];
     unsigned npollers;
     struct pc_config cfg;

@@ -110,6 +110,15 @@ static void assert_title(const struct display_status *s, const char *want)
     g_assert_cmpstr(title, ==, want);
 }
 
+static void test_state_name(void)
+{
+    g_assert_cmpstr(display_state_name(false, false, false), ==, "running");
+    g_assert_cmpstr(display_state_name(false, false, true), ==, "halted");
+    g_assert_cmpstr(display_state_name(false, true, true), ==, "paused");
+    g_assert_cmpstr(display_state_name(true, true, false), ==, "waiting for gdb");
+    g_assert_cmpstr(display_state_name(true, true, true), ==, "waiting for gdb");
+}
+
 static void test_title(void)
 {
     struct display_status s = {
@@ -152,6 +161,7 @@ int main(int argc, char **argv)
     g_test_add_func("/display/bands/one-pixel", test_one_pixel);
     g_test_add_func("/display/bands/scattered", test_scattered);
     g_test_add_func("/display/bands/too-many", test_too_many_bands);
+    g_test_add_func("/display/state-name", test_state_name);
     g_test_add_func("/display/title", test_title);
     return g_test_run();
 }
