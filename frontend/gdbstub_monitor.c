@@ -151,40 +151,30 @@ static void cmd_reset(struct gdbstub *s, const char *args, GString *out)
                          "'maintenance flush register-cache' shows the new ones)\n");
 }
 
-/* "on" or "off" after a command name: 1, 0, or -1 when it is neither. */
-static int on_off(const char *args)
+/* `NAME on|off`: set *flag from "on" or "off" (anything else: the usage); say what it is now. */
+static void switch_cmd(bool *flag, const char *args, GString *out, const char *name, const char *on,
+                       const char *off)
 {
     while (*args == ' ')
         args++;
-    if (!strcmp(args, "on"))
-        return 1;
-    if (!strcmp(args, "off"))
-        return 0;
-    return -1;
+    if (!strcmp(args, "on") || !strcmp(args, "off"))
+        *flag = !strcmp(args, "on");
+    else if (*args)
+        g_string_append_printf(out, "usage: monitor %s on|off\n", name);
+    g_string_append_printf(out, "%s\n", *flag ? on : off);
 }
 
 static void cmd_phys(struct gdbstub *s, const char *args, GString *out)
 {
-    int v = on_off(args);
-    if (v >= 0)
-        s->phys_mem = v;
-    else if (*args)
-        g_string_append(out, "usage: monitor phys on|off\n");
-    g_string_append_printf(out, "memory packets address %s memory\n",
-                           s->phys_mem ? "guest-physical" : "guest-linear");
+    switch_cmd(&s->phys_mem, args, out, "phys", "memory packets address guest-physical memory",
+               "memory packets address guest-linear memory");
 }
 
 static void cmd_step_irq(struct gdbstub *s, const char *args, GString *out)
 {
-    int v = on_off(args);
-    if (v >= 0)
-        s->step_irq = v;
-    else if (*args)
-        g_string_append(out, "usage: monitor step-irq on|off\n");
-    g_string_append_printf(out, "%s\n",
-                           s->step_irq ? "a step may take a pending interrupt (and stop at its "
-                                         "handler)"
-                                       : "interrupts are held off while stepping");
+    switch_cmd(&s->step_irq, args, out, "step-irq",
+               "a step may take a pending interrupt (and stop at its handler)",
+               "interrupts are held off while stepping");
 }
 
 static void cmd_help(struct gdbstub *s, const char *args, GString *out);

@@ -220,6 +220,14 @@ static void go_to(struct client *c, uint32_t eip)
     set_reg(c, REG_EIP, eip);
 }
 
+/* Point IVT entry `vector` at 0000:handler. */
+static void set_vector(struct client *c, unsigned vector, uint16_t handler)
+{
+    char pkt[32];
+    g_snprintf(pkt, sizeof(pkt), "M%x,4:%02x%02x0000", vector * 4, handler & 0xff, handler >> 8);
+    expect(c, pkt, "OK");
+}
+
 /* --- tests ------------------------------------------------------------ */
 
 static void test_handshake(void)
@@ -332,10 +340,7 @@ static void test_step_into_exception_handler(void)
 {
     struct client c;
     start(&c, true, NULL);
-    /* IVT entry 6 (#UD) -> 0000:PROG_HANDLER. */
-    g_autofree char *ivt =
-        g_strdup_printf("M18,4:%02x%02x0000", PROG_HANDLER & 0xff, PROG_HANDLER >> 8);
-    expect(&c, ivt, "OK");
+    set_vector(&c, 6, PROG_HANDLER); /* #UD */
     go_to(&c, PROG_UD2);
     set_reg(&c, REG_ESP, 0x1000);
     expect(&c, "s", "T05thread:1;");
@@ -427,9 +432,7 @@ static void test_step_irq(void)
     };
     const uint32_t spin = 0x7d00 + sizeof(code) - 2;
     write_binary(&c, 0x7d00, code, sizeof(code));
-    g_autofree char *ivt =
-        g_strdup_printf("M24,4:%02x%02x0000", PROG_HANDLER & 0xff, PROG_HANDLER >> 8);
-    expect(&c, ivt, "OK");
+    set_vector(&c, 9, PROG_HANDLER); /* IRQ 1 */
     go_to(&c, 0x7d00);
     set_reg(&c, REG_ESP, 0x1000);
     g_autofree char *bp = g_strdup_printf("Z0,%x,1", spin);
@@ -455,9 +458,7 @@ static void test_read_and_access_watchpoints(void)
 {
     struct client c;
     start(&c, true, NULL);
-    g_autofree char *ivt =
-        g_strdup_printf("M18,4:%02x%02x0000", PROG_HANDLER & 0xff, PROG_HANDLER >> 8);
-    expect(&c, ivt, "OK");
+    set_vector(&c, 6, PROG_HANDLER); /* #UD */
     /* A read watchpoint on what the program writes does not stop it there. */
     g_autofree char *r500 = g_strdup_printf("Z3,%x,2", PROG_DATA);
     expect(&c, r500, "OK");
@@ -549,6 +550,10 @@ static void test_memory(void)
     expect(&c, "M604,2:cafe", "OK");
     expect(&c, "m604,2", "cafe");
     expect(&c, "mfffffff0,1", "ea"); /* the BIOS's reset vector, physical */
+    char *bad = monitor(&c, "phys maybe");
+    g_assert_nonnull(strstr(bad, "usage: monitor phys on|off"));
+    g_assert_nonnull(strstr(bad, "guest-physical")); /* unchanged */
+    g_free(bad);
     g_free(monitor(&c, "phys off"));
     expect(&c, "m600,4", "E14");
     char *out = monitor(&c, "tlb 2000");
