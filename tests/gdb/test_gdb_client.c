@@ -3,7 +3,7 @@
  * reads registers and memory, stops at a breakpoint, steps, catches a
  * write, a read (the CPU fetching an IVT entry) and an access through
  * hardware watchpoints, disassembles 16-bit code, asks the monitor and
- * kills the guest. The gdb binary comes from GDB_BIN.
+ * kills the guest; `info float` shows the x87 as RESET left it. The gdb binary comes from GDB_BIN.
  */
 #include <glib.h>
 #include <string.h>
@@ -75,6 +75,7 @@ static void test_gdb_session(void)
         "x/i 0x7c0b",
         "monitor stats",
         "p/x $cr0",
+        "info float",
         "kill",
         NULL,
     };
@@ -94,6 +95,10 @@ static void test_gdb_session(void)
     expect_in(out, "jmp    0x7c0b");
     expect_in(out, "cpu.instructions");
     expect_in(out, "0x60000010");
+    /* The x87 after RESET (SDM Vol. 3A Table 9-1): CW 0040H, tags 5555H (every register zero). */
+    expect_in(out, "R7: Zero    0x00000000000000000000");
+    expect_in(out, "Control Word:        0x0040");
+    expect_in(out, "Tag Word:            0x5555");
     g_free(out);
     g_assert_cmpint(popek_wait(&p, 10), ==, 0);
     popek_cleanup(&p);
