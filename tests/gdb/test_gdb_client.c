@@ -2,8 +2,9 @@
  * Debian's gdb against popek: `gdb -batch` attaches to a guest held by -S,
  * reads registers and memory, stops at a breakpoint, steps, catches a
  * write, a read (the CPU fetching an IVT entry) and an access through
- * hardware watchpoints, disassembles 16-bit code, asks the monitor and
- * kills the guest; `info float` shows the x87 as RESET left it. The gdb binary comes from GDB_BIN.
+ * hardware watchpoints, disassembles 16-bit code, shows the x87 as RESET
+ * left it, asks the monitor and kills the guest. The gdb binary comes from
+ * GDB_BIN.
  */
 #include <glib.h>
 #include <string.h>
