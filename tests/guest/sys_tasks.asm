@@ -6,7 +6,7 @@
 ; TSS and to a selector beyond the GDT limit (#GP), the LDT loaded from the
 ; new TSS, IRET with NT set to a back link that is not a busy TSS (#TS),
 ; and a double fault (#NP while delivering #GP) through a task gate in IDT
-; entry 8 into a clean task.
+; entry 8 into a clean task. A task switch clears DR7's local enables.
 %include "sys.inc"
 ROM_BEGIN
 SYS_CODE
@@ -153,6 +153,11 @@ tg_beyond:
     mov esi, 0x5678ef01
     mov ebp, 0x0badf00d
     mov [V_TMP + 0x10], esp
+    mov eax, 0xfffffff0          ; breakpoints on what nothing here executes
+    mov dr0, eax
+    mov dr1, eax
+    mov eax, 0x409               ; L0 and G1: a task switch clears the local one
+    mov dr7, eax
     jmp SEL_TSSA:0x0
 after_jmp1:
     ; back from task A's JMP to TSS0
@@ -227,6 +232,11 @@ task_a:
     CHECK_TS "JMP to task A: CR0.TS not set"
     str ecx
     CHECK32 ecx, SEL_TSSA, "JMP to task A: TR"
+    mov ecx, dr7
+    and ecx, 0x1ff
+    CHECK32 ecx, 0x08, "JMP to task A: DR7 L0 not cleared, or G1 cleared"
+    xor ecx, ecx
+    mov dr7, ecx
     CHECK32 eax, 0xa1a1a1a1, "JMP to task A: EAX not loaded from the TSS"
     CHECK32 esp, STACKA, "JMP to task A: ESP not loaded from the TSS"
     mov ecx, cs
