@@ -196,6 +196,29 @@ static void test_watch_arguments(struct fixture *f, gconstpointer data)
     cpu_set_watchpoints(f->cpu, NULL, 0);
 }
 
+/* Debug registers set from outside (a debugger, a loader) take effect at the next cpu_run. */
+static void test_debug_registers_set_directly(struct fixture *f, gconstpointer data)
+{
+    /* mov [0x2004], ax; nop; jmp $ -- #DB -> 0000:7d00: jmp $ */
+    static const uint8_t code[] = {0xa3, 0x04, 0x20, 0x90, 0xeb, 0xfe};
+    static const uint8_t ivt1[] = {0x00, 0x7d, 0x00, 0x00};
+    real_mode(f, 0, code, sizeof(code));
+    memcpy(f->m.ram + 4, ivt1, sizeof(ivt1));
+    f->m.ram[0x7d00] = 0xeb;
+    f->m.ram[0x7d01] = 0xfe;
+    f->cpu->dr[2] = 0x2004;
+    f->cpu->dr[7] = 0x05000410u; /* L2, R/W2 = 01, LEN2 = 01: a word written */
+    g_assert_cmpint(cpu_run(f->cpu, 2), ==, CPU_EXIT_BUDGET);
+    g_assert_cmphex(f->cpu->eip, ==, 0x7d00);                     /* the #DB came */
+    g_assert_cmphex(f->cpu->dr[6] & 0xf, ==, 4);                  /* B2 */
+    g_assert_cmphex(f->m.ram[0x1000 - 6], ==, (CODE + 3) & 0xff); /* a trap: after the write */
+    /* Cleared from outside: no trap any more. */
+    f->cpu->dr[7] = 0x400;
+    real_mode(f, 0, code, sizeof(code));
+    g_assert_cmpint(cpu_run(f->cpu, 3), ==, CPU_EXIT_BUDGET);
+    g_assert_cmphex(f->cpu->eip, ==, CODE + 4);
+}
+
 static void test_step_ends_at_handler(struct fixture *f, gconstpointer data)
 {
     static const uint8_t ud2[] = {0x0f, 0x0b};
@@ -223,6 +246,7 @@ int main(int argc, char **argv)
     ADD("rep-stops-after-the-iteration", test_rep_stops_after_the_iteration);
     ADD("faulting-instruction-does-not-stop", test_faulting_instruction_does_not_stop);
     ADD("watch-arguments", test_watch_arguments);
+    ADD("debug-registers-set-directly", test_debug_registers_set_directly);
     ADD("step-ends-at-handler", test_step_ends_at_handler);
     return g_test_run();
 }
