@@ -573,12 +573,15 @@ static enum cpu_exit leave(struct cpu *cpu, enum cpu_exit why)
 enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
 {
     struct cpu_internal *c = cpu->internal;
-    const uint64_t end = cpu->instructions + budget;
     /* Written after setjmp: volatile so they survive the unwind. */
     struct tb *volatile prev = NULL;
     volatile uint32_t prev_gen = 0;
+    /* Exceptions delivered: a handler that faults at once (a guest gone wild) retires no
+       instruction, so these count against the budget too, or cpu_run would never return. */
+    volatile uint64_t faults = 0;
 
     c->stop_run = false;
+    c->run_end = cpu->instructions + budget;
     cpu_debug_refresh(cpu);
     c->unwind_armed = true;
     if (setjmp(c->unwind)) {
@@ -590,9 +593,12 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         }
         if (cpu->stop_after_delivery) /* a debugger's step ends at the handler */
             return leave(cpu, CPU_EXIT_BREAKPOINT);
+        faults = faults + 1;
+        if (faults >= MAX(budget, 64))
+            return leave(cpu, CPU_EXIT_BUDGET);
     }
 
-    while (cpu->instructions < end) {
+    while (cpu->instructions < c->run_end) {
         if (c->stop_run) { /* an exception's delivery touched a watchpoint */
             c->stop_run = false;
             return leave(cpu, c->stop_reason);
@@ -646,7 +652,7 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
             return leave(cpu, CPU_EXIT_BREAKPOINT);
 
         /* Single-stepping or breakpoints: one instruction at a time. */
-        uint64_t limit = shadow ? 1 : end - cpu->instructions;
+        uint64_t limit = shadow ? 1 : c->run_end - cpu->instructions;
         bool debug = cpu_debug_active(cpu), tf = cpu->eflags & FL_TF;
         if (debug) {
             if (cpu_debug_before(cpu)) {

@@ -443,7 +443,7 @@ void h_aaa(struct cpu *cpu, const struct insn *in)
     if (adj) {
         if (in->sub) {
             ax = (uint16_t)(ax - 6);
-            ax = (uint16_t)((((ax >> 8) - 1) << 8) | (ax & 0xff));
+            ax = (uint16_t)((((ax >> 8) - 1u) << 8) | (ax & 0xffu));
         } else {
             ax = (uint16_t)(ax + 0x106);
         }

@@ -124,7 +124,8 @@ struct cpu_internal {
     bool nmi_pending, nmi_blocked;
     uint64_t last_tsc; /* the last value RDTSC returned */
     bool exit_request;
-    bool stop_run; /* the handler asks the run loop to return (mode change etc.) */
+    uint64_t run_end; /* cpu_run stops when cpu->instructions reaches it (cpu_charge_work) */
+    bool stop_run;    /* the handler asks the run loop to return (mode change etc.) */
     enum cpu_exit stop_reason;
     /* A debugger's breakpoints and watchpoints (linear addresses, cpu.h). */
     uint32_t breakpoints[CPU_MAX_BREAKPOINTS];
@@ -461,6 +462,16 @@ void cpu_load_cs(struct cpu *cpu, uint16_t selector, uint32_t eip);
 
 /* Recompute the mode bits after CR0, CS, SS or EFLAGS.VM changed. */
 void cpu_update_mode(struct cpu *cpu);
+
+/*
+ * Work that retires no instruction yet takes time (a long REP string
+ * instruction's slice of iterations) counts against the budget of cpu_run.
+ */
+static inline void cpu_charge_work(struct cpu *cpu, uint64_t units)
+{
+    struct cpu_internal *c = cpu->internal;
+    c->run_end = c->run_end > units ? c->run_end - units : 0;
+}
 
 /* Request the run loop stop after this instruction. */
 static inline void cpu_stop(struct cpu *cpu, enum cpu_exit why)

@@ -318,6 +318,40 @@ static void test_real_mode_interrupt(struct fixture *f, gconstpointer data)
     g_assert_true(cpu->eflags & FL_IF); /* restored by IRET */
 }
 
+/* A handler that faults at once retires nothing: cpu_run still returns (a guest gone wild). */
+static void test_exception_storm_returns(struct fixture *f, gconstpointer data)
+{
+    struct cpu *cpu = f->cpu;
+    static const uint8_t ud2[] = {0x0f, 0x0b};
+    memcpy(f->m.ram + 0x7c00, ud2, sizeof(ud2));
+    uint32_t vec = 0x00007c00u; /* #UD -> 0000:7c00, the ud2 itself */
+    memcpy(f->m.ram + 6 * 4, &vec, 4);
+    cpu_set_segment_real(cpu, S_CS, 0);
+    cpu->eip = 0x7c00;
+    cpu->regs[R_ESP] = 0x7000;
+    g_assert_cmpint(cpu_run(cpu, 1000), ==, CPU_EXIT_BUDGET);
+    g_assert_cmpuint(cpu->instructions, ==, 0);
+    g_assert_cmphex(cpu->eip, ==, 0x7c00);
+}
+
+/* A long REP instruction's slices count against the budget: cpu_run comes back soon. */
+static void test_rep_charges_the_budget(struct fixture *f, gconstpointer data)
+{
+    struct cpu *cpu = f->cpu;
+    static const uint8_t code[] = {0xf3, 0xaa, 0xf4}; /* rep stosb; hlt */
+    memcpy(f->m.ram + 0x7c00, code, sizeof(code));
+    cpu_set_segment_real(cpu, S_CS, 0);
+    cpu_set_segment_real(cpu, S_ES, 0x2000);
+    cpu->eip = 0x7c00;
+    cpu->regs[R_ECX] = 0xffff;
+    cpu->regs[R_EDI] = 0;
+    g_assert_cmpint(cpu_run(cpu, 100), ==, CPU_EXIT_BUDGET);
+    g_assert_cmphex(cpu->eip, ==, 0x7c00);                /* to go on with */
+    g_assert_cmphex(cpu->regs[R_ECX], ==, 0xffff - 4096); /* one slice of iterations */
+    run_to_hlt(f);
+    g_assert_cmphex(cpu->regs[R_ECX], ==, 0);
+}
+
 static void test_triple_fault(struct fixture *f, gconstpointer data)
 {
     /* Protected mode with an empty IDT: #UD cannot be delivered, then neither can #DF. */
@@ -395,6 +429,8 @@ int main(int argc, char **argv)
     ADD("fault-leaves-state", test_fault_leaves_state);
     ADD("real-mode-interrupt", test_real_mode_interrupt);
     ADD("triple-fault", test_triple_fault);
+    ADD("exception-storm-returns", test_exception_storm_returns);
+    ADD("rep-charges-the-budget", test_rep_charges_the_budget);
 #undef ADD
     return g_test_run();
 }
