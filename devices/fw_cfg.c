@@ -103,16 +103,15 @@ static void dma_transfer(struct fw_cfg *fw, uint64_t addr)
     if (control & DMA_WRITE) {
         result = DMA_ERROR; /* every item is read-only */
     } else if (control & (DMA_READ | DMA_SKIP)) {
-        uint8_t chunk[256];
-        while (length > 0) {
-            uint32_t n = MIN(length, (uint32_t)sizeof(chunk));
-            for (uint32_t i = 0; i < n; i++)
-                chunk[i] = next_byte(fw); /* past the end: zeros, as the interface says */
-            if (control & DMA_READ)
-                memmap_write_buf(mem, where, chunk, n);
-            where += n;
-            length -= n;
+        /* The item's bytes, then zeros past its end, as the interface says. */
+        const struct fw_item *it = current(fw);
+        uint32_t left = it && fw->offset < it->len ? it->len - fw->offset : 0;
+        uint32_t data = MIN(length, left);
+        if (control & DMA_READ) {
+            memmap_write_buf(mem, where, it ? it->data + fw->offset : NULL, data);
+            memmap_fill_zero(mem, where + data, length - data);
         }
+        fw->offset += data;
     }
     uint32_t done = GUINT32_TO_BE(result);
     memmap_write_buf(mem, addr, &done, 4);

@@ -269,17 +269,49 @@ void memmap_write(struct memmap *map, uint64_t paddr, uint32_t value, unsigned s
         write_byte(map, paddr + i, (uint8_t)(value >> (8 * i)));
 }
 
-/* Copy [paddr, paddr+len) in pieces that each lie in one range or a hole. */
+/* How many bytes from `paddr` (in no range) to the next range, at most `len`. */
+static size_t hole_length(const struct memmap *map, uint64_t paddr, size_t len)
+{
+    unsigned lo = 0, hi = map->nflat; /* the first range starting above paddr */
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (map->flat[mid].start <= paddr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == map->nflat)
+        return len;
+    return (size_t)MIN((uint64_t)len, map->flat[lo].start - paddr);
+}
+
+/*
+ * Copy [paddr, paddr+len) in pieces that each lie in one range or a hole
+ * (reads of a hole give 0xff, writes vanish); with neither buffer, write
+ * zeros (memmap_fill_zero).
+ */
 static void memmap_copy(struct memmap *map, uint64_t paddr, uint8_t *rbuf, const uint8_t *wbuf,
                         size_t len, bool fill_rom)
 {
     while (len > 0) {
         const struct mem_range *r = memmap_lookup(map, paddr);
-        if (!r || r->region->kind == MEM_MMIO) {
+        if (!r) {
+            size_t n = hole_length(map, paddr, len);
+            if (rbuf) {
+                memset(rbuf, 0xff, n);
+                rbuf += n;
+            } else if (wbuf) {
+                wbuf += n;
+            }
+            paddr += n;
+            len -= n;
+            continue;
+        }
+        if (r->region->kind == MEM_MMIO) {
             if (rbuf)
                 *rbuf++ = read_byte(map, paddr);
             else
-                write_byte(map, paddr, *wbuf++);
+                write_byte(map, paddr, wbuf ? *wbuf++ : 0);
             paddr++;
             len--;
             continue;
@@ -291,11 +323,14 @@ static void memmap_copy(struct memmap *map, uint64_t paddr, uint8_t *rbuf, const
             memcpy(rbuf, host, n);
             rbuf += n;
         } else {
-            if (reg->kind == MEM_RAM || fill_rom)
+            if ((reg->kind == MEM_RAM || fill_rom) && wbuf)
                 memcpy(host, wbuf, n);
+            else if (reg->kind == MEM_RAM || fill_rom)
+                memset(host, 0, n);
             if (reg->kind == MEM_RAM)
                 notify_ram_write(map, paddr, n);
-            wbuf += n;
+            if (wbuf)
+                wbuf += n;
         }
         paddr += n;
         len -= n;
@@ -310,6 +345,17 @@ void memmap_read_buf(struct memmap *map, uint64_t paddr, void *buf, size_t len)
 void memmap_write_buf(struct memmap *map, uint64_t paddr, const void *buf, size_t len)
 {
     memmap_copy(map, paddr, NULL, buf, len, false);
+}
+
+void memmap_fill_zero(struct memmap *map, uint64_t paddr, uint64_t len)
+{
+    /* In pieces a size_t holds; holes are skipped whole, so even 4 GiB goes quickly. */
+    while (len > 0) {
+        size_t n = (size_t)MIN(len, (uint64_t)SIZE_MAX / 2);
+        memmap_copy(map, paddr, NULL, NULL, n, false);
+        paddr += n;
+        len -= n;
+    }
 }
 
 void memmap_load_rom(struct memmap *map, uint64_t paddr, const void *buf, size_t len)

@@ -105,6 +105,8 @@ void memmap_write(struct memmap *map, uint64_t paddr, uint32_t value, unsigned s
 /* Bulk copies for loaders and DMA: RAM and ROM by memcpy, MMIO by bytes. */
 void memmap_read_buf(struct memmap *map, uint64_t paddr, void *buf, size_t len);
 void memmap_write_buf(struct memmap *map, uint64_t paddr, const void *buf, size_t len);
+/* Write `len` zero bytes as memmap_write_buf would (DMA of "no more data"). */
+void memmap_fill_zero(struct memmap *map, uint64_t paddr, uint64_t len);
 
 /* Like memmap_write_buf but also fills ROM: for firmware loaders only. */
 void memmap_load_rom(struct memmap *map, uint64_t paddr, const void *buf, size_t len);

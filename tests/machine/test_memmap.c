@@ -279,6 +279,38 @@ static void test_bulk_copy_across_regions(void)
     memmap_destroy(&map);
 }
 
+/* Zero fill across RAM, a hole, MMIO and ROM; writes into holes vanish, however long. */
+static void test_fill_zero(void)
+{
+    struct memmap map;
+    struct fake_dev dev = {0};
+    uint8_t a[0x100], rom[0x100], b[0x100];
+    memset(a, 1, sizeof(a));
+    memset(rom, 3, sizeof(rom));
+    memset(b, 2, sizeof(b));
+    memset(dev.regs, 0x55, sizeof(dev.regs));
+    memmap_init(&map);
+    memmap_add_ram(&map, "a", 0x0, sizeof(a), a, 0);
+    memmap_add_mmio(&map, "dev", 0x1000, 0x40, &fake_ops_bytes, &dev, 0);
+    memmap_add_rom(&map, "rom", 0x2000, sizeof(rom), rom, 0);
+    memmap_add_ram(&map, "b", 0xfffff000u, sizeof(b), b, 0);
+    memmap_fill_zero(&map, 0x80, 0xffffffffu); /* up to the end of the 32-bit space */
+    g_assert_cmphex(a[0x7f], ==, 1);
+    g_assert_cmphex(a[0x80], ==, 0);
+    g_assert_cmphex(a[0xff], ==, 0);
+    g_assert_cmpuint(dev.nwrites, ==, 0x40); /* a device sees byte writes */
+    g_assert_cmphex(dev.regs[0x3f], ==, 0);
+    g_assert_cmphex(rom[0], ==, 3); /* ROM keeps its bytes */
+    g_assert_cmphex(b[0], ==, 0);
+    g_assert_cmphex(b[0xff], ==, 0);
+    /* Writes from a buffer into a hole vanish too, past every range. */
+    uint8_t buf[0x300];
+    memset(buf, 9, sizeof(buf));
+    memmap_write_buf(&map, 0x80, buf, sizeof(buf));
+    g_assert_cmphex(a[0xff], ==, 9);
+    memmap_destroy(&map);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -292,5 +324,6 @@ int main(int argc, char **argv)
     g_test_add_func("/memmap/write-hook", test_write_hook);
     g_test_add_func("/memmap/change-hook", test_change_hook);
     g_test_add_func("/memmap/bulk-copy-across-regions", test_bulk_copy_across_regions);
+    g_test_add_func("/memmap/fill-zero", test_fill_zero);
     return g_test_run();
 }
