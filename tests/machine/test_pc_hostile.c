@@ -260,9 +260,40 @@ static void jump_somewhere(struct fixture *f)
 }
 
 /*
- * Random code: low RAM full of random bytes (the IVT too) run by the CPU,
- * with the device traffic above in between. Whatever it reaches (protected
- * mode, paging, port I/O, faults in faults, triple faults) popek survives.
+ * Or in protected mode with the system tables in the random bytes: GDT, IDT,
+ * TSS and, half the time, paging through random page tables (4 KiB, PSE or
+ * PAE), at CPL 0 or 3, with VME and PVI sometimes on.
+ */
+static void protected_somewhere(struct fixture *f)
+{
+    struct cpu *cpu = f->pc.cpu;
+    cpu->halted = false;
+    cpu->cr[0] = 0x60000011u | (rnd(f, 2) ? 0x80000000u : 0);
+    cpu->cr[3] = rnd(f, 0xa0000) & ~0xfffu;
+    cpu->cr[4] = g_rand_int(f->rand) & 0xbbu; /* VME PVI DE PSE PAE PGE */
+    cpu->gdtr = (struct cpu_dtable){0, rnd(f, 0x90000), rnd(f, 0x10000), 0};
+    cpu->idtr = (struct cpu_dtable){0, rnd(f, 0x90000), rnd(f, 0x800), 0};
+    cpu->tr = (struct cpu_dtable){0x28, rnd(f, 0x90000), 0x67 + rnd(f, 0x2000), 0x8b};
+    uint16_t dpl = rnd(f, 2) ? 0x60 : 0;
+    uint16_t rpl = dpl ? 3 : 0;
+    cpu_set_segment(cpu, S_CS, (uint16_t)(0x08 | rpl), 0, 0xffffffffu, (uint16_t)(0xc09b | dpl));
+    for (int s = 0; s < S_COUNT; s++) {
+        if (s != S_CS)
+            cpu_set_segment(cpu, (enum cpu_seg)s, (uint16_t)(0x10 | rpl), 0, 0xffffffffu,
+                            (uint16_t)(0xc093 | dpl));
+    }
+    cpu->eflags = 0x2 | (g_rand_int(f->rand) & 0x3200u); /* IF, IOPL */
+    cpu->eip = rnd(f, 0xa0000);
+    cpu->regs[R_ESP] = rnd(f, 0xa0000);
+    cpu_sync_control(cpu);
+}
+
+/*
+ * Random code: low RAM full of random bytes (the IVT and every system table
+ * too) run by the CPU in real mode and in protected mode, with the device
+ * traffic above in between. Whatever it reaches (paging, privilege changes,
+ * task switches, V86 mode, port I/O, faults in faults, triple faults) popek
+ * survives.
  */
 static void test_random_code(gconstpointer data)
 {
@@ -280,14 +311,16 @@ static void test_random_code(gconstpointer data)
             uint32_t v = g_rand_int(f.rand);
             memcpy(f.pc.m.ram + i, &v, 4);
         }
-        jump_somewhere(&f);
+        bool pm = run % 2;
+        void (*start)(struct fixture *) = pm ? protected_somewhere : jump_somewhere;
+        start(&f);
         for (unsigned slice = 0; slice < 20; slice++) {
             enum cpu_exit why = cpu_run(f.pc.cpu, 500);
             if (why == CPU_EXIT_SHUTDOWN) {
                 pc_reset(&f.pc);
-                jump_somewhere(&f);
+                start(&f);
             } else if (why == CPU_EXIT_HLT) {
-                jump_somewhere(&f);
+                start(&f);
             }
             for (unsigned k = 0; k < 20; k++)
                 one_round(&f);
