@@ -126,9 +126,7 @@ void cpu_reset(struct cpu *cpu)
     cpu->halted = false;
     c->inhibit_irq = false;
     c->delivering = -1;
-    c->dr_hits = 0;
-    c->data_hit = false;
-    c->watch_hit = -1;
+    cpu_debug_cancel(cpu);
     cpu_debug_sync(cpu);
     memset(&c->msr, 0, sizeof(c->msr));
     c->msr.apic_base = 0xfee00900u;
@@ -187,48 +185,54 @@ static bool breakpoint_at(const struct cpu_internal *c, uint32_t lin)
 
 /* --- memory slow paths ------------------------------------------------ */
 
-uint32_t cpu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, enum smmu_access acc)
+/*
+ * Every CPU access that leaves the TLB fast path ends here: through the MMU
+ * (a #PF if it faults), then the data breakpoints (not for fetches).
+ */
+static void read_mem(struct cpu *cpu, uint32_t lin, void *buf, unsigned size, enum smmu_access acc,
+                     int user)
 {
-    uint32_t v = 0;
     struct smmu_fault f;
-    if (smmu_read(cpu->mmu, lin, &v, size, acc, cpu_user(cpu), &f) < 0)
+    if (smmu_read(cpu->mmu, lin, buf, size, acc, user, &f) < 0)
         cpu_raise_pf(cpu, &f);
     if (acc != SMMU_FETCH)
         data_trap(cpu, lin, size, false);
-    return v;
 }
 
-void cpu_write_slow(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size)
+static void write_mem(struct cpu *cpu, uint32_t lin, const void *buf, unsigned size, int user)
 {
     struct smmu_fault f;
     struct cpu_internal *c = cpu->internal;
     c->cpu_writing = true;
-    int rc = smmu_write(cpu->mmu, lin, &v, size, cpu_user(cpu), &f);
+    int rc = smmu_write(cpu->mmu, lin, buf, size, user, &f);
     c->cpu_writing = false;
     if (rc < 0)
         cpu_raise_pf(cpu, &f);
     data_trap(cpu, lin, size, true);
 }
 
+uint32_t cpu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, enum smmu_access acc)
+{
+    uint32_t v = 0;
+    read_mem(cpu, lin, &v, size, acc, cpu_user(cpu));
+    return v;
+}
+
+void cpu_write_slow(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size)
+{
+    write_mem(cpu, lin, &v, size, cpu_user(cpu));
+}
+
 uint32_t cpu_read_lin(struct cpu *cpu, uint32_t lin, unsigned size, int user)
 {
     uint32_t v = 0;
-    struct smmu_fault f;
-    if (smmu_read(cpu->mmu, lin, &v, size, SMMU_READ, user, &f) < 0)
-        cpu_raise_pf(cpu, &f);
-    data_trap(cpu, lin, size, false);
+    read_mem(cpu, lin, &v, size, SMMU_READ, user);
     return v;
 }
 
 void cpu_write_lin(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size, int user)
 {
-    struct smmu_fault f;
-    cpu->internal->cpu_writing = true;
-    int rc = smmu_write(cpu->mmu, lin, &v, size, user, &f);
-    cpu->internal->cpu_writing = false;
-    if (rc < 0)
-        cpu_raise_pf(cpu, &f);
-    data_trap(cpu, lin, size, true);
+    write_mem(cpu, lin, &v, size, user);
 }
 
 uint32_t cpu_read_sys(struct cpu *cpu, uint32_t lin, unsigned size)
@@ -258,25 +262,14 @@ void cpu_probe_write(struct cpu *cpu, unsigned seg, uint32_t off, unsigned size)
 
 uint64_t cpu_read64(struct cpu *cpu, unsigned seg, uint32_t off)
 {
-    uint32_t lin = seg_linear(cpu, seg, off, 8, false);
     uint64_t v = 0;
-    struct smmu_fault f;
-    if (smmu_read(cpu->mmu, lin, &v, 8, SMMU_READ, cpu_user(cpu), &f) < 0)
-        cpu_raise_pf(cpu, &f);
-    data_trap(cpu, lin, 8, false);
+    read_mem(cpu, seg_linear(cpu, seg, off, 8, false), &v, 8, SMMU_READ, cpu_user(cpu));
     return v;
 }
 
 void cpu_write64(struct cpu *cpu, unsigned seg, uint32_t off, uint64_t v)
 {
-    uint32_t lin = seg_linear(cpu, seg, off, 8, true);
-    struct smmu_fault f;
-    cpu->internal->cpu_writing = true;
-    int rc = smmu_write(cpu->mmu, lin, &v, 8, cpu_user(cpu), &f);
-    cpu->internal->cpu_writing = false;
-    if (rc < 0)
-        cpu_raise_pf(cpu, &f);
-    data_trap(cpu, lin, 8, true);
+    write_mem(cpu, seg_linear(cpu, seg, off, 8, true), &v, 8, cpu_user(cpu));
 }
 
 /* --- time-stamp counter ---------------------------------------------- */
@@ -679,7 +672,6 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         prev = (uncached || c->block_dirty) ? NULL : tb;
         c->cur_tb = NULL;
         c->block_dirty = false;
-        c->data_hit = false;
         if (debug || c->dr_hits) {
             prev = NULL;
             cpu_debug_after(cpu, tf, &b->insns[0]);

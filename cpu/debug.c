@@ -104,17 +104,14 @@ void cpu_data_access(struct cpu *cpu, uint32_t lin, unsigned size, bool write)
         if (!dr_data(dr7, i) || (dr_rw(dr7, i) == 1 && !write))
             continue;
         uint32_t len = dr_len(dr7, i);
-        if (overlap(lin, size, cpu->dr[i] & ~(len - 1), len)) {
+        if (overlap(lin, size, cpu->dr[i] & ~(len - 1), len))
             c->dr_hits |= (uint8_t)(1u << i);
-            c->data_hit = true;
-        }
     }
     for (unsigned k = 0; k < c->nwatch && c->watch_hit < 0; k++) {
         const struct cpu_watchpoint *w = &c->watch[k];
         bool kind = w->kind == CPU_WATCH_ACCESS || (w->kind == CPU_WATCH_WRITE) == write;
         if (kind && overlap(lin, size, w->addr, w->len)) {
             c->watch_hit = (int)k;
-            c->data_hit = true;
             c->block_dirty = true; /* leave the block right after this instruction */
             cpu_stop(cpu, CPU_EXIT_WATCHPOINT);
         }
@@ -125,7 +122,6 @@ void cpu_debug_cancel(struct cpu *cpu)
 {
     struct cpu_internal *c = cpu->internal;
     c->dr_hits = 0;
-    c->data_hit = false;
     if (c->watch_hit >= 0 && c->stop_run && c->stop_reason == CPU_EXIT_WATCHPOINT)
         c->stop_run = false;
     c->watch_hit = -1;

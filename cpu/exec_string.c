@@ -114,7 +114,7 @@ static void run_string(struct cpu *cpu, const struct insn *in,
         aadvance(cpu, in, R_ECX, -1);
         if (!go_on)
             return;
-        if (cpu->internal->data_hit)
+        if (data_hit(cpu->internal))
             break; /* a data breakpoint: its trap comes after this iteration */
     }
     /* Not finished: run this instruction again after a look at interrupts; the slice

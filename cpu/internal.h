@@ -136,7 +136,6 @@ struct cpu_internal {
     bool data_traps;      /* DR0-DR3 data breakpoints or watchpoints are armed */
     uint32_t traps_dr[5]; /* DR0-DR3 and DR7 the traps were set from */
     uint8_t dr_hits;      /* DR0-DR3 data breakpoints the current instruction hit */
-    bool data_hit;        /* it hit any (a REP string instruction stops after the iteration) */
     int watch_hit;        /* the watchpoint hit, or -1 */
 
     /* Exceptions unwind to the run loop through here. */
@@ -302,6 +301,12 @@ void cpu_descriptor_cache(uint64_t desc, struct cpu_segment *s, uint16_t selecto
 
 /* Data breakpoints and watchpoints (cpu/debug.c): an access of `size` bytes at `lin` was made. */
 void cpu_data_access(struct cpu *cpu, uint32_t lin, unsigned size, bool write);
+
+/* The current instruction hit a data breakpoint or watchpoint (REP stops after the iteration). */
+static inline bool data_hit(const struct cpu_internal *c)
+{
+    return c->dr_hits || c->watch_hit >= 0;
+}
 
 static inline void data_trap(struct cpu *cpu, uint32_t lin, unsigned size, bool write)
 {
