@@ -86,9 +86,8 @@ struct pit {
  * periodic counter 0 gone by at once, where the PIC could take only one
  * edge. The rest are delivered later, one at a time, PIT_CATCHUP_GAP (or
  * half a period) apart so the guest has acknowledged the previous one, and
- * at most
- * PIT_BACKLOG_MAX of them (after a long pause time simply moves on): a
- * guest counting ticks (Linux's jiffies) keeps time with the TSC.
+ * at most PIT_BACKLOG_MAX of them (after a long pause time simply moves
+ * on): a guest counting ticks (Linux's jiffies) keeps time with the TSC.
  */
 #define PIT_BACKLOG_MAX 100
 #define PIT_CATCHUP_GAP (PIT_HZ / 4000) /* 250 us */

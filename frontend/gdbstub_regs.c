@@ -7,7 +7,8 @@
  * The first 32 registers are the org.gnu.gdb.i386.core feature gdb's i386
  * support requires (GDB manual, "i386 Features"): the general registers,
  * EIP, EFLAGS, the six selectors, and the x87 stack and control registers
- * (cpu_x87_get/set). A popek feature adds CR0, CR2-CR4 and the GDTR/IDTR bases and limits.
+ * (cpu_x87_get/set). A popek feature adds CR0, CR2-CR4 and the GDTR/IDTR
+ * bases and limits.
  */
 #include <glib.h>
 #include <string.h>

@@ -220,6 +220,17 @@ static void go_to(struct client *c, uint32_t eip)
     set_reg(c, REG_EIP, eip);
 }
 
+/* Continue, let the guest run a moment, and stop it with Ctrl-C: gdb's SIGINT stop reply. */
+static void run_then_interrupt(struct client *c)
+{
+    send_packet(c, "c");
+    g_usleep(100000);
+    send_all(c->fd, "\x03", 1);
+    char *r = recv_packet(c);
+    g_assert_cmpstr(r, ==, "T02thread:1;");
+    g_free(r);
+}
+
 /* Point IVT entry `vector` at 0000:handler. */
 static void set_vector(struct client *c, unsigned vector, uint16_t handler)
 {
@@ -463,12 +474,7 @@ static void test_read_and_access_watchpoints(void)
     g_autofree char *r500 = g_strdup_printf("Z3,%x,2", PROG_DATA);
     expect(&c, r500, "OK");
     go_to(&c, PROG_STORE);
-    send_packet(&c, "c");
-    g_usleep(100000);
-    send_all(c.fd, "\x03", 1);
-    char *r = recv_packet(&c);
-    g_assert_cmpstr(r, ==, "T02thread:1;");
-    g_free(r);
+    run_then_interrupt(&c);
     g_assert_cmphex(reg(&c, REG_EIP), ==, PROG_SPIN);
     expect(&c, "Z3,1a,2", "OK"); /* the segment half of IVT entry 6 */
     go_to(&c, PROG_UD2);
@@ -505,12 +511,7 @@ static void test_ctrl_c(void)
     start(&c, true, NULL);
     /* A watchpoint nothing writes must not stop the guest. */
     expect(&c, "Z2,600,4", "OK");
-    send_packet(&c, "c");
-    g_usleep(100000);
-    send_all(c.fd, "\x03", 1);
-    char *r = recv_packet(&c);
-    g_assert_cmpstr(r, ==, "T02thread:1;");
-    g_free(r);
+    run_then_interrupt(&c);
     g_assert_cmphex(reg(&c, REG_EIP), ==, PROG_SPIN);
     expect(&c, "?", "T02thread:1;");
     finish(&c);

@@ -72,8 +72,31 @@ static void discard(void *opaque, const uint8_t *buf, size_t len)
     (void)len;
 }
 
-static void setup(struct fixture *f, guint32 seed)
+static void pci_write(struct pc *pc, unsigned dev, unsigned fn, unsigned reg, uint32_t v)
 {
+    iobus_write(&pc->m.io, 0xcf8, 0x80000000u | dev << 11 | fn << 8 | reg, 4);
+    iobus_write(&pc->m.io, 0xcfc, v, 4);
+}
+
+/* Map the BARs where a BIOS would (so random traffic reaches them), and enable decoding. */
+static void pci_setup(struct pc *pc)
+{
+    pci_write(pc, 1, 1, 0x20, 0xc041); /* IDE bus master */
+    pci_write(pc, 1, 1, 0x04, 0x0005);
+    pci_write(pc, 2, 0, 0x10, 0xe0000008u); /* VGA framebuffer */
+    pci_write(pc, 2, 0, 0x04, 0x0003);
+    pci_write(pc, 3, 0, 0x10, 0xc001); /* NE2000 */
+    pci_write(pc, 3, 0, 0x04, 0x0007);
+}
+
+/* The board, its BARs mapped, and the random numbers of seed `data` (or POPEK_HOSTILE_SEED). */
+static void setup(struct fixture *f, gconstpointer data)
+{
+    guint32 seed = GPOINTER_TO_UINT(data);
+    const char *env = g_getenv("POPEK_HOSTILE_SEED");
+    if (env)
+        seed = (guint32)g_ascii_strtoull(env, NULL, 0);
+    g_test_message("seed %u", seed);
     uint8_t rom[0x10000];
     memset(rom, 0xf4, sizeof(rom)); /* HLT: the CPU is not run here */
     f->files[0] = temp_file("popek-hostile-bios-XXXXXX.bin", sizeof(rom), 0);
@@ -98,6 +121,7 @@ static void setup(struct fixture *f, guint32 seed)
     char *err = NULL;
     if (pc_init(&f->pc, &cfg, &err) < 0)
         g_error("pc_init: %s", err);
+    pci_setup(&f->pc);
     f->rand = g_rand_new_with_seed(seed);
 }
 
@@ -184,23 +208,6 @@ static void pci_cycle(struct fixture *f)
         iobus_write(&f->pc.m.io, (uint16_t)(0xcfc + rnd(f, 4)), value(f), access_size(f));
     else
         (void)iobus_read(&f->pc.m.io, (uint16_t)(0xcfc + rnd(f, 4)), access_size(f));
-}
-
-static void pci_write(struct pc *pc, unsigned dev, unsigned fn, unsigned reg, uint32_t v)
-{
-    iobus_write(&pc->m.io, 0xcf8, 0x80000000u | dev << 11 | fn << 8 | reg, 4);
-    iobus_write(&pc->m.io, 0xcfc, v, 4);
-}
-
-/* Map the BARs where a BIOS would (so random traffic reaches them), and enable decoding. */
-static void pci_setup(struct pc *pc)
-{
-    pci_write(pc, 1, 1, 0x20, 0xc041); /* IDE bus master */
-    pci_write(pc, 1, 1, 0x04, 0x0005);
-    pci_write(pc, 2, 0, 0x10, 0xe0000008u); /* VGA framebuffer */
-    pci_write(pc, 2, 0, 0x04, 0x0003);
-    pci_write(pc, 3, 0, 0x10, 0xc001); /* NE2000 */
-    pci_write(pc, 3, 0, 0x04, 0x0007);
 }
 
 static void one_round(struct fixture *f)
@@ -297,14 +304,8 @@ static void protected_somewhere(struct fixture *f)
  */
 static void test_random_code(gconstpointer data)
 {
-    guint32 seed = GPOINTER_TO_UINT(data);
-    const char *env = g_getenv("POPEK_HOSTILE_SEED");
-    if (env)
-        seed = (guint32)g_ascii_strtoull(env, NULL, 0);
-    g_test_message("seed %u", seed);
     struct fixture f = {0};
-    setup(&f, seed);
-    pci_setup(&f.pc);
+    setup(&f, data);
     uint64_t before = f.pc.cpu->instructions;
     for (unsigned run = 0; run < 200; run++) {
         for (uint32_t i = 0; i < 0xa0000; i += 4) {
@@ -333,17 +334,11 @@ static void test_random_code(gconstpointer data)
     teardown(&f);
 }
 
-/* Seeds 1-3 in every run (a failure replays); POPEK_HOSTILE_SEED=N runs seed N instead. */
+/* Random traffic against the devices, once it is known to reach them. */
 static void test_random_traffic(gconstpointer data)
 {
-    guint32 seed = GPOINTER_TO_UINT(data);
-    const char *env = g_getenv("POPEK_HOSTILE_SEED");
-    if (env)
-        seed = (guint32)g_ascii_strtoull(env, NULL, 0);
-    g_test_message("seed %u", seed);
     struct fixture f = {0};
-    setup(&f, seed);
-    pci_setup(&f.pc);
+    setup(&f, data);
     /* The traffic reaches devices: the NE2000 at its BAR, the disk, the VGA's framebuffer. */
     g_assert_cmphex(iobus_read(&f.pc.m.io, 0xc000, 1), !=, 0xff);
     g_assert_cmphex(iobus_read(&f.pc.m.io, 0x1f7, 1), !=, 0xff);
@@ -354,6 +349,7 @@ static void test_random_traffic(gconstpointer data)
     teardown(&f);
 }
 
+/* Seeds 1-3 in every run (a failure replays); POPEK_HOSTILE_SEED=N runs seed N instead. */
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
