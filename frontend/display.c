@@ -22,7 +22,7 @@
 #include "frontend/picture.h"
 #include "frontend/screenshot.h"
 #include "frontend/stats.h"
-#include "machine/pc/pc.h"
+#include "pc/pc.h"
 #include "translator/tcache.h"
 
 #define FRAME_RATE_MAX   60      /* frames per second at most, whatever the display says */

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "frontend/gdbstub_internal.h"
-#include "machine/pc/pc.h"
+#include "pc/pc.h"
 
 #define SEND_TIMEOUT_S 10 /* a gdb that stops reading is dropped after this */
 

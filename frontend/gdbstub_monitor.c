@@ -10,7 +10,7 @@
 
 #include "frontend/gdbstub_internal.h"
 #include "frontend/stats.h"
-#include "machine/pc/pc.h"
+#include "pc/pc.h"
 #include "shadowmmu/shadowmmu.h"
 
 struct bit_name {

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "frontend/gdbstub_internal.h"
-#include "machine/pc/pc.h"
+#include "pc/pc.h"
 #include "shadowmmu/shadowmmu.h"
 
 /* Parse a hex number at *p (at most 16 digits) and move past it; false if there is none. */

@@ -18,7 +18,7 @@
 #include "frontend/screenshot.h"
 #include "frontend/stats.h"
 #include "frontend/version.h"
-#include "machine/pc/pc.h"
+#include "pc/pc.h"
 
 /*
  * Set by the SIGINT/SIGTERM handler, read by a pc poller. The one piece of

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "devices/ne2000.h"
-#include "machine/pc/pc.h"
+#include "pc/pc.h"
 
 #define NET_GUEST_ERRORS_SHOWN 10 /* guest_error lines printed before going quiet */
 #define NET_TIMER_RUNS         64 /* timer callbacks per poll at most */

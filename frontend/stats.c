@@ -11,7 +11,7 @@
 #include "cpu/cpu.h"
 #include "devices/ne2000.h"
 #include "devices/vga.h"
-#include "machine/pc/pc.h"
+#include "pc/pc.h"
 #include "shadowmmu/shadowmmu.h"
 #include "translator/tcache.h"
 

@@ -1,7 +1,7 @@
 /*
  * Interrupt lines. A device raises and lowers the line it was handed and
  * never knows what is on the other end (a PIC input, a test's recorder);
- * the board wires lines in one place (machine/pc/pc.c).
+ * the board wires lines in one place (pc/pc.c).
  */
 #ifndef POPEK_MACHINE_IRQ_H
 #define POPEK_MACHINE_IRQ_H

@@ -15,7 +15,7 @@
 
 #include "frontend/overlay.h"
 #include "frontend/stats.h"
-#include "machine/pc/pc.h"
+#include "pc/pc.h"
 
 #define FG    0xff112233u
 #define BG    0x80445566u

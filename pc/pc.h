@@ -3,15 +3,15 @@
  * devices, wired in one readable place (pc.c), and the run loop that
  * interleaves the vCPU with virtual time and host events (run.c).
  */
-#ifndef POPEK_MACHINE_PC_PC_H
-#define POPEK_MACHINE_PC_PC_H
+#ifndef POPEK_PC_PC_H
+#define POPEK_PC_PC_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "devices/debugdev.h"
 #include "machine/machine.h"
-#include "machine/pc/firmware.h"
+#include "pc/firmware.h"
 
 struct cpu;
 struct shadowmmu;

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cpu/cpu.h"
-#include "machine/pc/pc.h"
+#include "pc/pc.h"
 
 #define ROUNDS 1000000
 

@@ -1,7 +1,7 @@
 /*
  * BIOS image loading and mapping.
  */
-#include "machine/pc/firmware.h"
+#include "pc/firmware.h"
 
 #include <glib.h>
 

@@ -8,7 +8,7 @@
 ; entry in flat protected mode with EAX = 0x2BADB002 and EBX = the
 ; information structure.
 ;
-; Descriptor layout (little-endian, see machine/pc/kernel.c):
+; Descriptor layout (little-endian, see pc/kernel.c):
 ;   +0  u32 magic 'PBOO'    +4  u32 type (1 Linux, 2 Multiboot)
 ;   +8  u32 entry (Multiboot) or setup segment (Linux)
 ;   +12 u32 Multiboot information address, or the Linux stack pointer

@@ -6,7 +6,7 @@
  * files; SeaBIOS runs the ROM first, which copies the pieces into guest
  * memory and starts the kernel.
  */
-#include "machine/pc/kernel.h"
+#include "pc/kernel.h"
 
 #include <glib.h>
 #include <stdbool.h>

@@ -4,7 +4,7 @@
  * and interrupt lines. The order in which the board is built is the order
  * of this file.
  */
-#include "machine/pc/pc.h"
+#include "pc/pc.h"
 
 #include <errno.h>
 #include <glib.h>
@@ -30,7 +30,7 @@
 #include "devices/vga.h"
 #include "devices/vga_pci.h"
 #include "machine/blockdev.h"
-#include "machine/pc/kernel.h"
+#include "pc/kernel.h"
 #include "shadowmmu/shadowmmu.h"
 
 #define E820_RAM 1

@@ -3,8 +3,8 @@
  * --initrd and --append, handed to SeaBIOS through fw_cfg with popek's boot
  * option ROM (see kernel.c and bootrom.asm).
  */
-#ifndef POPEK_MACHINE_PC_KERNEL_H
-#define POPEK_MACHINE_PC_KERNEL_H
+#ifndef POPEK_PC_KERNEL_H
+#define POPEK_PC_KERNEL_H
 
 #include <stddef.h>
 #include <stdint.h>

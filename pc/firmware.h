@@ -4,8 +4,8 @@
  * also at 0xE0000-0xFFFFF below 1 MiB, so that the reset vector at
  * 0xFFFFFFF0 and the real-mode F000:FFF0 reach the same bytes.
  */
-#ifndef POPEK_MACHINE_PC_FIRMWARE_H
-#define POPEK_MACHINE_PC_FIRMWARE_H
+#ifndef POPEK_PC_FIRMWARE_H
+#define POPEK_PC_FIRMWARE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * advances, due timers fire, and the limits of the run (debug exit,
  * --timeout, reset with --no-reboot) are checked. Single-threaded.
  */
-#include "machine/pc/pc.h"
+#include "pc/pc.h"
 
 #include <glib.h>
 
