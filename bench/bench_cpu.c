@@ -14,6 +14,7 @@
 #include "cpu/cpu.h"
 #include "machine/machine.h"
 #include "shadowmmu/shadowmmu.h"
+#include "translator/translator.h"
 
 #define CODE 0x1000u
 
@@ -63,6 +64,7 @@ static double run(const char *name, const uint8_t *code, size_t len, uint32_t it
         exit(1);
     struct shadowmmu *mmu = smmu_create(&m.mem);
     struct cpu *cpu = cpu_create(&m, mmu);
+    struct translator *tr = translator_create(cpu);
     memcpy(m.ram + CODE, code, len);
     memcpy(m.ram + CODE + 1, &iterations, 4);
     cpu->cr[0] = 0x11;
@@ -76,7 +78,7 @@ static double run(const char *name, const uint8_t *code, size_t len, uint32_t it
     cpu->regs[R_ESP] = 0x8000;
 
     gint64 t0 = g_get_monotonic_time();
-    enum cpu_exit why = cpu_run(cpu, UINT64_MAX);
+    enum cpu_exit why = translator_run(tr, UINT64_MAX);
     double secs = (double)(g_get_monotonic_time() - t0) / 1e6;
     if (why != CPU_EXIT_HLT) {
         fprintf(stderr, "bench_cpu: %s stopped with exit %d at %08x\n", name, why, cpu->eip);
@@ -85,6 +87,7 @@ static double run(const char *name, const uint8_t *code, size_t len, uint32_t it
     double rate = (double)cpu->instructions / secs;
     printf("%-14s %12" G_GUINT64_FORMAT " instructions in %.2f s: %.1f M instructions/s\n", name,
            cpu->instructions, secs, rate / 1e6);
+    translator_destroy(tr);
     cpu_destroy(cpu);
     smmu_destroy(mmu);
     machine_destroy(&m);

@@ -3,8 +3,9 @@
  * processor and the entry points that run it. cpu/ is the reference for
  * the meaning of every instruction; every faster path must agree with it.
  *
- * This header is the contract the machine's run loop, the differential
- * tests and the gdb stub are written against. The state is public so that
+ * This header is the contract the board, the translator's run loop
+ * (translator/translator.h), the differential tests and the gdb stub are
+ * written against. The state is public so that
  * tests and debuggers can set and read it between runs.
  */
 #ifndef POPEK_CPU_CPU_H
@@ -15,7 +16,6 @@
 
 struct machine;
 struct shadowmmu;
-struct tcache;
 
 /* General registers in encoding order. */
 enum cpu_reg { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
@@ -70,7 +70,7 @@ struct cpu_dtable {
     uint16_t attr;
 };
 
-/* Why cpu_run returned. */
+/* Why a run of the CPU (translator_run) returned. */
 enum cpu_exit {
     CPU_EXIT_BUDGET,     /* ran the instructions it was given */
     CPU_EXIT_HLT,        /* halted with no interrupt to wake it */
@@ -121,14 +121,14 @@ struct cpu {
      * App. D): ferr(opaque, 1) when an unmasked x87 exception becomes
      * pending (FERR# asserted), ferr(opaque, 0) when it is cleared; the
      * board latches FERR# into IRQ 13. A waiting x87 instruction then
-     * freezes the CPU (cpu_run returns CPU_EXIT_HLT and waits for an
+     * freezes the CPU (the run returns CPU_EXIT_HLT and waits for an
      * interrupt) unless the board holds IGNNE# (`ignne`), as it does after
      * a write to port F0h until FERR# drops. NULL: not wired.
      */
     void (*ferr)(void *opaque, int level);
     void *ferr_opaque;
     bool ignne;
-    struct cpu_internal *internal; /* decoder, block cache, run-loop state: cpu/ only */
+    struct cpu_internal *internal; /* decoder and run-time state (cpu/exec.h) */
 };
 
 /* Create a CPU bound to a machine's port bus and a shadow MMU; it starts reset. */
@@ -138,13 +138,10 @@ void cpu_destroy(struct cpu *cpu);
 /* The power-on/RESET state, SDM Vol. 3A §9.1.1. */
 void cpu_reset(struct cpu *cpu);
 
-/* Run up to `budget` instructions. */
-enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget);
-
 /* Raise the NMI line: delivered at the next instruction boundary, then blocked until IRET. */
 void cpu_nmi(struct cpu *cpu);
 
-/* Ask a running cpu_run to return at the next instruction boundary. */
+/* Ask a running translator_run to return at the next instruction boundary. */
 void cpu_request_exit(struct cpu *cpu);
 
 /*
@@ -156,14 +153,11 @@ void cpu_set_segment_real(struct cpu *cpu, enum cpu_seg s, uint16_t selector);
 void cpu_set_segment(struct cpu *cpu, enum cpu_seg s, uint16_t selector, uint32_t base,
                      uint32_t limit, uint16_t attr);
 
-/* The CPU's translation cache of decoded blocks (for statistics and tests). */
-struct tcache *cpu_tcache(struct cpu *cpu);
-
 /* Apply CR0/CR3/CR4 values set directly in cpu->cr to the MMU and mode. */
 void cpu_sync_control(struct cpu *cpu);
 
 /*
- * A debugger's breakpoints: cpu_run returns CPU_EXIT_BREAKPOINT before
+ * A debugger's breakpoints: the run returns CPU_EXIT_BREAKPOINT before
  * executing an instruction whose linear address (CS base + EIP) is one of
  * these (a copy is kept; n = 0 removes them). To go on from a breakpoint,
  * step over it with the set cleared.
@@ -172,7 +166,7 @@ void cpu_sync_control(struct cpu *cpu);
 void cpu_set_breakpoints(struct cpu *cpu, const uint32_t *linear, unsigned n);
 
 /*
- * A debugger's watchpoints on guest-linear ranges: cpu_run returns
+ * A debugger's watchpoints on guest-linear ranges: the run returns
  * CPU_EXIT_WATCHPOINT right after an instruction whose data access (not an
  * instruction fetch, not a debugger's probe) overlapped one of the kind
  * asked for; a REP string instruction stops after that iteration, ready to

@@ -265,3 +265,27 @@ int cpu_decode(struct cpu *cpu, const uint8_t *bytes, unsigned avail, struct ins
     refine(out, &zi, string);
     return 0;
 }
+
+void h_gp0(struct cpu *cpu, const struct insn *in)
+{
+    cpu_raise(cpu, EX_GP, 0);
+}
+
+bool cpu_finish_record(struct cpu *cpu, struct insn *in, uint32_t eip)
+{
+    bool ends = in->props & P_ENDS_BLOCK;
+    if ((in->props & P_PM_ONLY) && (!cpu_pe(cpu) || cpu_v86(cpu))) {
+        in->fn = h_ud;
+        ends = true;
+    } else if ((in->props & P_PRIV) && cpu_pe(cpu) && (cpu->cpl != 0 || cpu_v86(cpu))) {
+        in->fn = h_gp0;
+        ends = true;
+    }
+    if ((uint64_t)eip + in->len - 1 > cpu->seg[S_CS].limit) {
+        in->fn = h_gp0; /* runs past the code segment */
+        ends = true;
+    }
+    if (in->fn == h_ud)
+        ends = true;
+    return ends;
+}

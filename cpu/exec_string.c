@@ -118,7 +118,7 @@ static void run_string(struct cpu *cpu, const struct insn *in,
             break; /* a data breakpoint: its trap comes after this iteration */
     }
     /* Not finished: run this instruction again after a look at interrupts; the slice
-       counts against cpu_run's budget as the instructions it stands for. */
+       counts against the run's budget as the instructions it stands for. */
     if (areg(cpu, in, R_ECX) != 0) {
         cpu->eip = cpu->internal->insn_eip;
         cpu_charge_work(cpu, REP_SLICE);

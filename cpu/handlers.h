@@ -133,6 +133,7 @@ void h_in(struct cpu *cpu, const struct insn *in);
 void h_out(struct cpu *cpu, const struct insn *in);
 void h_nop(struct cpu *cpu, const struct insn *in);
 void h_ud(struct cpu *cpu, const struct insn *in);
+void h_gp0(struct cpu *cpu, const struct insn *in); /* #GP(0): privileged or past the CS limit */
 void h_fpu(struct cpu *cpu, const struct insn *in);
 void h_wait(struct cpu *cpu, const struct insn *in);
 void h_hlt(struct cpu *cpu, const struct insn *in);
@@ -182,17 +183,11 @@ void cpu_task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_rea
 uint64_t cpu_read_tsc(struct cpu *cpu);
 void cpu_write_tsc(struct cpu *cpu, uint64_t value);
 
-/* Debug features (cpu/debug.c): single-step and instruction breakpoints. */
-static inline bool cpu_debug_active(const struct cpu *cpu)
-{
-    return (cpu->eflags & (FL_TF | FL_RF)) || (cpu->dr[7] & 0xffu);
-}
-bool cpu_debug_before(struct cpu *cpu);
-void cpu_debug_after(struct cpu *cpu, bool tf, const struct insn *in);
+/* Debug features (cpu/debug.c; the run loop's part is in cpu/exec.h). */
 /* Trap the pages of the armed data breakpoints and watchpoints in the MMU (after DR0-3/DR7 change).
  */
 void cpu_debug_sync(struct cpu *cpu);
-/* At the start of cpu_run: forget the last watchpoint hit, and sync if DR0-3/DR7 were
+/* At the start of a run: forget the last watchpoint hit, and sync if DR0-3/DR7 were
    changed from outside (a debugger, a test) since. */
 void cpu_debug_refresh(struct cpu *cpu);
 /* Forget the data breakpoint hits of an instruction that faulted. */

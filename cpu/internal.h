@@ -1,189 +1,21 @@
 /*
- * CPU internals shared by the files of cpu/: the decoded instruction
- * record, the instruction table entry, lazy flags, exceptions, and the
- * inline register and memory accessors every handler uses.
+ * CPU internals shared by the files of cpu/: lazy flags, the inline
+ * register, memory, operand and stack accessors every handler uses, and the
+ * helpers of protection and modes. What the translator also needs is in
+ * cpu/exec.h.
  */
 #ifndef POPEK_CPU_INTERNAL_H
 #define POPEK_CPU_INTERNAL_H
 
-#include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "cpu/cpu.h"
-#include "cpu/fpu.h"
+#include "cpu/exec.h"
 #include "machine/machine.h"
-#include "shadowmmu/shadowmmu.h"
-
-struct insn;
-struct tcache;
-struct tb;
-struct block;
-
-typedef void (*insn_fn)(struct cpu *cpu, const struct insn *in);
-
-/* Operand kinds of a decoded record. */
-enum op_kind { OP_NONE, OP_REG, OP_MEM, OP_IMM, OP_SREG, OP_CREG, OP_DREG, OP_ST };
-
-#define NO_REG 0xff
-
-struct operand {
-    uint8_t kind; /* enum op_kind */
-    uint8_t size; /* bytes */
-    uint8_t reg;  /* GPR (8-bit: AL CL DL BL AH CH DH BH), segment, CR, DR or ST(i) number */
-};
-
-/*
- * One decoded instruction: what the handler needs and nothing else, so
- * that executing it never looks at guest bytes again.
- */
-struct insn {
-    insn_fn fn;
-    uint8_t len;
-    uint8_t opsize;             /* operand size: 1, 2 or 4 (the size the handler works at) */
-    uint8_t adsize;             /* address size: 2 or 4 */
-    uint8_t seg;                /* segment of the memory operand (default or override) */
-    uint8_t base, index, scale; /* memory operand; NO_REG when absent */
-    uint8_t rep;                /* 0, REP_E (REP/REPE) or REP_NE */
-    uint8_t sub;                /* handler sub-operation (ALU op, condition code, ...) */
-    uint8_t nops;
-    uint16_t props; /* P_* from the table */
-    struct operand o[3];
-    uint32_t disp;
-    uint32_t imm;  /* first immediate, sign-extended to the operand size; branch target offset;
-                      x87: the FOP (opcode bits 10-8, ModR/M 7-0) */
-    uint32_t imm2; /* second immediate (ENTER nesting level, far pointer selector) */
-};
-
-#define REP_E  1
-#define REP_NE 2
-
-/* What an instruction form means for the system (the table's props). */
-#define P_ENDS_BLOCK 0x0001u /* control transfer or mode change: the block ends after it */
-#define P_PRIV       0x0002u /* CPL 0 only (#GP otherwise) */
-#define P_SENSITIVE  0x0004u /* reads or changes state a guest kernel owns */
-#define P_MAY_FAULT  0x0008u /* may raise an exception beyond memory faults */
-#define P_WRITES_MEM 0x0010u /* may write guest memory */
-#define P_IO         0x0020u /* port I/O (IOPL-checked) */
-#define P_PM_ONLY    0x0040u /* #UD in real and virtual-8086 mode */
-
-/* One table entry: the handler of a mnemonic and what it means. */
-struct insn_desc {
-    insn_fn fn;
-    uint8_t sub;
-    uint16_t props;
-};
-
-const struct insn_desc *insn_lookup(unsigned zydis_mnemonic);
-
-/* --- lazy flags ------------------------------------------------------- */
-
-/*
- * The arithmetic flags (CF PF AF ZF SF OF) are kept as the last operation
- * that set them; EFLAGS holds them only when cc_op is CC_EAGER.
- */
-enum cc_op { CC_EAGER, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC };
-
-#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
-
-/* Exceptions, SDM Vol. 3A §6.3.1. */
-enum {
-    EX_DE = 0,
-    EX_DB = 1,
-    EX_NMI = 2,
-    EX_BP = 3,
-    EX_OF = 4,
-    EX_BR = 5,
-    EX_UD = 6,
-    EX_NM = 7,
-    EX_DF = 8,
-    EX_TS = 10,
-    EX_NP = 11,
-    EX_SS = 12,
-    EX_GP = 13,
-    EX_PF = 14,
-    EX_MF = 16,
-    EX_AC = 17,
-    EX_MC = 18,
-    EX_XM = 19,
-};
-
-#define NO_ERROR_CODE 0xffffffffu
-
-struct cpu_internal {
-    /* Lazy flags. */
-    uint8_t cc_op, cc_size;
-    uint32_t cc_res, cc_src1, cc_src2, cc_cin;
-
-    /* The instruction being executed. */
-    uint32_t insn_eip; /* its first byte, where a fault restarts */
-    uint32_t eip_mask; /* 0xffff for 16-bit code, else all ones */
-    bool block_dirty;  /* the running block was dropped by a write */
-    bool inhibit_irq;  /* the instruction just run was STI or a load of SS */
-    bool nmi_pending, nmi_blocked;
-    uint64_t last_tsc; /* the last value RDTSC returned */
-    bool exit_request;
-    uint64_t run_end; /* cpu_run stops when cpu->instructions reaches it (cpu_charge_work) */
-    bool stop_run;    /* the handler asks the run loop to return (mode change etc.) */
-    enum cpu_exit stop_reason;
-    /* A debugger's breakpoints and watchpoints (linear addresses, cpu.h). */
-    uint32_t breakpoints[CPU_MAX_BREAKPOINTS];
-    unsigned nbreakpoints;
-    struct cpu_watchpoint watch[CPU_MAX_WATCHPOINTS];
-    unsigned nwatch;
-    /* Data breakpoints (cpu/debug.c): the pages are trapped in the MMU while any is armed. */
-    bool data_traps;      /* DR0-DR3 data breakpoints or watchpoints are armed */
-    uint32_t traps_dr[5]; /* DR0-DR3 and DR7 the traps were set from */
-    uint8_t dr_hits;      /* DR0-DR3 data breakpoints the current instruction hit */
-    int watch_hit;        /* the watchpoint hit, or -1 */
-
-    /* Exceptions unwind to the run loop through here. */
-    jmp_buf unwind;
-    bool unwind_armed;
-    int pending_vector; /* the exception being unwound */
-    uint32_t pending_error;
-    int delivering;   /* vector whose delivery is in progress, or -1 */
-    bool cpu_writing; /* a CPU write is in progress (watch hits are not DMA) */
-
-    /* Decoded blocks: the translation cache and a direct-mapped lookup by linear EIP. */
-    struct jump_cache_entry {
-        uint32_t lin, mode;
-        struct tb *tb;
-    } * jump_cache;
-    struct tb *cur_tb;
-    bool need_collect;           /* dropped blocks await tcache_collect */
-    struct block *scratch_block; /* a page-crossing instruction, decoded each time */
-
-    struct smmu_tlb *tlb;
-    uint32_t tlb_generation; /* smmu flush count the jump cache was filled under */
-    struct tcache *tc;
-    uint32_t mode;   /* mode bits blocks are keyed by */
-    void *decoder16; /* ZydisDecoder for 16-bit and 32-bit code */
-    void *decoder32;
-
-    struct fpu fpu; /* the x87 (cpu/fpu.h) */
-
-    struct cpu_msrs {
-        uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
-        uint64_t apic_base;
-        uint64_t mtrr_var[16], mtrr_fixed[11], mtrr_def_type, pat, misc_enable;
-        uint64_t bios_sign_id, perf[4];
-    } msr;
-};
-
-/* --- exceptions ------------------------------------------------------- */
-
-/* Raise an exception from inside an instruction; never returns. */
-_Noreturn void cpu_raise(struct cpu *cpu, int vector, uint32_t error_code);
-_Noreturn void cpu_raise_pf(struct cpu *cpu, const struct smmu_fault *f);
 
 /* The exception to deliver when `second` occurs while delivering `first`; -1: triple fault. */
 int cpu_exception_combine(int first, int second);
-
-/* Deliver an exception or interrupt through the IVT/IDT (cpu/exception.c). */
-void cpu_deliver(struct cpu *cpu, int vector, uint32_t error_code, bool software,
-                 uint32_t return_eip);
 
 /* --- flags ------------------------------------------------------------ */
 
@@ -314,8 +146,6 @@ static inline void data_trap(struct cpu *cpu, uint32_t lin, unsigned size, bool 
         cpu_data_access(cpu, lin, size, write);
 }
 
-uint32_t cpu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, enum smmu_access acc);
-void cpu_write_slow(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size);
 uint64_t cpu_read64(struct cpu *cpu, unsigned seg, uint32_t off);
 void cpu_write64(struct cpu *cpu, unsigned seg, uint32_t off, uint64_t v);
 
@@ -470,7 +300,7 @@ void cpu_update_mode(struct cpu *cpu);
 
 /*
  * Work that retires no instruction yet takes time (a long REP string
- * instruction's slice of iterations) counts against the budget of cpu_run.
+ * instruction's slice of iterations) counts against the budget of the run.
  */
 static inline void cpu_charge_work(struct cpu *cpu, uint64_t units)
 {
@@ -485,16 +315,10 @@ static inline void cpu_stop(struct cpu *cpu, enum cpu_exit why)
     cpu->internal->stop_reason = why;
 }
 
-/* IOPL check for IN/OUT/INS/OUTS (the TSS I/O bitmap comes with the next issue). */
+/* IOPL and TSS I/O-bitmap check for IN/OUT/INS/OUTS: #GP(0) when the port is not allowed. */
 void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size);
 
-/* The decoder (cpu/decode.c). */
 void cpu_decoder_init(struct cpu *cpu);
 void cpu_decoder_destroy(struct cpu *cpu);
-/*
- * Decode one instruction at `bytes`: 0 on success, -1 for #UD (undefined,
- * or a bad LOCK; *out then raises #UD), -2 when it runs past `avail`.
- */
-int cpu_decode(struct cpu *cpu, const uint8_t *bytes, unsigned avail, struct insn *out);
 
 #endif

@@ -112,7 +112,7 @@ static const struct insn_desc table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
     [ZYDIS_MNEMONIC_LFS] = {h_lxs, S_FS, 0},
     [ZYDIS_MNEMONIC_LGS] = {h_lxs, S_GS, 0},
     [ZYDIS_MNEMONIC_LSS] = {h_lxs, S_SS, P_ENDS_BLOCK},
-    /* Strings (a REP prefix also ends the block: see insn_refine) */
+    /* Strings (a REP prefix also ends the block: the decoder adds P_ENDS_BLOCK) */
     [ZYDIS_MNEMONIC_MOVSB] = {h_movs, 0, P_WRITES_MEM},
     [ZYDIS_MNEMONIC_STOSB] = {h_stos, 0, P_WRITES_MEM},
     [ZYDIS_MNEMONIC_LODSB] = {h_lods, 0, 0},
@@ -202,7 +202,7 @@ static const struct insn_desc table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
     [ZYDIS_MNEMONIC_INVLPG] = {h_invlpg, 0, P_PRIV | P_SENSITIVE | P_ENDS_BLOCK},
     [ZYDIS_MNEMONIC_WBINVD] = {h_privnop, 0, P_PRIV | P_SENSITIVE | P_ENDS_BLOCK},
     [ZYDIS_MNEMONIC_INVD] = {h_privnop, 0, P_PRIV | P_SENSITIVE | P_ENDS_BLOCK},
-    /* Protected-mode only: #UD in real and virtual-8086 mode (see insn_refine in decode.c). */
+    /* Protected-mode only: #UD in real and virtual-8086 mode (cpu_finish_record in decode.c). */
     [ZYDIS_MNEMONIC_LLDT] = {h_lldt, 0, P_PRIV | P_SENSITIVE | P_ENDS_BLOCK | P_PM_ONLY},
     [ZYDIS_MNEMONIC_LTR] = {h_ltr, 0, P_PRIV | P_SENSITIVE | P_ENDS_BLOCK | P_PM_ONLY},
     [ZYDIS_MNEMONIC_SLDT] = {h_sldt, 0, P_WRITES_MEM | P_SENSITIVE | P_PM_ONLY},

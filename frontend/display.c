@@ -24,6 +24,7 @@
 #include "frontend/stats.h"
 #include "pc/pc.h"
 #include "translator/tcache.h"
+#include "translator/translator.h"
 
 #define FRAME_RATE_MAX   60      /* frames per second at most, whatever the display says */
 #define EVENT_PERIOD_US  4000    /* host input is read this often */
@@ -135,7 +136,7 @@ void display_format_title(char *out, size_t size, const struct display_status *s
 static void measure_speed(struct display *d, gint64 now)
 {
     uint64_t insns = d->pc->cpu->instructions;
-    const struct tc_stats *tc = tcache_stats(cpu_tcache(d->pc->cpu));
+    const struct tc_stats *tc = tcache_stats(translator_tcache(d->pc->tr));
     gint64 us = now - d->title_us;
     d->mips = us > 0 ? (double)(insns - d->title_insns) / (double)us : 0;
     d->idle = d->pc->cpu->halted && insns == d->title_insns;
@@ -502,7 +503,7 @@ struct display *display_create(struct pc *pc, char **err)
     }
     SDL_SetRenderDrawColor(d->ren, 0, 0, 0, SDL_ALPHA_OPAQUE);
     update_frame_period(d);
-    const struct tc_stats *tc = tcache_stats(cpu_tcache(pc->cpu));
+    const struct tc_stats *tc = tcache_stats(translator_tcache(pc->tr));
     d->title_insns = pc->cpu->instructions;
     d->title_lookups = tc->lookups;
     d->title_hits = tc->hits;

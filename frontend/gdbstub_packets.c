@@ -8,7 +8,7 @@
  * ranges the CPU checks on every data access to their pages
  * (cpu_set_watchpoints) and stops right after the instruction that
  * touched one. A single step runs exactly one
- * instruction through cpu_run while the machine is paused.
+ * instruction through translator_run while the machine is paused.
  */
 #include <glib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "frontend/gdbstub_internal.h"
 #include "pc/pc.h"
 #include "shadowmmu/shadowmmu.h"
+#include "translator/translator.h"
 
 /* Parse a hex number at *p (at most 16 digits) and move past it; false if there is none. */
 static bool parse_hex(const char **p, uint64_t *v)
@@ -167,7 +168,7 @@ static void step_one(struct gdbstub *s, bool into_handler)
     cpu->stop_after_delivery = into_handler;
     /* An exit request left over (the pause itself) ends the first try at once. */
     for (int tries = 0; tries < 3; tries++) {
-        why = cpu_run(cpu, 1);
+        why = translator_run(s->pc->tr, 1);
         if (why != CPU_EXIT_REQUEST || cpu->instructions != before)
             break;
     }

@@ -14,6 +14,7 @@
 #include "pc/pc.h"
 #include "shadowmmu/shadowmmu.h"
 #include "translator/tcache.h"
+#include "translator/translator.h"
 
 struct counter {
     const char *name;
@@ -68,7 +69,7 @@ static void format_text(GString *out, struct pc *pc, double seconds, const struc
 
 void stats_format(GString *out, struct pc *pc, double seconds, enum stats_style style)
 {
-    const struct tc_stats *tc = tcache_stats(cpu_tcache(pc->cpu));
+    const struct tc_stats *tc = tcache_stats(translator_tcache(pc->tr));
     const struct smmu_stats *mm = smmu_get_stats(pc->mmu);
     /* The network adapter's counters come last, and only with --net. */
     const struct ne2000_stats no_nic = {0}, *nic = pc->nic ? ne2000_get_stats(pc->nic) : &no_nic;

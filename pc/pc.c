@@ -32,6 +32,7 @@
 #include "machine/blockdev.h"
 #include "pc/kernel.h"
 #include "shadowmmu/shadowmmu.h"
+#include "translator/translator.h"
 
 #define E820_RAM 1
 
@@ -374,6 +375,7 @@ int pc_init(struct pc *pc, const struct pc_config *cfg, char **err)
     }
     pc->mmu = smmu_create(&pc->m.mem);
     pc->cpu = cpu_create(&pc->m, pc->mmu);
+    pc->tr = translator_create(pc->cpu);
     pc_devices_init(pc);
     if (pc_storage_init(pc, err) < 0 || pc_kernel_init(pc, err) < 0) {
         pc_destroy(pc);
@@ -467,6 +469,7 @@ void pc_destroy(struct pc *pc)
         }
     }
     port92_destroy(pc->port92);
+    translator_destroy(pc->tr);
     cpu_destroy(pc->cpu);
     smmu_destroy(pc->mmu);
     firmware_free(&pc->fw);

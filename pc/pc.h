@@ -14,6 +14,7 @@
 #include "pc/firmware.h"
 
 struct cpu;
+struct translator;
 struct shadowmmu;
 struct pci_bus;
 struct i440fx;
@@ -89,6 +90,7 @@ struct pc {
     struct firmware fw;
     struct shadowmmu *mmu;
     struct cpu *cpu;
+    struct translator *tr; /* runs the CPU */
     struct debugcon debugcon;
     struct debug_exit debug_exit;
     struct post_port post;

@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "cpu/cpu.h"
+#include "translator/translator.h"
 
 /* Instructions per slice: short enough for timers, long enough to be cheap. */
 #define PC_SLICE 100000
@@ -70,7 +71,7 @@ int pc_run(struct pc *pc)
                 pc->stop = PC_STOP_TIMEOUT;
             continue;
         }
-        enum cpu_exit why = cpu_run(pc->cpu, PC_SLICE);
+        enum cpu_exit why = translator_run(pc->tr, PC_SLICE);
         vclock_run_due(&pc->m.clock);
         pc_poll_serial(pc);
         if (why == CPU_EXIT_SHUTDOWN)

@@ -23,7 +23,7 @@ struct shadowmmu;
 struct tb {
     uint64_t phys;   /* guest-physical address of the first byte */
     uint32_t mode;   /* mode bits the block was decoded under */
-    uint32_t eip;    /* EIP of the first instruction (the CS base is in the mode) */
+    uint32_t eip;    /* EIP of the first instruction (the CS base is not in the key) */
     uint16_t bytes;  /* guest bytes covered, within one page */
     uint16_t ninsns; /* instructions decoded */
     bool valid;      /* false once dropped; set by the cache */

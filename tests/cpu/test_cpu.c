@@ -1,8 +1,7 @@
 /*
- * The interpreter's own machinery: decoded records, block formation,
- * invalidation of decoded code by CPU and DMA writes (self-modifying code
- * one instruction ahead included), REP restart after a page fault, and
- * exceptions leaving the state of before the faulting instruction. The
+ * The interpreter's own machinery: decoded records, REP restart after a
+ * page fault, exceptions leaving the state of before the faulting
+ * instruction, the exception storm and triple fault, RESET, CPUID. The
  * instruction semantics themselves are checked against the host CPU in
  * tests/diff and against real mode in tests/guest.
  */
@@ -10,54 +9,35 @@
 #include <string.h>
 
 #include "cpu/handlers.h"
-#include "translator/tcache.h"
+#include "tests/lib/cpu_fixture.h"
 
 #define CODE  0x10000u
 #define STACK 0x80000u
 
-struct fixture {
-    struct machine m;
-    struct shadowmmu *mmu;
-    struct cpu *cpu;
-};
-
-static void setup(struct fixture *f, gconstpointer data)
+static void setup(struct cpu_fixture *f, gconstpointer data)
 {
-    g_assert_cmpint(machine_init(&f->m, &(struct machine_config){.ram_mb = 16}), ==, 0);
-    f->mmu = smmu_create(&f->m.mem);
-    f->cpu = cpu_create(&f->m, f->mmu);
+    cpu_fixture_init(f, 16);
 }
 
-static void teardown(struct fixture *f, gconstpointer data)
+static void teardown(struct cpu_fixture *f, gconstpointer data)
 {
-    cpu_destroy(f->cpu);
-    smmu_destroy(f->mmu);
-    machine_destroy(&f->m);
+    cpu_fixture_destroy(f);
 }
 
 /* Flat 32-bit protected mode at CPL 0, code at CODE. */
-static void flat32(struct fixture *f, const void *code, size_t len)
+static void flat32(struct cpu_fixture *f, const void *code, size_t len)
 {
-    struct cpu *cpu = f->cpu;
     memcpy(f->m.ram + CODE, code, len);
-    cpu->cr[0] = 0x11;
-    cpu_sync_control(cpu);
-    cpu_set_segment(cpu, S_CS, 0x08, 0, 0xffffffffu, 0xc09b);
-    for (int s = 0; s < S_COUNT; s++) {
-        if (s != S_CS)
-            cpu_set_segment(cpu, s, 0x10, 0, 0xffffffffu, 0xc093);
-    }
-    cpu->eip = CODE;
-    cpu->regs[R_ESP] = STACK;
+    cpu_fixture_flat32(f, CODE, STACK, 0);
 }
 
 /* Decode one instruction in the CPU's current mode. */
-static int decode(struct fixture *f, const uint8_t *bytes, size_t len, struct insn *in)
+static int decode(struct cpu_fixture *f, const uint8_t *bytes, size_t len, struct insn *in)
 {
     return cpu_decode(f->cpu, bytes, (unsigned)len, in);
 }
 
-static void test_decode_records(struct fixture *f, gconstpointer data)
+static void test_decode_records(struct cpu_fixture *f, gconstpointer data)
 {
     struct insn in;
     flat32(f, "", 0);
@@ -129,7 +109,7 @@ static void test_decode_records(struct fixture *f, gconstpointer data)
     g_assert_cmpint(decode(f, add, 2, &in), ==, -2);
 }
 
-static void test_decode_real_mode(struct fixture *f, gconstpointer data)
+static void test_decode_real_mode(struct cpu_fixture *f, gconstpointer data)
 {
     struct insn in;
     /* After reset the CPU is in real mode: mov ax, [bx+si+2] */
@@ -145,87 +125,13 @@ static void test_decode_real_mode(struct fixture *f, gconstpointer data)
     g_assert_cmphex(insn_ea(f->cpu, &in), ==, 0x0002);
 }
 
-/* Run until HLT; fails on anything else. */
-static void run_to_hlt(struct fixture *f)
+static void run_to_hlt(struct cpu_fixture *f)
 {
-    enum cpu_exit why = cpu_run(f->cpu, 1000000);
-    if (why != CPU_EXIT_HLT)
-        g_error("cpu_run ended with %d at eip %08x (vector %d)", why, f->cpu->eip,
-                f->cpu->exception_vector);
-}
-
-static void test_blocks_and_chaining(struct fixture *f, gconstpointer data)
-{
-    /* mov ecx, 100; l: inc eax; dec ecx; jnz l; hlt */
-    static const uint8_t code[] = {0xb9, 100, 0, 0, 0, 0x40, 0x49, 0x75, 0xfc, 0xf4};
-    flat32(f, code, sizeof(code));
-    run_to_hlt(f);
-    g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 100);
-    g_assert_cmpuint(f->cpu->instructions, ==, 1 + 3 * 100 + 1);
-    const struct tc_stats *st = tcache_stats(cpu_tcache(f->cpu));
-    /* mov..jnz (4), the loop body inc..jnz (3), and hlt: three blocks, decoded once. */
-    g_assert_cmpuint(st->blocks, ==, 3);
-    g_assert_cmpuint(st->insns, ==, 4 + 3 + 1);
-    g_assert_cmpuint(st->chains, >=, 1);
-}
-
-static void test_block_ends_at_page(struct fixture *f, gconstpointer data)
-{
-    /* 8 NOPs straddling a page boundary, then HLT: two blocks, none crossing. */
-    uint8_t code[9];
-    memset(code, 0x90, 8);
-    code[8] = 0xf4;
-    flat32(f, "", 0);
-    memcpy(f->m.ram + CODE + 0x1000 - 4, code, sizeof(code));
-    f->cpu->eip = CODE + 0x1000 - 4;
-    run_to_hlt(f);
-    const struct tc_stats *st = tcache_stats(cpu_tcache(f->cpu));
-    g_assert_cmpuint(st->blocks, ==, 2);
-    g_assert_cmpuint(st->insns, ==, 9);
-}
-
-static void test_self_modifying_next_insn(struct fixture *f, gconstpointer data)
-{
-    /*
-     * mov byte [CODE+8], 0x42   ; the immediate of the next instruction
-     * mov al, 0x00              ; b0 00 at CODE+7
-     * hlt
-     */
-    uint8_t code[] = {0xc6, 0x05, 0, 0, 0, 0, 0x42, 0xb0, 0x00, 0xf4};
-    uint32_t target = CODE + 8;
-    memcpy(code + 2, &target, 4);
-    flat32(f, code, sizeof(code));
-    run_to_hlt(f);
-    g_assert_cmphex(f->cpu->regs[R_EAX] & 0xff, ==, 0x42);
-    g_assert_cmpuint(tcache_stats(cpu_tcache(f->cpu))->dropped[TC_DROP_WRITE], >=, 1);
-
-    /* Run it again from the top: the patched byte is now decoded as written. */
-    f->cpu->regs[R_EAX] = 0;
-    f->cpu->eip = CODE;
-    f->cpu->halted = false;
-    run_to_hlt(f);
-    g_assert_cmphex(f->cpu->regs[R_EAX] & 0xff, ==, 0x42);
-}
-
-static void test_dma_drops_code(struct fixture *f, gconstpointer data)
-{
-    /* mov eax, 1; hlt */
-    static const uint8_t code[] = {0xb8, 1, 0, 0, 0, 0xf4};
-    flat32(f, code, sizeof(code));
-    run_to_hlt(f);
-    g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 1);
-    /* A device rewrites the immediate: the decoded block must go. */
-    uint8_t two = 2;
-    memmap_write_buf(&f->m.mem, CODE + 1, &two, 1);
-    g_assert_cmpuint(tcache_stats(cpu_tcache(f->cpu))->dropped[TC_DROP_DMA], ==, 1);
-    f->cpu->eip = CODE;
-    f->cpu->halted = false;
-    run_to_hlt(f);
-    g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 2);
+    cpu_fixture_run_to_hlt(f, 1000000);
 }
 
 /* 32-bit paging identity-mapping the first 4 MiB except `hole` (not present). */
-static void paging_with_hole(struct fixture *f, uint32_t hole)
+static void paging_with_hole(struct cpu_fixture *f, uint32_t hole)
 {
     const uint32_t pd = 0x200000, pt = 0x201000;
     uint32_t pde = pt | 3;
@@ -241,7 +147,7 @@ static void paging_with_hole(struct fixture *f, uint32_t hole)
     cpu_sync_control(f->cpu);
 }
 
-static void test_rep_restart_after_fault(struct fixture *f, gconstpointer data)
+static void test_rep_restart_after_fault(struct cpu_fixture *f, gconstpointer data)
 {
     /* rep movsb from 0x30000 to 0x40ff0, 0x20 bytes: the page at 0x41000 is missing. */
     static const uint8_t code[] = {0xf3, 0xa4, 0xf4};
@@ -254,7 +160,7 @@ static void test_rep_restart_after_fault(struct fixture *f, gconstpointer data)
     cpu->regs[R_EDI] = 0x40ff0;
     cpu->regs[R_ECX] = 0x20;
     cpu->stop_on_exception = true;
-    g_assert_cmpint(cpu_run(cpu, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmpint(cpu_fixture_run(f, 1000), ==, CPU_EXIT_EXCEPTION);
     g_assert_cmpuint(cpu->exception_vector, ==, EX_PF);
     g_assert_cmphex(cpu->exception_error, ==, SMMU_PF_W);
     g_assert_cmphex(cpu->cr[2], ==, 0x41000);
@@ -274,7 +180,7 @@ static void test_rep_restart_after_fault(struct fixture *f, gconstpointer data)
     g_assert_cmpuint(f->m.ram[0x4100f], ==, 0x20);
 }
 
-static void test_fault_leaves_state(struct fixture *f, gconstpointer data)
+static void test_fault_leaves_state(struct cpu_fixture *f, gconstpointer data)
 {
     /* add eax, 5 (sets flags); div ecx with ecx = 0 */
     static const uint8_t code[] = {0x83, 0xc0, 0x05, 0xf7, 0xf1, 0xf4};
@@ -283,7 +189,7 @@ static void test_fault_leaves_state(struct fixture *f, gconstpointer data)
     cpu->regs[R_EAX] = 0xfffffffbu; /* + 5 = 0: ZF and CF */
     cpu->regs[R_EDX] = 7;
     cpu->stop_on_exception = true;
-    g_assert_cmpint(cpu_run(cpu, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmpint(cpu_fixture_run(f, 1000), ==, CPU_EXIT_EXCEPTION);
     g_assert_cmpuint(cpu->exception_vector, ==, EX_DE);
     g_assert_cmphex(cpu->eip, ==, CODE + 3);
     g_assert_cmpuint(cpu->regs[R_EAX], ==, 0);
@@ -294,7 +200,7 @@ static void test_fault_leaves_state(struct fixture *f, gconstpointer data)
     g_assert_true(fl & FL_CF);
 }
 
-static void test_real_mode_interrupt(struct fixture *f, gconstpointer data)
+static void test_real_mode_interrupt(struct cpu_fixture *f, gconstpointer data)
 {
     /*
      * At 0000:7c00: int 0x21; hlt. The handler at 1000:0010 sets AX and
@@ -318,8 +224,8 @@ static void test_real_mode_interrupt(struct fixture *f, gconstpointer data)
     g_assert_true(cpu->eflags & FL_IF); /* restored by IRET */
 }
 
-/* A handler that faults at once retires nothing: cpu_run still returns (a guest gone wild). */
-static void test_exception_storm_returns(struct fixture *f, gconstpointer data)
+/* A handler that faults at once retires nothing: the run still returns (a guest gone wild). */
+static void test_exception_storm_returns(struct cpu_fixture *f, gconstpointer data)
 {
     struct cpu *cpu = f->cpu;
     static const uint8_t ud2[] = {0x0f, 0x0b};
@@ -329,13 +235,13 @@ static void test_exception_storm_returns(struct fixture *f, gconstpointer data)
     cpu_set_segment_real(cpu, S_CS, 0);
     cpu->eip = 0x7c00;
     cpu->regs[R_ESP] = 0x7000;
-    g_assert_cmpint(cpu_run(cpu, 1000), ==, CPU_EXIT_BUDGET);
+    g_assert_cmpint(cpu_fixture_run(f, 1000), ==, CPU_EXIT_BUDGET);
     g_assert_cmpuint(cpu->instructions, ==, 0);
     g_assert_cmphex(cpu->eip, ==, 0x7c00);
 }
 
-/* A long REP instruction's slices count against the budget: cpu_run comes back soon. */
-static void test_rep_charges_the_budget(struct fixture *f, gconstpointer data)
+/* A long REP instruction's slices count against the budget: the run comes back soon. */
+static void test_rep_charges_the_budget(struct cpu_fixture *f, gconstpointer data)
 {
     struct cpu *cpu = f->cpu;
     static const uint8_t code[] = {0xf3, 0xaa, 0xf4}; /* rep stosb; hlt */
@@ -345,23 +251,23 @@ static void test_rep_charges_the_budget(struct fixture *f, gconstpointer data)
     cpu->eip = 0x7c00;
     cpu->regs[R_ECX] = 0xffff;
     cpu->regs[R_EDI] = 0;
-    g_assert_cmpint(cpu_run(cpu, 100), ==, CPU_EXIT_BUDGET);
+    g_assert_cmpint(cpu_fixture_run(f, 100), ==, CPU_EXIT_BUDGET);
     g_assert_cmphex(cpu->eip, ==, 0x7c00);                /* to go on with */
     g_assert_cmphex(cpu->regs[R_ECX], ==, 0xffff - 4096); /* one slice of iterations */
     run_to_hlt(f);
     g_assert_cmphex(cpu->regs[R_ECX], ==, 0);
 }
 
-static void test_triple_fault(struct fixture *f, gconstpointer data)
+static void test_triple_fault(struct cpu_fixture *f, gconstpointer data)
 {
     /* Protected mode with an empty IDT: #UD cannot be delivered, then neither can #DF. */
     static const uint8_t code[] = {0x0f, 0x0b};
     flat32(f, code, sizeof(code));
     f->cpu->idtr.limit = 0;
-    g_assert_cmpint(cpu_run(f->cpu, 1000), ==, CPU_EXIT_SHUTDOWN);
+    g_assert_cmpint(cpu_fixture_run(f, 1000), ==, CPU_EXIT_SHUTDOWN);
 }
 
-static void test_reset_state(struct fixture *f, gconstpointer data)
+static void test_reset_state(struct cpu_fixture *f, gconstpointer data)
 {
     struct cpu *cpu = f->cpu;
     g_assert_cmphex(cpu->eip, ==, 0xfff0);
@@ -372,7 +278,7 @@ static void test_reset_state(struct fixture *f, gconstpointer data)
     g_assert_cmphex(cpu->eflags, ==, 0x2);
 }
 
-static void test_cpuid(struct fixture *f, gconstpointer data)
+static void test_cpuid(struct cpu_fixture *f, gconstpointer data)
 {
     uint32_t a, b, c, d;
     cpu_cpuid(f->cpu, 0, &a, &b, &c, &d);
@@ -390,7 +296,7 @@ static void test_cpuid(struct fixture *f, gconstpointer data)
     g_assert_true(d & (1u << 11)); /* SYSENTER/SYSEXIT */
 }
 
-static void test_rdpmc(struct fixture *f, gconstpointer data)
+static void test_rdpmc(struct cpu_fixture *f, gconstpointer data)
 {
     /* wrmsr PERFCTR1 = 0xab0123456789; rdpmc with ECX = 1; hlt */
     static const uint8_t code[] = {0x0f, 0x30, 0xb9, 0x01, 0, 0, 0, 0x0f, 0x33, 0xf4};
@@ -408,23 +314,19 @@ static void test_rdpmc(struct fixture *f, gconstpointer data)
     cpu->halted = false;
     cpu->regs[R_ECX] = 2;
     cpu->stop_on_exception = true;
-    g_assert_cmpint(cpu_run(cpu, 100), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmpint(cpu_fixture_run(f, 100), ==, CPU_EXIT_EXCEPTION);
     g_assert_cmpuint(cpu->exception_vector, ==, EX_GP);
 }
 
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add("/cpu/" path, struct fixture, NULL, setup, fn, teardown)
+#define ADD(path, fn) g_test_add("/cpu/" path, struct cpu_fixture, NULL, setup, fn, teardown)
     ADD("reset-state", test_reset_state);
     ADD("cpuid", test_cpuid);
     ADD("rdpmc", test_rdpmc);
     ADD("decode-records", test_decode_records);
     ADD("decode-real-mode", test_decode_real_mode);
-    ADD("blocks-and-chaining", test_blocks_and_chaining);
-    ADD("block-ends-at-page", test_block_ends_at_page);
-    ADD("self-modifying-next-insn", test_self_modifying_next_insn);
-    ADD("dma-drops-code", test_dma_drops_code);
     ADD("rep-restart-after-fault", test_rep_restart_after_fault);
     ADD("fault-leaves-state", test_fault_leaves_state);
     ADD("real-mode-interrupt", test_real_mode_interrupt);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cpu/handlers.h"
+#include "tests/lib/cpu_fixture.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -33,42 +34,32 @@
 #define IMG_OUT 0x30100u
 #define MEMOP   0x30200u
 
-struct fixture {
-    struct machine m;
-    struct shadowmmu *mmu;
-    struct cpu *cpu;
-};
-
 /* A test's parameters: the POPEK_FPU the CPU is created with, and an escape byte. */
 struct param {
     const char *fpu; /* "soft" or "host" */
     uint8_t esc;
 };
 
-static void setup(struct fixture *f, gconstpointer data)
+static void setup(struct cpu_fixture *f, gconstpointer data)
 {
     const struct param *p = data;
     g_setenv("POPEK_FPU", p->fpu, TRUE);
-    g_assert_cmpint(machine_init(&f->m, &(struct machine_config){.ram_mb = 16}), ==, 0);
-    f->mmu = smmu_create(&f->m.mem);
-    f->cpu = cpu_create(&f->m, f->mmu);
+    cpu_fixture_init(f, 16);
     g_unsetenv("POPEK_FPU");
 }
 
-static void teardown(struct fixture *f, gconstpointer data)
+static void teardown(struct cpu_fixture *f, gconstpointer data)
 {
-    cpu_destroy(f->cpu);
-    smmu_destroy(f->mmu);
-    machine_destroy(&f->m);
+    cpu_fixture_destroy(f);
 }
 
-static struct fpu *fpu_state(struct fixture *f)
+static struct fpu *fpu_state(struct cpu_fixture *f)
 {
     return &f->cpu->internal->fpu;
 }
 
 /* The host path was asked for but this machine has no x87: say so. */
-static bool host_missing(struct fixture *f, gconstpointer data)
+static bool host_missing(struct cpu_fixture *f, gconstpointer data)
 {
     const struct param *p = data;
     if (strcmp(p->fpu, "host") == 0 && fpu_state(f)->soft) {
@@ -79,49 +70,36 @@ static bool host_missing(struct fixture *f, gconstpointer data)
 }
 
 /* Flat 32-bit protected mode at CPL 0 (CR0 = PE | ET | extra), code at `at`. */
-static void flat32(struct fixture *f, const void *code, size_t len, uint32_t cr0_extra)
+static void flat32(struct cpu_fixture *f, const void *code, size_t len, uint32_t cr0_extra)
 {
-    struct cpu *cpu = f->cpu;
     memmap_write_buf(&f->m.mem, CODE, code, len);
-    cpu->cr[0] = 0x11 | cr0_extra;
-    cpu_sync_control(cpu);
-    cpu_set_segment(cpu, S_CS, 0x08, 0, 0xffffffffu, 0xc09b);
-    for (int s = 0; s < S_COUNT; s++) {
-        if (s != S_CS)
-            cpu_set_segment(cpu, s, 0x10, 0, 0xffffffffu, 0xc093);
-    }
-    cpu->eip = CODE;
-    cpu->regs[R_ESP] = STACK;
-    cpu->halted = false;
+    cpu_fixture_flat32(f, CODE, STACK, cr0_extra);
 }
 
-static void run_to_hlt(struct fixture *f)
+static void run_to_hlt(struct cpu_fixture *f)
 {
-    enum cpu_exit why = cpu_run(f->cpu, 100000);
-    if (why != CPU_EXIT_HLT)
-        g_error("cpu_run ended with %d at eip %08x (vector %d)", why, f->cpu->eip,
-                f->cpu->exception_vector);
+    cpu_fixture_run_to_hlt(f, 100000);
 }
 
 /* Run expecting an exception: its vector, with EIP left at the faulting instruction. */
-static int run_to_exception(struct fixture *f)
+static int run_to_exception(struct cpu_fixture *f)
 {
     f->cpu->stop_on_exception = true;
-    enum cpu_exit why = cpu_run(f->cpu, 100000);
+    enum cpu_exit why = cpu_fixture_run(f, 100000);
     f->cpu->stop_on_exception = false;
     if (why != CPU_EXIT_EXCEPTION)
-        g_error("expected an exception, cpu_run ended with %d at eip %08x", why, f->cpu->eip);
+        g_error("expected an exception, the run ended with %d at eip %08x", why, f->cpu->eip);
     return f->cpu->exception_vector;
 }
 
-static uint16_t rd16(struct fixture *f, uint32_t a)
+static uint16_t rd16(struct cpu_fixture *f, uint32_t a)
 {
     uint16_t v;
     memcpy(&v, f->m.ram + a, 2);
     return v;
 }
 
-static uint32_t rd32(struct fixture *f, uint32_t a)
+static uint32_t rd32(struct cpu_fixture *f, uint32_t a)
 {
     uint32_t v;
     memcpy(&v, f->m.ram + a, 4);
@@ -430,7 +408,7 @@ static unsigned cases_for(uint8_t esc, struct x87_case *out)
 }
 
 struct oracle_run {
-    struct fixture *f;
+    struct cpu_fixture *f;
     uint64_t seed;
     unsigned iterations, compared, skipped, failures;
     bool amd;             /* the reference is an AMD x87 */
@@ -536,7 +514,7 @@ static void report(struct oracle_run *o, const struct x87_case *k, const struct 
 /* One case, `iterations` random states, on the host and in the guest at `code`. */
 static void oracle_case(struct oracle_run *o, const struct x87_case *k, uint32_t code)
 {
-    struct fixture *f = o->f;
+    struct cpu_fixture *f = o->f;
     struct cpu *cpu = f->cpu;
     struct insn in;
     uint8_t prog[16] = {0xdd, 0x26, k->op[0], k->op[1], 0x9c, 0x59, 0xdd, 0x37, 0xf4};
@@ -588,7 +566,7 @@ static void oracle_case(struct oracle_run *o, const struct x87_case *k, uint32_t
 #endif
 
 /* Every form of one escape byte (D8..DF) against the host. */
-static void test_oracle(struct fixture *f, gconstpointer data)
+static void test_oracle(struct cpu_fixture *f, gconstpointer data)
 {
 #if HOST_X87
     const struct param *p = data;
@@ -625,15 +603,22 @@ struct trans_case {
 };
 
 /* One run of the program at `code` on a CPU from image `in`; the FNSAVE image comes back. */
-static void run_image(struct fixture *f, struct cpu *cpu, uint32_t code, const uint8_t *in,
-                      uint8_t *out)
+/* Another CPU on the same machine, with a translator of its own. */
+struct side_cpu {
+    struct cpu *cpu;
+    struct translator *tr;
+};
+
+static void run_image(struct cpu_fixture *f, const struct side_cpu *side, uint32_t code,
+                      const uint8_t *in, uint8_t *out)
 {
+    struct cpu *cpu = side->cpu;
     memcpy(f->m.ram + IMG_IN, in, 108);
     cpu->regs[R_ESI] = IMG_IN;
     cpu->regs[R_EDI] = IMG_OUT;
     cpu->eip = code;
     cpu->halted = false;
-    if (cpu_run(cpu, 1000) != CPU_EXIT_HLT)
+    if (translator_run(side->tr, 1000) != CPU_EXIT_HLT)
         g_error("transcendental run did not reach HLT");
     memcpy(out, f->m.ram + IMG_OUT, 108);
 }
@@ -642,11 +627,12 @@ static void run_image(struct fixture *f, struct cpu *cpu, uint32_t code, const u
  * Another CPU on the same machine, in flat 32-bit mode. Only the last CPU
  * created hears of code writes: each program gets an address of its own.
  */
-static struct cpu *second_cpu(struct fixture *f, const char *fpu)
+static struct side_cpu second_cpu(struct cpu_fixture *f, const char *fpu)
 {
     g_setenv("POPEK_FPU", fpu, TRUE);
     struct cpu *cpu = cpu_create(&f->m, f->mmu);
     g_unsetenv("POPEK_FPU");
+    struct translator *tr = translator_create(cpu);
     cpu->cr[0] = 0x11;
     cpu_sync_control(cpu);
     cpu_set_segment(cpu, S_CS, 0x08, 0, 0xffffffffu, 0xc09b);
@@ -655,7 +641,7 @@ static struct cpu *second_cpu(struct fixture *f, const char *fpu)
             cpu_set_segment(cpu, s, 0x10, 0, 0xffffffffu, 0xc093);
     }
     cpu->regs[R_ESP] = STACK;
-    return cpu;
+    return (struct side_cpu){cpu, tr};
 }
 
 /*
@@ -663,7 +649,7 @@ static struct cpu *second_cpu(struct fixture *f, const char *fpu)
  * portable results are within one ulp of the host x87's, with the same
  * exceptions (C1 and UE may differ only where the values do).
  */
-static void test_trans_accuracy(struct fixture *f, gconstpointer data)
+static void test_trans_accuracy(struct cpu_fixture *f, gconstpointer data)
 {
 #if HOST_X87
     static const struct trans_case cases[] = {
@@ -672,8 +658,8 @@ static void test_trans_accuracy(struct fixture *f, gconstpointer data)
         {"f2xm1", 0xf0, -70, -1, false, false},   {"fyl2x", 0xf1, -1000, 1000, true, true},
         {"fyl2xp1", 0xf9, -70, -3, false, true},  {"fpatan", 0xf3, -100, 100, false, true},
     };
-    struct cpu *host = second_cpu(f, "host");
-    struct cpu *soft = second_cpu(f, "soft");
+    struct side_cpu host = second_cpu(f, "host");
+    struct side_cpu soft = second_cpu(f, "soft");
     uint64_t seed = 0x853c49e6748fea9bull;
     for (unsigned k = 0; k < G_N_ELEMENTS(cases); k++) {
         const struct trans_case *t = &cases[k];
@@ -692,8 +678,8 @@ static void test_trans_accuracy(struct fixture *f, gconstpointer data)
             img_set_reg(in, 1,
                         f80_make(next(&seed) & 1, F80_BIAS - 20 + next(&seed) % 40,
                                  next(&seed) | 1ull << 63));
-            run_image(f, host, code, in, ho);
-            run_image(f, soft, code, in, so);
+            run_image(f, &host, code, in, ho);
+            run_image(f, &soft, code, in, so);
             unsigned worst = 0;
             for (unsigned r = 0; r < 8; r++) {
                 uint64_t d = ulps(img_reg(ho, r), img_reg(so, r));
@@ -720,8 +706,10 @@ static void test_trans_accuracy(struct fixture *f, gconstpointer data)
         g_test_message("%-8s %u operands: %u bit-exact (C1 differs in %u), %u one ulp apart",
                        t->name, n, exact, c1, one);
     }
-    cpu_destroy(host);
-    cpu_destroy(soft);
+    translator_destroy(host.tr);
+    translator_destroy(soft.tr);
+    cpu_destroy(host.cpu);
+    cpu_destroy(soft.cpu);
 #else
     g_test_skip("no host x87 to compare with (not an x86-64 host)");
 #endif
@@ -798,7 +786,7 @@ static void test_softfloat_long_double(void)
 
 /* --- by hand: RESET, #NM, #MF, FERR# ----------------------------------- */
 
-static void test_reset_state(struct fixture *f, gconstpointer data)
+static void test_reset_state(struct cpu_fixture *f, gconstpointer data)
 {
     const struct param *p = data;
     struct fpu *x = fpu_state(f);
@@ -822,7 +810,7 @@ static void test_reset_state(struct fixture *f, gconstpointer data)
     g_assert_cmphex(fpu_tag_word(x), ==, 0xffff);
 }
 
-static void test_device_not_available(struct fixture *f, gconstpointer data)
+static void test_device_not_available(struct cpu_fixture *f, gconstpointer data)
 {
     static const uint8_t fld1[] = {0xd9, 0xe8, 0xf4};
     static const uint8_t fwait[] = {0x9b, 0xf4};
@@ -864,7 +852,7 @@ static void test_device_not_available(struct fixture *f, gconstpointer data)
 static const uint8_t divide_by_zero[] = {0xdb, 0xe3, 0xd9, 0x2e, 0xd9, 0xee, 0xd9, 0xe8,
                                          0xd8, 0xf1, 0xdf, 0xe0, 0xd8, 0xc0, 0xf4};
 
-static void test_error_native(struct fixture *f, gconstpointer data)
+static void test_error_native(struct cpu_fixture *f, gconstpointer data)
 {
     struct fpu *x = fpu_state(f);
     uint16_t cw = 0x037b;
@@ -910,7 +898,7 @@ static void ferr_cb(void *opaque, int level)
     log->calls++;
 }
 
-static void test_error_ferr(struct fixture *f, gconstpointer data)
+static void test_error_ferr(struct cpu_fixture *f, gconstpointer data)
 {
     struct fpu *x = fpu_state(f);
     struct ferr_log log = {0, 0};
@@ -921,14 +909,14 @@ static void test_error_ferr(struct fixture *f, gconstpointer data)
     flat32(f, divide_by_zero, sizeof(divide_by_zero), 0);
     f->cpu->regs[R_ESI] = IMG_IN;
     /* FERR# rises when FDIV completes; the CPU freezes before FADD, awaiting IRQ 13. */
-    g_assert_cmpint(cpu_run(f->cpu, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(cpu_fixture_run(f, 1000), ==, CPU_EXIT_HLT);
     g_assert_cmpint(log.level, ==, 1);
     g_assert_cmpuint(log.calls, ==, 1);
     g_assert_true(f->cpu->halted);
     g_assert_cmphex(f->cpu->eip, ==, CODE + 12);
     g_assert_cmphex(fpu_get(x, 0).se, ==, 0x3fff);
     /* Still frozen without an interrupt. */
-    g_assert_cmpint(cpu_run(f->cpu, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(cpu_fixture_run(f, 1000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(f->cpu->eip, ==, CODE + 12);
     /* IGNNE# (after a write to port F0h): the error is ignored and FADD runs. */
     f->cpu->ignne = true;
@@ -948,7 +936,7 @@ static void test_error_ferr(struct fixture *f, gconstpointer data)
     g_assert_cmpuint(log.calls, ==, 2);
 }
 
-static void test_stack_faults(struct fixture *f, gconstpointer data)
+static void test_stack_faults(struct cpu_fixture *f, gconstpointer data)
 {
     struct fpu *x = fpu_state(f);
     /* fninit; fld1 x 9; hlt: the ninth push overflows. */
@@ -988,7 +976,7 @@ static void test_stack_faults(struct fixture *f, gconstpointer data)
  * compare before it sets condition codes or pops (SDM Vol. 2 FCOM, FCOMI,
  * FTST), and an unmasked denormal single is not loaded (Vol. 1 §8.5.2).
  */
-static void test_intel_documented(struct fixture *f, gconstpointer data)
+static void test_intel_documented(struct cpu_fixture *f, gconstpointer data)
 {
     struct fpu *x = fpu_state(f);
     /*
@@ -1026,7 +1014,7 @@ static void test_intel_documented(struct fixture *f, gconstpointer data)
 /* --- by hand: the environment layouts ---------------------------------- */
 
 /* The 32-bit protected-mode environment after fninit; fld dword [edx] at CODE + 2. */
-static void test_env_protected(struct fixture *f, gconstpointer data)
+static void test_env_protected(struct cpu_fixture *f, gconstpointer data)
 {
     struct fpu *x = fpu_state(f);
     /* fninit; fld dword [edx]; fnstenv [edi]; o16 fnstenv [edi+0x40]; fldenv [esi]; hlt */
@@ -1072,7 +1060,7 @@ static void test_env_protected(struct fixture *f, gconstpointer data)
 }
 
 /* Real mode: the pointers are 20-bit linear addresses beside the opcode. */
-static void test_env_real(struct fixture *f, gconstpointer data)
+static void test_env_real(struct cpu_fixture *f, gconstpointer data)
 {
     struct cpu *cpu = f->cpu;
     struct fpu *x = fpu_state(f);
@@ -1111,7 +1099,7 @@ static void test_env_real(struct fixture *f, gconstpointer data)
     g_assert_cmphex(x->empty, ==, 0xff);
 }
 
-static void test_fsave_frstor(struct fixture *f, gconstpointer data)
+static void test_fsave_frstor(struct cpu_fixture *f, gconstpointer data)
 {
     struct fpu *x = fpu_state(f);
     /* fninit; fld1; fldpi; fnsave [edi]; hlt ... frstor [edi]; o16 fnsave [esi]; hlt */
@@ -1140,7 +1128,7 @@ static void test_fsave_frstor(struct fixture *f, gconstpointer data)
     g_assert_cmphex(st0.sig, ==, 0xc90fdaa22168c235ull);
 }
 
-static void test_fxsave(struct fixture *f, gconstpointer data)
+static void test_fxsave(struct cpu_fixture *f, gconstpointer data)
 {
     struct fpu *x = fpu_state(f);
     /* fninit; fld1; fldpi (at +4); fxsave [edi]; fninit; fxrstor [edi]; hlt */
@@ -1180,7 +1168,7 @@ static void test_fxsave(struct fixture *f, gconstpointer data)
 }
 
 /* 32-bit paging identity-mapping the first 4 MiB except `hole`. */
-static void paging_with_hole(struct fixture *f, uint32_t hole)
+static void paging_with_hole(struct cpu_fixture *f, uint32_t hole)
 {
     const uint32_t pd = 0x200000, pt = 0x201000;
     uint32_t pde = pt | 3;
@@ -1195,7 +1183,7 @@ static void paging_with_hole(struct fixture *f, uint32_t hole)
 }
 
 /* A store that faults halfway writes nothing and leaves the FPU as it was. */
-static void test_store_fault(struct fixture *f, gconstpointer data)
+static void test_store_fault(struct cpu_fixture *f, gconstpointer data)
 {
     struct fpu *x = fpu_state(f);
     /* fninit; fldpi; fstp tbyte [edx]; hlt  -- then fnsave [edx] */
@@ -1220,7 +1208,7 @@ static void test_store_fault(struct fixture *f, gconstpointer data)
     g_assert_cmpuint(x->top, ==, 7);
 }
 
-static void test_decode(struct fixture *f, gconstpointer data)
+static void test_decode(struct cpu_fixture *f, gconstpointer data)
 {
     struct insn in;
     flat32(f, "", 0, 0);
@@ -1260,7 +1248,7 @@ int main(int argc, char **argv)
     static struct param oracle[2][8];
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/fpu/softfloat/long-double", test_softfloat_long_double);
-    g_test_add("/fpu/soft/transcendental-accuracy", struct fixture, &modes[1], setup,
+    g_test_add("/fpu/soft/transcendental-accuracy", struct cpu_fixture, &modes[1], setup,
                test_trans_accuracy, teardown);
     for (unsigned m = 0; m < 2; m++) {
         const struct param *p = &modes[m];
@@ -1268,7 +1256,7 @@ int main(int argc, char **argv)
 #define ADD(name, fn)                                                                              \
     do {                                                                                           \
         g_snprintf(path, sizeof(path), "/fpu/%s/%s", p->fpu, name);                                \
-        g_test_add(path, struct fixture, p, setup, fn, teardown);                                  \
+        g_test_add(path, struct cpu_fixture, p, setup, fn, teardown);                              \
     } while (0)
         ADD("reset-state", test_reset_state);
         ADD("device-not-available", test_device_not_available);
@@ -1286,7 +1274,7 @@ int main(int argc, char **argv)
         for (unsigned e = 0; e < 8; e++) {
             oracle[m][e] = (struct param){p->fpu, (uint8_t)(0xd8 + e)};
             g_snprintf(path, sizeof(path), "/fpu/%s/oracle/%02x", p->fpu, 0xd8 + e);
-            g_test_add(path, struct fixture, &oracle[m][e], setup, test_oracle, teardown);
+            g_test_add(path, struct cpu_fixture, &oracle[m][e], setup, test_oracle, teardown);
         }
     }
     return g_test_run();

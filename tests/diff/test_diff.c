@@ -33,10 +33,8 @@
 #include <capstone/capstone.h>
 #include <glib.h>
 
-#include "cpu/cpu.h"
-#include "machine/machine.h"
 #include "machine/memmap.h"
-#include "shadowmmu/shadowmmu.h"
+#include "tests/lib/cpu_fixture.h"
 
 #include "gen.h"
 #include "protocol.h"
@@ -69,9 +67,7 @@ struct slot {
 /* Everything the tests share; passed to each test as its data. */
 struct harness {
     struct options opt;
-    struct machine m;
-    struct shadowmmu *mmu;
-    struct cpu *cpu;
+    struct cpu_fixture f; /* machine, MMU, CPU and translator */
     csh cs;
     bool have_native;
     bool native_dead; /* the helper stopped answering: every later test fails at once */
@@ -199,25 +195,17 @@ static bool native_exchange(struct harness *h, unsigned n)
 static void popek_run(struct harness *h, const struct gen_case *c, struct outcome *o,
                       uint8_t *scratch)
 {
-    struct cpu *cpu = h->cpu;
+    struct cpu *cpu = h->f.cpu;
     uint8_t code[DIFF_CODE_MAX + CODE_PAD];
     enum cpu_exit ex;
 
     /* Through the memory map, as DMA would: popek must notice that code changed. */
-    memmap_write_buf(&h->m.mem, DIFF_SCRATCH_ADDR, c->scratch, DIFF_SCRATCH_SIZE);
+    memmap_write_buf(&h->f.m.mem, DIFF_SCRATCH_ADDR, c->scratch, DIFF_SCRATCH_SIZE);
     memcpy(code, c->code, c->code_len);
     memset(code + c->code_len, 0xcc, CODE_PAD);
-    memmap_write_buf(&h->m.mem, CODE_ADDR, code, c->code_len + CODE_PAD);
+    memmap_write_buf(&h->f.m.mem, CODE_ADDR, code, c->code_len + CODE_PAD);
 
-    cpu->cr[0] = 0x11; /* PE | ET, paging off: linear = physical */
-    cpu_sync_control(cpu);
-    cpu_set_segment(cpu, S_CS, 0x08, 0, 0xffffffffu, 0xc09b);
-    cpu_set_segment(cpu, S_SS, 0x10, 0, 0xffffffffu, 0xc093);
-    cpu_set_segment(cpu, S_DS, 0x10, 0, 0xffffffffu, 0xc093);
-    cpu_set_segment(cpu, S_ES, 0x10, 0, 0xffffffffu, 0xc093);
-    cpu_set_segment(cpu, S_FS, 0x10, 0, 0xffffffffu, 0xc093);
-    cpu_set_segment(cpu, S_GS, 0x10, 0, 0xffffffffu, 0xc093);
-    cpu->cpl = 0;
+    cpu_fixture_flat32(&h->f, CODE_ADDR, STACK_ADDR, 0); /* paging off: linear = physical */
     memcpy(cpu->regs, c->regs, sizeof(cpu->regs));
     cpu->regs[R_ESP] = STACK_ADDR;
     cpu->eflags = 0x2u | (c->eflags & DIFF_FLAGS_IN);
@@ -226,7 +214,7 @@ static void popek_run(struct harness *h, const struct gen_case *c, struct outcom
     cpu->stop_eip = CODE_ADDR + c->code_len;
     cpu->stop_on_exception = true;
 
-    ex = cpu_run(cpu, RUN_BUDGET);
+    ex = cpu_fixture_run(&h->f, RUN_BUDGET);
 
     memcpy(o->regs, cpu->regs, sizeof(o->regs));
     o->regs[R_ESP] = c->regs[R_ESP];
@@ -238,7 +226,7 @@ static void popek_run(struct harness *h, const struct gen_case *c, struct outcom
     else
         o->exception = 0x100u + (uint32_t)ex;
     o->eip_off = cpu->eip - CODE_ADDR;
-    memmap_read_buf(&h->m.mem, DIFF_SCRATCH_ADDR, scratch, DIFF_SCRATCH_SIZE);
+    memmap_read_buf(&h->f.m.mem, DIFF_SCRATCH_ADDR, scratch, DIFF_SCRATCH_SIZE);
     o->scratch = scratch;
 }
 
@@ -272,7 +260,7 @@ static const char *exception_str(char *buf, size_t len, uint32_t e)
     if (e == EXC_NONE)
         snprintf(buf, len, "none");
     else if (e >= 0x100 && e - 0x100 < sizeof(exits) / sizeof(exits[0]))
-        snprintf(buf, len, "cpu_run exit '%s'", exits[e - 0x100]);
+        snprintf(buf, len, "run exit '%s'", exits[e - 0x100]);
     else
         snprintf(buf, len, "vector %u", e);
     return buf;
@@ -956,7 +944,6 @@ static bool parse_options(int *argc, char **argv, struct options *opt)
 int main(int argc, char **argv)
 {
     struct harness *h = g_new0(struct harness, 1);
-    struct machine_config cfg = {.ram_mb = 16};
     int rc;
 
     if (!parse_options(&argc, argv, &h->opt)) {
@@ -967,10 +954,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     signal(SIGPIPE, SIG_IGN); /* a dead helper shows up as a failed write */
 
-    if (machine_init(&h->m, &cfg) != 0)
-        g_error("machine_init failed");
-    h->mmu = smmu_create(&h->m.mem);
-    h->cpu = cpu_create(&h->m, h->mmu);
+    cpu_fixture_init(&h->f, 16);
     if (cs_open(CS_ARCH_X86, CS_MODE_32, &h->cs) != CS_ERR_OK)
         g_error("cs_open failed");
     h->slots = g_new0(struct slot, BATCH);
@@ -992,9 +976,7 @@ int main(int argc, char **argv)
     g_free(h->slots);
     g_free(h->req);
     g_free(h->rep);
-    cpu_destroy(h->cpu);
-    smmu_destroy(h->mmu);
-    machine_destroy(&h->m);
+    cpu_fixture_destroy(&h->f);
     g_free(h);
     return rc;
 }

@@ -15,6 +15,7 @@
 
 #include "cpu/cpu.h"
 #include "pc/pc.h"
+#include "translator/translator.h"
 
 #define ROUNDS 1000000
 
@@ -316,7 +317,7 @@ static void test_random_code(gconstpointer data)
         void (*start)(struct fixture *) = pm ? protected_somewhere : jump_somewhere;
         start(&f);
         for (unsigned slice = 0; slice < 20; slice++) {
-            enum cpu_exit why = cpu_run(f.pc.cpu, 500);
+            enum cpu_exit why = translator_run(f.pc.tr, 500);
             if (why == CPU_EXIT_SHUTDOWN) {
                 pc_reset(&f.pc);
                 start(&f);

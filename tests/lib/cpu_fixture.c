@@ -1,0 +1,49 @@
+/* The CPU tests' shared fixture (tests/lib/cpu_fixture.h). */
+#include "tests/lib/cpu_fixture.h"
+
+#include <glib.h>
+
+void cpu_fixture_init(struct cpu_fixture *f, uint32_t ram_mb)
+{
+    if (machine_init(&f->m, &(struct machine_config){.ram_mb = ram_mb}) != 0)
+        g_error("machine_init failed");
+    f->mmu = smmu_create(&f->m.mem);
+    f->cpu = cpu_create(&f->m, f->mmu);
+    f->tr = translator_create(f->cpu);
+}
+
+void cpu_fixture_destroy(struct cpu_fixture *f)
+{
+    translator_destroy(f->tr);
+    cpu_destroy(f->cpu);
+    smmu_destroy(f->mmu);
+    machine_destroy(&f->m);
+}
+
+void cpu_fixture_flat32(struct cpu_fixture *f, uint32_t eip, uint32_t esp, uint32_t cr0_extra)
+{
+    struct cpu *cpu = f->cpu;
+    cpu->cr[0] = 0x11 | cr0_extra;
+    cpu_sync_control(cpu);
+    cpu_set_segment(cpu, S_CS, 0x08, 0, 0xffffffffu, 0xc09b);
+    for (int s = 0; s < S_COUNT; s++) {
+        if (s != S_CS)
+            cpu_set_segment(cpu, s, 0x10, 0, 0xffffffffu, 0xc093);
+    }
+    cpu->eip = eip;
+    cpu->regs[R_ESP] = esp;
+    cpu->halted = false;
+}
+
+enum cpu_exit cpu_fixture_run(struct cpu_fixture *f, uint64_t budget)
+{
+    return translator_run(f->tr, budget);
+}
+
+void cpu_fixture_run_to_hlt(struct cpu_fixture *f, uint64_t budget)
+{
+    enum cpu_exit why = cpu_fixture_run(f, budget);
+    if (why != CPU_EXIT_HLT)
+        g_error("the run ended with %d at eip %08x (vector %d)", why, f->cpu->eip,
+                f->cpu->exception_vector);
+}

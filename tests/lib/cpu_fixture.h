@@ -1,0 +1,41 @@
+/*
+ * The fixture the CPU-level tests share: a machine with guest RAM, a shadow
+ * MMU, a CPU and the translator that runs it, and the flat 32-bit
+ * protected-mode state most of them start from.
+ */
+#ifndef POPEK_TESTS_LIB_CPU_FIXTURE_H
+#define POPEK_TESTS_LIB_CPU_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+#include "machine/machine.h"
+#include "shadowmmu/shadowmmu.h"
+#include "translator/translator.h"
+
+struct cpu_fixture {
+    struct machine m;
+    struct shadowmmu *mmu;
+    struct cpu *cpu;
+    struct translator *tr;
+};
+
+/* Build the machine (`ram_mb` of RAM), MMU, CPU and translator; aborts the test on failure. */
+void cpu_fixture_init(struct cpu_fixture *f, uint32_t ram_mb);
+void cpu_fixture_destroy(struct cpu_fixture *f);
+
+/*
+ * Flat 32-bit protected mode at CPL 0 (CR0 = PE | ET | cr0_extra, paging
+ * off), CS 0x08 and the data segments 0x10 covering 4 GiB, EIP and ESP as
+ * given, not halted.
+ */
+void cpu_fixture_flat32(struct cpu_fixture *f, uint32_t eip, uint32_t esp, uint32_t cr0_extra);
+
+/* Run up to `budget` instructions. */
+enum cpu_exit cpu_fixture_run(struct cpu_fixture *f, uint64_t budget);
+
+/* Run until HLT (within `budget` instructions); anything else fails the test. */
+void cpu_fixture_run_to_hlt(struct cpu_fixture *f, uint64_t budget);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * The translation loop (translator/): blocks formed once and chained, a
+ * block never crossing a page, and blocks dropped when their code is
+ * written by the CPU (self-modifying code one instruction ahead included)
+ * or by a device.
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "machine/memmap.h"
+#include "tests/lib/cpu_fixture.h"
+#include "translator/tcache.h"
+
+#define CODE  0x10000u
+#define STACK 0x80000u
+
+static void setup(struct cpu_fixture *f, gconstpointer data)
+{
+    cpu_fixture_init(f, 16);
+}
+
+static void teardown(struct cpu_fixture *f, gconstpointer data)
+{
+    cpu_fixture_destroy(f);
+}
+
+/* Flat 32-bit protected mode at CPL 0, code at CODE. */
+static void flat32(struct cpu_fixture *f, const void *code, size_t len)
+{
+    memcpy(f->m.ram + CODE, code, len);
+    cpu_fixture_flat32(f, CODE, STACK, 0);
+}
+
+static void run_to_hlt(struct cpu_fixture *f)
+{
+    cpu_fixture_run_to_hlt(f, 1000000);
+}
+
+static void test_blocks_and_chaining(struct cpu_fixture *f, gconstpointer data)
+{
+    /* mov ecx, 100; l: inc eax; dec ecx; jnz l; hlt */
+    static const uint8_t code[] = {0xb9, 100, 0, 0, 0, 0x40, 0x49, 0x75, 0xfc, 0xf4};
+    flat32(f, code, sizeof(code));
+    run_to_hlt(f);
+    g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 100);
+    g_assert_cmpuint(f->cpu->instructions, ==, 1 + 3 * 100 + 1);
+    const struct tc_stats *st = tcache_stats(translator_tcache(f->tr));
+    /* mov..jnz (4), the loop body inc..jnz (3), and hlt: three blocks, decoded once. */
+    g_assert_cmpuint(st->blocks, ==, 3);
+    g_assert_cmpuint(st->insns, ==, 4 + 3 + 1);
+    g_assert_cmpuint(st->chains, >=, 1);
+}
+
+static void test_block_ends_at_page(struct cpu_fixture *f, gconstpointer data)
+{
+    /* 8 NOPs straddling a page boundary, then HLT: two blocks, none crossing. */
+    uint8_t code[9];
+    memset(code, 0x90, 8);
+    code[8] = 0xf4;
+    flat32(f, "", 0);
+    memcpy(f->m.ram + CODE + 0x1000 - 4, code, sizeof(code));
+    f->cpu->eip = CODE + 0x1000 - 4;
+    run_to_hlt(f);
+    const struct tc_stats *st = tcache_stats(translator_tcache(f->tr));
+    g_assert_cmpuint(st->blocks, ==, 2);
+    g_assert_cmpuint(st->insns, ==, 9);
+}
+
+static void test_self_modifying_next_insn(struct cpu_fixture *f, gconstpointer data)
+{
+    /*
+     * mov byte [CODE+8], 0x42   ; the immediate of the next instruction
+     * mov al, 0x00              ; b0 00 at CODE+7
+     * hlt
+     */
+    uint8_t code[] = {0xc6, 0x05, 0, 0, 0, 0, 0x42, 0xb0, 0x00, 0xf4};
+    uint32_t target = CODE + 8;
+    memcpy(code + 2, &target, 4);
+    flat32(f, code, sizeof(code));
+    run_to_hlt(f);
+    g_assert_cmphex(f->cpu->regs[R_EAX] & 0xff, ==, 0x42);
+    g_assert_cmpuint(tcache_stats(translator_tcache(f->tr))->dropped[TC_DROP_WRITE], >=, 1);
+
+    /* Run it again from the top: the patched byte is now decoded as written. */
+    f->cpu->regs[R_EAX] = 0;
+    f->cpu->eip = CODE;
+    f->cpu->halted = false;
+    run_to_hlt(f);
+    g_assert_cmphex(f->cpu->regs[R_EAX] & 0xff, ==, 0x42);
+}
+
+static void test_dma_drops_code(struct cpu_fixture *f, gconstpointer data)
+{
+    /* mov eax, 1; hlt */
+    static const uint8_t code[] = {0xb8, 1, 0, 0, 0, 0xf4};
+    flat32(f, code, sizeof(code));
+    run_to_hlt(f);
+    g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 1);
+    /* A device rewrites the immediate: the decoded block must go. */
+    uint8_t two = 2;
+    memmap_write_buf(&f->m.mem, CODE + 1, &two, 1);
+    g_assert_cmpuint(tcache_stats(translator_tcache(f->tr))->dropped[TC_DROP_DMA], ==, 1);
+    f->cpu->eip = CODE;
+    f->cpu->halted = false;
+    run_to_hlt(f);
+    g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 2);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add("/loop/" path, struct cpu_fixture, NULL, setup, fn, teardown)
+    ADD("blocks-and-chaining", test_blocks_and_chaining);
+    ADD("block-ends-at-page", test_block_ends_at_page);
+    ADD("self-modifying-next-insn", test_self_modifying_next_insn);
+    ADD("dma-drops-code", test_dma_drops_code);
+#undef ADD
+    return g_test_run();
+}
