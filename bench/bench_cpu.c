@@ -64,7 +64,7 @@ static double run(const char *name, const uint8_t *code, size_t len, uint32_t it
         exit(1);
     struct shadowmmu *mmu = smmu_create(&m.mem);
     struct cpu *cpu = cpu_create(&m, mmu);
-    struct translator *tr = translator_create(cpu);
+    struct translator *tr = translator_create(cpu, NULL);
     memcpy(m.ram + CODE, code, len);
     memcpy(m.ram + CODE + 1, &iterations, 4);
     cpu->cr[0] = 0x11;

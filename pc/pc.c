@@ -375,7 +375,7 @@ int pc_init(struct pc *pc, const struct pc_config *cfg, char **err)
     }
     pc->mmu = smmu_create(&pc->m.mem);
     pc->cpu = cpu_create(&pc->m, pc->mmu);
-    pc->tr = translator_create(pc->cpu);
+    pc->tr = translator_create(pc->cpu, cfg->translator);
     pc_devices_init(pc);
     if (pc_storage_init(pc, err) < 0 || pc_kernel_init(pc, err) < 0) {
         pc_destroy(pc);

@@ -15,6 +15,7 @@
 
 struct cpu;
 struct translator;
+struct translator_config;
 struct shadowmmu;
 struct pci_bus;
 struct i440fx;
@@ -63,6 +64,7 @@ struct pc_config {
     struct pc_byte_sink debugcon; /* ports 0xE9/0x402; write NULL = discard */
     const char *net;              /* --net spec: an NE2000 (RTL8029AS) on PCI when set */
     struct pc_byte_sink net_tx;   /* frames the NIC transmits; write NULL = discard */
+    const struct translator_config *translator; /* tiers and code buffer (NULL: defaults) */
 };
 
 /* How a run ended; pc_run returns the process exit status for it. */

@@ -20,6 +20,8 @@ struct block {
 };
 
 struct translator {
+    struct translator_config cfg;
+    struct translator_stats stats;
     struct cpu *cpu;
     struct cpu_internal *c; /* cpu->internal */
     struct tcache *tc;

@@ -51,9 +51,28 @@ static void map_changed(void *opaque)
         t->c->block_dirty = true;
 }
 
-struct translator *translator_create(struct cpu *cpu)
+bool translator_tier1_available(void)
+{
+    return false;
+}
+
+struct translator_config translator_default_config(void)
+{
+    return (struct translator_config){
+        .tier = translator_tier1_available() ? 1 : 0,
+        .hot_threshold = TRANSLATOR_DEFAULT_THRESHOLD,
+        .code_size = (size_t)TRANSLATOR_DEFAULT_CODE_MB << 20,
+    };
+}
+
+struct translator *translator_create(struct cpu *cpu, const struct translator_config *cfg)
 {
     struct translator *t = g_new0(struct translator, 1);
+    t->cfg = cfg ? *cfg : translator_default_config();
+    if (!translator_tier1_available())
+        t->cfg.tier = 0;
+    t->stats.tier = t->cfg.tier;
+    t->stats.code_capacity = t->cfg.tier ? t->cfg.code_size : 0;
     t->cpu = cpu;
     t->c = cpu->internal;
     t->tc = tcache_create(cpu->mmu, TC_MAX_BLOCKS, release_block, t);
@@ -79,6 +98,11 @@ void translator_destroy(struct translator *t)
 struct tcache *translator_tcache(struct translator *t)
 {
     return t->tc;
+}
+
+const struct translator_stats *translator_stats(struct translator *t)
+{
+    return &t->stats;
 }
 
 /* The block at CS:EIP, from the jump cache, the translation cache, or decoded now. */

@@ -632,7 +632,7 @@ static struct side_cpu second_cpu(struct cpu_fixture *f, const char *fpu)
     g_setenv("POPEK_FPU", fpu, TRUE);
     struct cpu *cpu = cpu_create(&f->m, f->mmu);
     g_unsetenv("POPEK_FPU");
-    struct translator *tr = translator_create(cpu);
+    struct translator *tr = translator_create(cpu, NULL);
     cpu->cr[0] = 0x11;
     cpu_sync_control(cpu);
     cpu_set_segment(cpu, S_CS, 0x08, 0, 0xffffffffu, 0xc09b);

@@ -9,7 +9,7 @@ void cpu_fixture_init(struct cpu_fixture *f, uint32_t ram_mb)
         g_error("machine_init failed");
     f->mmu = smmu_create(&f->m.mem);
     f->cpu = cpu_create(&f->m, f->mmu);
-    f->tr = translator_create(f->cpu);
+    f->tr = translator_create(f->cpu, NULL);
 }
 
 void cpu_fixture_destroy(struct cpu_fixture *f)
