@@ -116,12 +116,13 @@ static struct tb *find_block(struct translator *t, struct block **uncached)
         t->tlb_generation = c->tlb->generation;
     }
     struct jump_cache_entry *e = &t->jump_cache[translator_jc_index(lin)];
-    if (e->tb && e->lin == lin && e->mode == c->mode && e->tb->eip == eip && e->tb->valid)
+    if (e->tb && e->lin == lin && e->mode == c->mode && e->tb->eip == eip &&
+        e->tb->cs_limit == cpu->seg[S_CS].limit && e->tb->valid)
         return e->tb;
     if (eip > cpu->seg[S_CS].limit)
         cpu_raise(cpu, EX_GP, 0);
     uint64_t phys = cpu_fetch_phys(cpu, lin);
-    struct tb *tb = tcache_lookup(t->tc, phys, c->mode, eip);
+    struct tb *tb = tcache_lookup(t->tc, phys, c->mode, eip, cpu->seg[S_CS].limit);
     if (!tb)
         tb = tier0_build(t, lin, phys);
     if (!tb) {
@@ -137,7 +138,8 @@ static struct tb *follow_chain(struct translator *t, struct tb *prev)
 {
     for (unsigned k = 0; k < TB_CHAIN_SLOTS; k++) {
         struct tb *n = prev->chain[k];
-        if (n && n->eip == t->cpu->eip && n->mode == t->c->mode)
+        if (n && n->eip == t->cpu->eip && n->mode == t->c->mode &&
+            n->cs_limit == t->cpu->seg[S_CS].limit)
             return n;
     }
     return NULL;
@@ -148,7 +150,7 @@ static void try_chain(struct translator *t, struct tb *prev, struct tb *tb)
 {
     const struct block *a = prev->payload, *b = tb->payload;
     if (!prev->valid || a->cs_base != b->cs_base || (a->lin ^ b->lin) & SMMU_PAGE_MASK ||
-        prev->mode != tb->mode)
+        prev->mode != tb->mode || prev->cs_limit != tb->cs_limit)
         return;
     for (unsigned k = 0; k < TB_CHAIN_SLOTS; k++) {
         if (!prev->chain[k]) {

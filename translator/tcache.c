@@ -23,6 +23,7 @@ struct tcache {
     struct shadowmmu *mmu;
     unsigned max_blocks;
     tc_release_fn release;
+    tc_unlink_fn unlink;
     void *release_opaque;
     struct tb *hash[TC_HASH_SIZE];
     GHashTable *pages; /* physical page number -> first block of that page */
@@ -61,11 +62,17 @@ void tcache_destroy(struct tcache *tc)
     g_free(tc);
 }
 
-struct tb *tcache_lookup(struct tcache *tc, uint64_t phys, uint32_t mode, uint32_t eip)
+void tcache_set_unlink(struct tcache *tc, tc_unlink_fn unlink)
+{
+    tc->unlink = unlink;
+}
+
+struct tb *tcache_lookup(struct tcache *tc, uint64_t phys, uint32_t mode, uint32_t eip,
+                         uint32_t cs_limit)
 {
     tc->stats.lookups++;
     for (struct tb *tb = tc->hash[tc_hash(phys, mode, eip)]; tb; tb = tb->hash_next) {
-        if (tb->phys == phys && tb->mode == mode && tb->eip == eip) {
+        if (tb->phys == phys && tb->mode == mode && tb->eip == eip && tb->cs_limit == cs_limit) {
             tc->stats.hits++;
             return tb;
         }
@@ -128,6 +135,17 @@ static void unlink_incoming(struct tb *to, struct tb *from, unsigned slot)
     }
 }
 
+void tcache_unchain(struct tcache *tc, struct tb *from, unsigned slot)
+{
+    struct tb *to = from->chain[slot];
+    if (!to)
+        return;
+    if (tc->unlink)
+        tc->unlink(tc->release_opaque, from, slot);
+    unlink_incoming(to, from, slot);
+    from->chain[slot] = NULL;
+}
+
 static void hash_remove(struct tcache *tc, struct tb *tb)
 {
     struct tb **p = &tc->hash[tc_hash(tb->phys, tb->mode, tb->eip)];
@@ -142,15 +160,14 @@ static void tb_drop(struct tcache *tc, struct tb *tb, enum tc_cause cause)
     hash_remove(tc, tb);
     while (tb->incoming) {
         struct tb_link *l = tb->incoming;
+        if (tc->unlink)
+            tc->unlink(tc->release_opaque, l->from, l->slot);
         l->from->chain[l->slot] = NULL;
         tb->incoming = l->next;
         g_free(l);
     }
-    for (unsigned i = 0; i < TB_CHAIN_SLOTS; i++) {
-        if (tb->chain[i])
-            unlink_incoming(tb->chain[i], tb, i);
-        tb->chain[i] = NULL;
-    }
+    for (unsigned i = 0; i < TB_CHAIN_SLOTS; i++)
+        tcache_unchain(tc, tb, i);
     tb->valid = false;
     tb->hash_next = tc->dead;
     tc->dead = tb;

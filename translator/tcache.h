@@ -1,7 +1,8 @@
 /*
  * The translation cache: blocks of decoded guest code, keyed by the
- * guest-physical address of their first byte and the CPU mode bits that
- * change how bytes decode (CS.D, SS.B, PE, VM, CPL). A block never crosses a
+ * guest-physical address of their first byte, its EIP, the CPU mode bits
+ * that change how bytes decode (CS.D, SS.B, PE, VM, CPL) and the CS limit
+ * the decoder checked the instructions against. A block never crosses a
  * guest page, so a write to a page drops exactly the blocks of that page;
  * the pages holding blocks are write-watched through the shadow MMU.
  * Blocks are chained to their successors, and a dropped block is unlinked
@@ -21,13 +22,14 @@ struct shadowmmu;
 #define TB_CHAIN_SLOTS 2 /* taken and fall-through successors */
 
 struct tb {
-    uint64_t phys;   /* guest-physical address of the first byte */
-    uint32_t mode;   /* mode bits the block was decoded under */
-    uint32_t eip;    /* EIP of the first instruction (the CS base is not in the key) */
-    uint16_t bytes;  /* guest bytes covered, within one page */
-    uint16_t ninsns; /* instructions decoded */
-    bool valid;      /* false once dropped; set by the cache */
-    void *payload;   /* the producer's decoded records */
+    uint64_t phys;     /* guest-physical address of the first byte */
+    uint32_t mode;     /* mode bits the block was decoded under */
+    uint32_t eip;      /* EIP of the first instruction (the CS base is not in the key) */
+    uint32_t cs_limit; /* the CS limit it was decoded under */
+    uint16_t bytes;    /* guest bytes covered, within one page */
+    uint16_t ninsns;   /* instructions decoded */
+    bool valid;        /* false once dropped; set by the cache */
+    void *payload;     /* the producer's decoded records */
     struct tb *chain[TB_CHAIN_SLOTS]; /* successors linked directly, or NULL */
     /* Cache bookkeeping: */
     struct tb *hash_next;
@@ -67,8 +69,9 @@ struct tcache *tcache_create(struct shadowmmu *mmu, unsigned max_blocks, tc_rele
                              void *release_opaque);
 void tcache_destroy(struct tcache *tc);
 
-/* The valid block at (phys, mode, eip), or NULL. */
-struct tb *tcache_lookup(struct tcache *tc, uint64_t phys, uint32_t mode, uint32_t eip);
+/* The valid block at (phys, mode, eip, cs_limit), or NULL. */
+struct tb *tcache_lookup(struct tcache *tc, uint64_t phys, uint32_t mode, uint32_t eip,
+                         uint32_t cs_limit);
 
 /*
  * Take a new block (phys, mode, eip, bytes, ninsns, payload filled in by
@@ -79,6 +82,17 @@ struct tb *tcache_insert(struct tcache *tc, const struct tb *proto);
 
 /* Link from->chain[slot] to `to` (both valid). */
 void tcache_chain(struct tcache *tc, struct tb *from, unsigned slot, struct tb *to);
+
+/* Undo from->chain[slot] (if linked). */
+void tcache_unchain(struct tcache *tc, struct tb *from, unsigned slot);
+
+/*
+ * Told whenever a chain slot is undone (by tcache_unchain, or because its
+ * target is dropped), before the slot is cleared: producers that turned the
+ * link into code undo it there. Uses the release function's opaque.
+ */
+typedef void (*tc_unlink_fn)(void *opaque, struct tb *from, unsigned slot);
+void tcache_set_unlink(struct tcache *tc, tc_unlink_fn unlink);
 
 /*
  * Drop every block with a byte in [paddr, paddr + len). Returns the number

@@ -62,6 +62,7 @@ struct tb *tier0_build(struct translator *t, uint32_t lin, uint64_t phys)
         .phys = phys,
         .mode = t->c->mode,
         .eip = eip,
+        .cs_limit = cpu->seg[S_CS].limit,
         .bytes = (uint16_t)off,
         .ninsns = (uint16_t)n,
         .payload = b,

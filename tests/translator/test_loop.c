@@ -106,6 +106,29 @@ static void test_dma_drops_code(struct cpu_fixture *f, gconstpointer data)
     g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 2);
 }
 
+/*
+ * The CS limit is part of a block's key: the same code run again under a
+ * lower limit that its last instruction runs past raises #GP(0) instead of
+ * reusing the block decoded under the old limit.
+ */
+static void test_cs_limit_in_key(struct cpu_fixture *f, gconstpointer data)
+{
+    /* inc eax; inc eax; hlt at CODE */
+    static const uint8_t code[] = {0x40, 0x40, 0xf4};
+    flat32(f, code, sizeof(code));
+    run_to_hlt(f);
+    g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 2);
+    /* The limit now ends inside the block: the second INC is the last byte allowed. */
+    cpu_set_segment(f->cpu, S_CS, 0x08, 0, CODE + 1, 0x409b);
+    f->cpu->eip = CODE;
+    f->cpu->halted = false;
+    f->cpu->stop_on_exception = true;
+    g_assert_cmpint(cpu_fixture_run(f, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmpuint(f->cpu->exception_vector, ==, 13);
+    g_assert_cmphex(f->cpu->eip, ==, CODE + 2); /* the HLT lies past the limit */
+    g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 4);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -114,6 +137,7 @@ int main(int argc, char **argv)
     ADD("block-ends-at-page", test_block_ends_at_page);
     ADD("self-modifying-next-insn", test_self_modifying_next_insn);
     ADD("dma-drops-code", test_dma_drops_code);
+    ADD("cs-limit-in-key", test_cs_limit_in_key);
 #undef ADD
     return g_test_run();
 }

@@ -21,6 +21,7 @@ static struct tb *add(struct tcache *tc, uint64_t phys, uint32_t mode, uint16_t 
     struct tb proto = {.phys = phys,
                        .mode = mode,
                        .eip = (uint32_t)phys,
+                       .cs_limit = 0xffff,
                        .bytes = bytes,
                        .ninsns = 1,
                        .payload = g_malloc(8)};
@@ -33,13 +34,14 @@ static void test_lookup(void)
     struct tcache *tc = tcache_create(NULL, 100, count_release, &rel);
     struct tb *a = add(tc, 0x1000, 0, 16);
     struct tb *b = add(tc, 0x1000, 1, 16); /* same bytes, other mode */
-    g_assert_true(tcache_lookup(tc, 0x1000, 0, 0x1000) == a);
-    g_assert_true(tcache_lookup(tc, 0x1000, 1, 0x1000) == b);
-    g_assert_null(tcache_lookup(tc, 0x1000, 2, 0x1000));
-    g_assert_null(tcache_lookup(tc, 0x1000, 0, 0xf0001000)); /* other CS base */
-    g_assert_null(tcache_lookup(tc, 0x1010, 0, 0x1010));
+    g_assert_true(tcache_lookup(tc, 0x1000, 0, 0x1000, 0xffff) == a);
+    g_assert_true(tcache_lookup(tc, 0x1000, 1, 0x1000, 0xffff) == b);
+    g_assert_null(tcache_lookup(tc, 0x1000, 2, 0x1000, 0xffff));
+    g_assert_null(tcache_lookup(tc, 0x1000, 0, 0xf0001000, 0xffff)); /* other CS base */
+    g_assert_null(tcache_lookup(tc, 0x1010, 0, 0x1010, 0xffff));
+    g_assert_null(tcache_lookup(tc, 0x1000, 0, 0x1000, 0xfffff)); /* other CS limit */
     struct tc_stats *s = tcache_stats(tc);
-    g_assert_cmpuint(s->lookups, ==, 5);
+    g_assert_cmpuint(s->lookups, ==, 6);
     g_assert_cmpuint(s->hits, ==, 2);
     g_assert_cmpuint(s->live_blocks, ==, 2);
     g_assert_cmpuint(s->live_bytes, ==, 32);
@@ -57,8 +59,8 @@ static void test_invalidate_overlap_only(void)
     /* A write to the last byte of the first block drops only it. */
     g_assert_cmpuint(tcache_invalidate(tc, 0x200f, 1, TC_DROP_WRITE), ==, 1);
     g_assert_false(a->valid); /* still readable until collected */
-    g_assert_null(tcache_lookup(tc, 0x2000, 0, 0x2000));
-    g_assert_nonnull(tcache_lookup(tc, 0x2010, 0, 0x2010));
+    g_assert_null(tcache_lookup(tc, 0x2000, 0, 0x2000, 0xffff));
+    g_assert_nonnull(tcache_lookup(tc, 0x2010, 0, 0x2010, 0xffff));
     g_assert_cmpuint(rel, ==, 0);
     tcache_collect(tc);
     g_assert_cmpuint(rel, ==, 1);
@@ -106,8 +108,8 @@ static void test_flush_when_full(void)
     struct tb *d = add(tc, 0x4000, 0, 4);
     g_assert_cmpuint(tcache_stats(tc)->live_blocks, ==, 1);
     g_assert_cmpuint(tcache_stats(tc)->dropped[TC_DROP_FLUSH], ==, 3);
-    g_assert_null(tcache_lookup(tc, 0x1000, 0, 0x1000));
-    g_assert_true(tcache_lookup(tc, 0x4000, 0, 0x4000) == d);
+    g_assert_null(tcache_lookup(tc, 0x1000, 0, 0x1000, 0xffff));
+    g_assert_true(tcache_lookup(tc, 0x4000, 0, 0x4000, 0xffff) == d);
     tcache_destroy(tc);
     g_assert_cmpuint(rel, ==, 4);
 }
