@@ -178,6 +178,9 @@ void cpu_deliver(struct cpu *cpu, int vector, uint32_t error_code, bool software
 uint32_t cpu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, enum smmu_access acc);
 void cpu_write_slow(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size);
 
+/* EFLAGS complete (the lazy arithmetic flags folded in, cc_op CC_EAGER afterwards). */
+uint32_t cpu_get_eflags(struct cpu *cpu);
+
 /* --- decoding --------------------------------------------------------- */
 
 /*

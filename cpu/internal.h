@@ -19,7 +19,6 @@ int cpu_exception_combine(int first, int second);
 
 /* --- flags ------------------------------------------------------------ */
 
-uint32_t cpu_get_eflags(struct cpu *cpu);
 void cpu_set_eflags(struct cpu *cpu, uint32_t value, uint32_t writable);
 bool cpu_cond(struct cpu *cpu, unsigned cc);
 bool cpu_get_cf(struct cpu *cpu);

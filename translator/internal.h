@@ -7,15 +7,27 @@
 
 #include "cpu/exec.h"
 #include "translator/tcache.h"
+#include "translator/tier1.h"
 #include "translator/translator.h"
 
 #define BLOCK_MAX_INSNS 32
 
-/* Tier 0's form of a block: the payload of a translation-cache entry. */
+/*
+ * A block: the payload of a translation-cache entry. Tier 0 runs its
+ * decoded records; once hot, tier 1 adds host code, which calls back into
+ * the records for the instructions it does not generate itself.
+ */
 struct block {
     uint32_t lin;     /* linear address it was decoded at */
     uint32_t cs_base; /* and the CS base then (chains stay within one) */
     unsigned n;
+    uint32_t execs;  /* runs in tier 0 so far */
+    bool t1_tried;   /* tier 1 declined it: do not ask again */
+    void *host;      /* tier 1's entry point, or NULL */
+    unsigned host_insns;  /* the instructions the host code covers (a debugger's stop */
+    uint16_t host_bytes;  /* address may end it early), and their bytes */
+    uint32_t flat;   /* the flat segments (translator_flat_segments) the host code assumed */
+    struct t1_link links[TB_CHAIN_SLOTS]; /* its chain exits (chain slot k = links[k]) */
     struct insn insns[];
 };
 
@@ -34,7 +46,30 @@ struct translator {
     struct tb *cur_tb;           /* the block running now */
     bool need_collect;           /* dropped blocks await tcache_collect */
     struct block *scratch_block; /* a page-crossing instruction, decoded each time */
+
+    /* Tier 1 (NULL when this translator runs tier 0 only). */
+    struct tier1 *t1;
+    /* While host code runs: instructions it may still retire (host code counts it down per
+       block, helpers refund what did not run), and what the count started from. */
+    int64_t t1_budget;
+    int64_t t1_start;
+    uint64_t t1_base; /* cpu->instructions when host code was entered */
+    uint32_t t1_flat; /* translator_flat_segments() of the code entered (and chained to) */
+    bool t1_active;   /* host code (or a helper it called) is running */
 };
+
+/*
+ * The segments tier 1 may access without checks: base 0, limit 4 GiB,
+ * present, expand-up, writable data (CS: readable code), one bit per
+ * segment register.
+ */
+uint32_t translator_flat_segments(const struct cpu *cpu);
+
+/* The instructions host code retired so far, for cpu->instructions. */
+static inline uint64_t translator_t1_retired(const struct translator *t)
+{
+    return t->t1_base + (uint64_t)(t->t1_start - t->t1_budget);
+}
 
 /* tier0.c */
 struct tb *tier0_build(struct translator *t, uint32_t lin, uint64_t phys);

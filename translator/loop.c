@@ -37,7 +37,8 @@ static void code_written(void *opaque, uint64_t paddr, unsigned size)
     if (!tcache_invalidate(t->tc, paddr, size, t->c->cpu_writing ? TC_DROP_WRITE : TC_DROP_DMA))
         return;
     t->need_collect = true;
-    if (t->cur_tb && !t->cur_tb->valid)
+    /* Host code may have chained into any block: leave it whenever code was written. */
+    if ((t->cur_tb && !t->cur_tb->valid) || t->t1_active)
         t->c->block_dirty = true;
 }
 
@@ -47,13 +48,40 @@ static void map_changed(void *opaque)
     struct translator *t = opaque;
     tcache_flush(t->tc);
     t->need_collect = true;
-    if (t->cur_tb)
+    if (t->cur_tb || t->t1_active)
         t->c->block_dirty = true;
+}
+
+/* A chain slot is undone: a translated block's exit jumps to its exit code again. */
+static void unlink_block(void *opaque, struct tb *from, unsigned slot)
+{
+    struct translator *t = opaque;
+    const struct block *b = from->payload;
+    if (b->host && b->links[slot].jump)
+        tier1_patch(t->t1, &b->links[slot], NULL);
 }
 
 bool translator_tier1_available(void)
 {
-    return false;
+    return tier1_host_supported();
+}
+
+/* A segment tier 1 may use without checks: base 0, 4 GiB, present, expand-up, writable. */
+static bool flat(const struct cpu_segment *s, bool code)
+{
+    uint16_t want = code ? (SEG_ATTR_S | SEG_ATTR_P | 0x8 | 0x2) : (SEG_ATTR_S | SEG_ATTR_P | 0x2);
+    uint16_t mask = code ? (SEG_ATTR_S | SEG_ATTR_P | 0x8 | 0x2) : (SEG_ATTR_S | SEG_ATTR_P | 0xe);
+    return s->base == 0 && s->limit == 0xffffffffu && (s->attr & mask) == want;
+}
+
+uint32_t translator_flat_segments(const struct cpu *cpu)
+{
+    uint32_t bits = 0;
+    for (unsigned s = 0; s < S_COUNT; s++) {
+        if (flat(&cpu->seg[s], s == S_CS))
+            bits |= 1u << s;
+    }
+    return bits;
 }
 
 struct translator_config translator_default_config(void)
@@ -71,8 +99,6 @@ struct translator *translator_create(struct cpu *cpu, const struct translator_co
     t->cfg = cfg ? *cfg : translator_default_config();
     if (!translator_tier1_available())
         t->cfg.tier = 0;
-    t->stats.tier = t->cfg.tier;
-    t->stats.code_capacity = t->cfg.tier ? t->cfg.code_size : 0;
     t->cpu = cpu;
     t->c = cpu->internal;
     t->tc = tcache_create(cpu->mmu, TC_MAX_BLOCKS, release_block, t);
@@ -80,6 +106,14 @@ struct translator *translator_create(struct cpu *cpu, const struct translator_co
     t->scratch_block = g_malloc0(sizeof(struct block) + sizeof(struct insn));
     smmu_set_watch_callback(cpu->mmu, code_written, t);
     smmu_set_map_callback(cpu->mmu, map_changed, t);
+    tcache_set_unlink(t->tc, unlink_block);
+    if (t->cfg.tier == 1) {
+        t->t1 = tier1_create(t, t->cfg.code_size);
+        if (!t->t1)
+            t->cfg.tier = 0; /* no executable memory to be had: tier 0 it is */
+    }
+    t->stats.tier = t->cfg.tier;
+    t->stats.code_capacity = t->cfg.tier ? t->cfg.code_size : 0;
     return t;
 }
 
@@ -90,6 +124,7 @@ void translator_destroy(struct translator *t)
     smmu_set_watch_callback(t->cpu->mmu, NULL, NULL);
     smmu_set_map_callback(t->cpu->mmu, NULL, NULL);
     tcache_destroy(t->tc);
+    tier1_destroy(t->t1);
     g_free(t->jump_cache);
     g_free(t->scratch_block);
     g_free(t);
@@ -133,10 +168,15 @@ static struct tb *find_block(struct translator *t, struct block **uncached)
     return tb;
 }
 
-/* The successor of `prev` linked directly, if one matches CS:EIP and the mode. */
-static struct tb *follow_chain(struct translator *t, struct tb *prev)
+/*
+ * The successor of `prev` linked directly, if one matches CS:EIP and the
+ * mode; `slot` >= 0: the chain exit host code left by.
+ */
+static struct tb *follow_chain(struct translator *t, struct tb *prev, int slot)
 {
     for (unsigned k = 0; k < TB_CHAIN_SLOTS; k++) {
+        if (slot >= 0 && k != (unsigned)slot)
+            continue;
         struct tb *n = prev->chain[k];
         if (n && n->eip == t->cpu->eip && n->mode == t->c->mode &&
             n->cs_limit == t->cpu->seg[S_CS].limit)
@@ -145,19 +185,81 @@ static struct tb *follow_chain(struct translator *t, struct tb *prev)
     return NULL;
 }
 
-/* Link prev -> tb when both lie in one page of one code segment. */
-static void try_chain(struct translator *t, struct tb *prev, struct tb *tb)
+/*
+ * Link prev -> tb when both lie in one page of one code segment (so the
+ * link stays right whatever the page tables do); `slot` >= 0: prev is
+ * translated and was left by that chain exit, whose jump then goes
+ * straight to tb's host code when tb has some for the same segments.
+ */
+static void try_chain(struct translator *t, struct tb *prev, int slot, struct tb *tb)
 {
     const struct block *a = prev->payload, *b = tb->payload;
-    if (!prev->valid || a->cs_base != b->cs_base || (a->lin ^ b->lin) & SMMU_PAGE_MASK ||
-        prev->mode != tb->mode || prev->cs_limit != tb->cs_limit)
+    if (!prev->valid || !tb->valid || a->cs_base != b->cs_base ||
+        (a->lin ^ b->lin) & SMMU_PAGE_MASK || prev->mode != tb->mode ||
+        prev->cs_limit != tb->cs_limit)
         return;
-    for (unsigned k = 0; k < TB_CHAIN_SLOTS; k++) {
-        if (!prev->chain[k]) {
-            tcache_chain(t->tc, prev, k, tb);
-            return;
+    if (slot < 0) {
+        if (a->host)
+            return; /* a translated block's slots are its chain exits */
+        for (unsigned k = 0; k < TB_CHAIN_SLOTS; k++) {
+            if (!prev->chain[k]) {
+                tcache_chain(t->tc, prev, k, tb);
+                return;
+            }
         }
+        return;
     }
+    if (!prev->chain[slot])
+        tcache_chain(t->tc, prev, (unsigned)slot, tb);
+    /* While the debugger's stop address is set, every block start must be seen here. */
+    if (prev->chain[slot] == tb && b->host && b->flat == a->flat && !t->cpu->stop_eip_enabled)
+        tier1_patch(t->t1, &a->links[slot], tb);
+}
+
+/* Translate a block that has run often enough (tier 1); its old links become chain exits. */
+static void maybe_translate(struct translator *t, struct tb *tb)
+{
+    struct block *b = tb->payload;
+    if (!t->t1 || b->host || b->t1_tried || ++b->execs <= t->cfg.hot_threshold)
+        return;
+    for (unsigned k = 0; k < TB_CHAIN_SLOTS; k++)
+        tcache_unchain(t->tc, tb, k);
+    if (!tier1_translate(t->t1, tb))
+        b->t1_tried = true;
+}
+
+/* Whether the host code of `tb` may run now, `limit` instructions at most. */
+static bool can_enter(struct translator *t, struct tb *tb, uint64_t limit, bool debug)
+{
+    const struct cpu *cpu = t->cpu;
+    const struct block *b = tb->payload;
+    if (!b->host || !tb->valid || debug || limit < b->host_insns || t->c->data_traps ||
+        t->c->nbreakpoints)
+        return false;
+    if (cpu->stop_eip_enabled && cpu->stop_eip - tb->eip - 1 < (uint32_t)b->host_bytes - 1)
+        return false; /* the stop address is inside the host code */
+    return translator_flat_segments(cpu) == b->flat;
+}
+
+/* Run host code from tb; returns the chain exit it left by, or NULL. */
+static const struct t1_link *run_tier1(struct translator *t, struct tb *tb)
+{
+    struct cpu *cpu = t->cpu;
+    const struct block *b = tb->payload;
+    uint64_t left = t->c->run_end - cpu->instructions;
+    if (left > (1ull << 40))
+        left = 1ull << 40;
+    cpu_get_eflags(cpu);
+    t->t1_budget = t->t1_start = (int64_t)left;
+    t->t1_base = cpu->instructions;
+    t->t1_flat = b->flat;
+    t->t1_active = true;
+    t->stats.entries++;
+    struct t1_exit x = tier1_enter(t->t1, tb);
+    t->t1_active = false;
+    cpu->instructions = translator_t1_retired(t);
+    t->stats.exits[x.cause]++;
+    return x.link;
 }
 
 enum cpu_exit translator_run(struct translator *t, uint64_t budget)
@@ -166,6 +268,7 @@ enum cpu_exit translator_run(struct translator *t, uint64_t budget)
     struct cpu_internal *c = t->c;
     /* Written after setjmp: volatile so they survive the unwind. */
     struct tb *volatile prev = NULL;
+    volatile int prev_slot = -1; /* prev is translated and was left by this chain exit */
     volatile uint32_t prev_gen = 0;
     /* Exceptions delivered: a handler that faults at once (a guest gone wild) retires no
        instruction, so these count against the budget too, or the run would never end. */
@@ -176,6 +279,11 @@ enum cpu_exit translator_run(struct translator *t, uint64_t budget)
         /* Locals changed after setjmp are indeterminate here: reset the ones we use. */
         prev = NULL;
         t->cur_tb = NULL;
+        if (t->t1_active) { /* out of host code: count what it retired */
+            cpu->instructions = translator_t1_retired(t);
+            t->t1_active = false;
+            t->stats.exits[TR_EXIT_EXCEPTION]++;
+        }
         enum cpu_exit why = cpu_take_exception(cpu);
         if (why != CPU_EXIT_BUDGET)
             return cpu_run_leave(cpu, why);
@@ -202,6 +310,8 @@ enum cpu_exit translator_run(struct translator *t, uint64_t budget)
         bool delivered = cpu_take_interrupts(cpu);
         if (delivered)
             prev = NULL;
+        if (!prev)
+            prev_slot = -1;
         /* After STI or a load of SS exactly one instruction runs before interrupts are
            looked at again (the interrupt shadow), then they are. */
         bool shadow = c->inhibit_irq;
@@ -225,6 +335,7 @@ enum cpu_exit translator_run(struct translator *t, uint64_t budget)
         if (debug) {
             if (cpu_debug_before(cpu)) {
                 prev = NULL;
+                prev_slot = -1;
                 continue;
             }
             limit = 1;
@@ -234,21 +345,35 @@ enum cpu_exit translator_run(struct translator *t, uint64_t budget)
         struct block *uncached = NULL;
         c->insn_eip = cpu->eip;
         if (prev && prev_gen == c->tlb->generation)
-            tb = follow_chain(t, prev);
-        if (!tb) {
+            tb = follow_chain(t, prev, prev_slot);
+        if (!tb)
             tb = find_block(t, &uncached);
-            if (tb && prev && prev_gen == c->tlb->generation)
-                try_chain(t, prev, tb);
-        }
+        if (tb)
+            maybe_translate(t, tb);
+        if (tb && prev && prev_gen == c->tlb->generation)
+            try_chain(t, prev, prev_slot, tb);
         prev_gen = c->tlb->generation;
+        if (tb && can_enter(t, tb, limit, debug)) {
+            const struct t1_link *l = run_tier1(t, tb);
+            prev = l ? l->from : NULL;
+            prev_slot = l ? (int)l->slot : -1;
+            c->block_dirty = false;
+            if (c->stop_run) {
+                c->stop_run = false;
+                return cpu_run_leave(cpu, c->stop_reason);
+            }
+            continue;
+        }
         t->cur_tb = tb;
         const struct block *b = uncached ? uncached : tb->payload;
         tier0_run(t, b, limit);
         prev = (uncached || c->block_dirty) ? NULL : tb;
+        prev_slot = -1;
         t->cur_tb = NULL;
         c->block_dirty = false;
         if (debug || c->dr_hits) {
             prev = NULL;
+            prev_slot = -1;
             cpu_debug_after(cpu, tf, &b->insns[0]);
         }
         if (c->stop_run) {

@@ -53,7 +53,7 @@ struct tb *tier0_build(struct translator *t, uint32_t lin, uint64_t phys)
     }
     if (n == 0)
         return NULL;
-    struct block *b = g_malloc(sizeof(*b) + n * sizeof(struct insn));
+    struct block *b = g_malloc0(sizeof(*b) + n * sizeof(struct insn));
     b->lin = lin;
     b->cs_base = cpu->seg[S_CS].base;
     b->n = n;

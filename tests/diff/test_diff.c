@@ -67,7 +67,10 @@ struct slot {
 /* Everything the tests share; passed to each test as its data. */
 struct harness {
     struct options opt;
-    struct cpu_fixture f; /* machine, MMU, CPU and translator */
+    struct cpu_fixture f;  /* machine, MMU, CPU and translator running tier 0 */
+    struct cpu_fixture f1; /* the same running tier 1, every block translated at once */
+    bool have_tier1;
+    const char *side; /* "tier 0" or "tier 1": the one being compared */
     csh cs;
     bool have_native;
     bool native_dead; /* the helper stopped answering: every later test fails at once */
@@ -192,20 +195,20 @@ static bool native_exchange(struct harness *h, unsigned n)
 
 /* --- popek ----------------------------------------------------------------- */
 
-static void popek_run(struct harness *h, const struct gen_case *c, struct outcome *o,
+static void popek_run(struct cpu_fixture *f, const struct gen_case *c, struct outcome *o,
                       uint8_t *scratch)
 {
-    struct cpu *cpu = h->f.cpu;
+    struct cpu *cpu = f->cpu;
     uint8_t code[DIFF_CODE_MAX + CODE_PAD];
     enum cpu_exit ex;
 
     /* Through the memory map, as DMA would: popek must notice that code changed. */
-    memmap_write_buf(&h->f.m.mem, DIFF_SCRATCH_ADDR, c->scratch, DIFF_SCRATCH_SIZE);
+    memmap_write_buf(&f->m.mem, DIFF_SCRATCH_ADDR, c->scratch, DIFF_SCRATCH_SIZE);
     memcpy(code, c->code, c->code_len);
     memset(code + c->code_len, 0xcc, CODE_PAD);
-    memmap_write_buf(&h->f.m.mem, CODE_ADDR, code, c->code_len + CODE_PAD);
+    memmap_write_buf(&f->m.mem, CODE_ADDR, code, c->code_len + CODE_PAD);
 
-    cpu_fixture_flat32(&h->f, CODE_ADDR, STACK_ADDR, 0); /* paging off: linear = physical */
+    cpu_fixture_flat32(f, CODE_ADDR, STACK_ADDR, 0); /* paging off: linear = physical */
     memcpy(cpu->regs, c->regs, sizeof(cpu->regs));
     cpu->regs[R_ESP] = STACK_ADDR;
     cpu->eflags = 0x2u | (c->eflags & DIFF_FLAGS_IN);
@@ -214,7 +217,7 @@ static void popek_run(struct harness *h, const struct gen_case *c, struct outcom
     cpu->stop_eip = CODE_ADDR + c->code_len;
     cpu->stop_on_exception = true;
 
-    ex = cpu_fixture_run(&h->f, RUN_BUDGET);
+    ex = cpu_fixture_run(f, RUN_BUDGET);
 
     memcpy(o->regs, cpu->regs, sizeof(o->regs));
     o->regs[R_ESP] = c->regs[R_ESP];
@@ -226,7 +229,7 @@ static void popek_run(struct harness *h, const struct gen_case *c, struct outcom
     else
         o->exception = 0x100u + (uint32_t)ex;
     o->eip_off = cpu->eip - CODE_ADDR;
-    memmap_read_buf(&h->f.m.mem, DIFF_SCRATCH_ADDR, scratch, DIFF_SCRATCH_SIZE);
+    memmap_read_buf(&f->m.mem, DIFF_SCRATCH_ADDR, scratch, DIFF_SCRATCH_SIZE);
     o->scratch = scratch;
 }
 
@@ -332,14 +335,14 @@ static void report(struct harness *h, const struct slot *sl, const struct outcom
     g_string_free(s, TRUE);
     report_outcome("host", nat, pop, flag_undef, reg_undef);
     if (pop)
-        report_outcome("popek", pop, nat, flag_undef, reg_undef);
+        report_outcome(h->side, pop, nat, flag_undef, reg_undef);
     if (!pop)
         return;
     for (unsigned i = 0; i < DIFF_SCRATCH_SIZE && shown < 16; i++) {
         if (nat->scratch[i] == pop->scratch[i])
             continue;
-        g_test_message("  scratch+%03x: input %02x host %02x popek %02x", i, c->scratch[i],
-                       nat->scratch[i], pop->scratch[i]);
+        g_test_message("  scratch+%03x: input %02x host %02x %s %02x", i, c->scratch[i],
+                       nat->scratch[i], h->side, pop->scratch[i]);
         shown++;
     }
 }
@@ -376,14 +379,17 @@ static bool decode_ok(struct harness *h, const struct gen_case *c, char *why, si
     return true;
 }
 
+static void compare_side(struct harness *h, const struct slot *sl, struct cpu_fixture *f,
+                         const struct outcome *nat, uint32_t flag_undef,
+                         const uint32_t *reg_undef);
+
 static void check_case(struct harness *h, const struct slot *sl, const struct diff_reply *rep)
 {
     static const uint32_t no_regs[8];
     const struct gen_case *c = &sl->c;
-    struct outcome nat, pop;
-    uint8_t pop_scratch[DIFF_SCRATCH_SIZE];
+    struct outcome nat;
     const uint32_t *reg_undef;
-    uint32_t flag_undef, diff;
+    uint32_t flag_undef;
     char why[160];
 
     memcpy(nat.regs, rep->regs, sizeof(nat.regs));
@@ -413,8 +419,30 @@ static void check_case(struct harness *h, const struct slot *sl, const struct di
     }
     if (!h->compare_popek)
         return;
+    h->side = "tier 0";
+    compare_side(h, sl, &h->f, &nat, flag_undef, reg_undef);
+    if (h->have_tier1) {
+        h->side = "tier 1";
+        compare_side(h, sl, &h->f1, &nat, flag_undef, reg_undef);
+    }
+}
 
-    popek_run(h, c, &pop, pop_scratch);
+/*
+ * Run the case in one tier and compare with the host: registers, the flags
+ * the SDM defines, the exception, where it stopped and the scratch memory.
+ * Both tiers compared with the host this way agree with each other too.
+ */
+static void compare_side(struct harness *h, const struct slot *sl, struct cpu_fixture *f,
+                         const struct outcome *nat_in, uint32_t flag_undef,
+                         const uint32_t *reg_undef)
+{
+    const struct gen_case *c = &sl->c;
+    struct outcome nat = *nat_in, pop;
+    uint8_t pop_scratch[DIFF_SCRATCH_SIZE];
+    uint32_t diff;
+    char why[160];
+
+    popek_run(f, c, &pop, pop_scratch);
 
     if (pop.exception != nat.exception) {
         report(h, sl, &nat, &pop, flag_undef, reg_undef, "exceptions differ");
@@ -564,6 +592,17 @@ static void test_random(gconstpointer data)
         random_cases(h, (uint64_t)h->opt.only_case, UINT64_MAX, 1);
     else
         random_cases(h, 0, h->opt.count, UINT64_MAX);
+    if (h->have_tier1) {
+        /* Tier 1 really ran the cases: as host code, not only through its fallbacks. */
+        const struct translator_stats *st = translator_stats(h->f1.tr);
+        g_test_message("tier 1: %" PRIu64 " blocks translated, %" PRIu64 " of %" PRIu64
+                       " instructions native, %" PRIu64 " entries",
+                       st->blocks, st->native_insns, st->insns, st->entries);
+        if (h->opt.only_case < 0) {
+            g_assert_cmpuint(st->entries, >, h->cases / 2);
+            g_assert_cmpuint(st->native_insns, >, st->insns / 2);
+        }
+    }
     test_end(h);
 }
 
@@ -954,7 +993,15 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     signal(SIGPIPE, SIG_IGN); /* a dead helper shows up as a failed write */
 
-    cpu_fixture_init(&h->f, 16);
+    struct translator_config cfg = cpu_fixture_config();
+    cfg.tier = 0;
+    cpu_fixture_init_config(&h->f, 16, &cfg);
+    /* Tier 1 runs the same cases beside tier 0 wherever the host has it. */
+    h->have_tier1 = translator_tier1_available();
+    if (h->have_tier1) {
+        cfg.tier = 1;
+        cpu_fixture_init_config(&h->f1, 16, &cfg);
+    }
     if (cs_open(CS_ARCH_X86, CS_MODE_32, &h->cs) != CS_ERR_OK)
         g_error("cs_open failed");
     h->slots = g_new0(struct slot, BATCH);
@@ -977,6 +1024,8 @@ int main(int argc, char **argv)
     g_free(h->req);
     g_free(h->rep);
     cpu_fixture_destroy(&h->f);
+    if (h->have_tier1)
+        cpu_fixture_destroy(&h->f1);
     g_free(h);
     return rc;
 }

@@ -2,14 +2,33 @@
 #include "tests/lib/cpu_fixture.h"
 
 #include <glib.h>
+#include <string.h>
 
-void cpu_fixture_init(struct cpu_fixture *f, uint32_t ram_mb)
+struct translator_config cpu_fixture_config(void)
+{
+    struct translator_config cfg = translator_default_config();
+    const char *tier = g_getenv("POPEK_TEST_TIER");
+    cfg.tier = tier && strcmp(tier, "1") == 0 ? 1 : 0;
+    if (cfg.tier == 1 && !translator_tier1_available())
+        g_error("POPEK_TEST_TIER=1 on a host without tier 1");
+    cfg.hot_threshold = 0;
+    return cfg;
+}
+
+void cpu_fixture_init_config(struct cpu_fixture *f, uint32_t ram_mb,
+                             const struct translator_config *cfg)
 {
     if (machine_init(&f->m, &(struct machine_config){.ram_mb = ram_mb}) != 0)
         g_error("machine_init failed");
     f->mmu = smmu_create(&f->m.mem);
     f->cpu = cpu_create(&f->m, f->mmu);
-    f->tr = translator_create(f->cpu, NULL);
+    f->tr = translator_create(f->cpu, cfg);
+}
+
+void cpu_fixture_init(struct cpu_fixture *f, uint32_t ram_mb)
+{
+    struct translator_config cfg = cpu_fixture_config();
+    cpu_fixture_init_config(f, ram_mb, &cfg);
 }
 
 void cpu_fixture_destroy(struct cpu_fixture *f)

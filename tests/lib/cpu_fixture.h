@@ -21,8 +21,20 @@ struct cpu_fixture {
     struct translator *tr;
 };
 
-/* Build the machine (`ram_mb` of RAM), MMU, CPU and translator; aborts the test on failure. */
+/*
+ * Build the machine (`ram_mb` of RAM), MMU, CPU and translator; aborts the
+ * test on failure. The tier comes from the environment, so that meson runs
+ * the same tests in both: POPEK_TEST_TIER (0, the default, or 1), with
+ * tier 1 translating every block at once (threshold 0).
+ */
 void cpu_fixture_init(struct cpu_fixture *f, uint32_t ram_mb);
+
+/* The same with an explicit translator configuration. */
+void cpu_fixture_init_config(struct cpu_fixture *f, uint32_t ram_mb,
+                             const struct translator_config *cfg);
+
+/* The configuration POPEK_TEST_TIER asks for. */
+struct translator_config cpu_fixture_config(void);
 void cpu_fixture_destroy(struct cpu_fixture *f);
 
 /*

@@ -1,0 +1,599 @@
+/*
+ * Host code for one block (x86-64 hosts, 32-bit flat protected-mode code).
+ *
+ * Same-ISA translation: a guest instruction that only touches general
+ * registers, immediates and flat memory is emitted as the same host
+ * instruction, with guest registers in their host counterparts (ESP in R12
+ * through a REX bit) and the guest's arithmetic flags in the host EFLAGS;
+ * a guest ADD is a host ADD. A memory operand becomes [R10], R10 being the
+ * host address the inline shadow-TLB lookup (gen_mem_lookup, the one place
+ * that turns a guest memory operand into host code) found for it. Every
+ * other instruction, and a memory access the TLB cannot serve inline (a
+ * miss, MMIO, a watched page, a page crossing), runs through its cpu/
+ * handler with the state written back first (tier1_helper), so faults are
+ * precise: they unwind with the state of before the instruction.
+ *
+ * A block starts by counting its instructions down from the run's budget
+ * (flag-neutral: LEA, BSWAP, MOVZX, JRCXZ) and leaving when it is spent;
+ * it ends with chain exits, jumps that the loop later points straight at
+ * the next block's host code.
+ */
+#include "translator/x86_64/backend.h"
+
+#include <glib.h>
+
+#include "machine/machine.h"
+
+#define TLB_ENTRY_SIZE ((int32_t)sizeof(struct smmu_tlb_entry))
+#define MAX_BYTES      4096
+
+/* What the generator decided for one guest instruction. */
+struct plan {
+    ZydisDecodedInstruction zi;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    const uint8_t *bytes;
+    uint32_t eip;
+    bool native;
+    bool rex_r, rex_b; /* ESP in ModRM.reg / ModRM.rm or the opcode: R12 */
+    int mem;           /* index of the explicit memory operand, or -1 */
+    enum smmu_access acc;
+    uint32_t reads, writes; /* arithmetic flags read and written (undefined counts as written) */
+    uint32_t live_in;       /* arithmetic flags live before it */
+};
+
+/* A slow path emitted after the block: the instruction through its handler. */
+struct slow {
+    uint8_t *from_jne, *from_ja; /* rel32 fields that jump here (NULL: none) */
+    uint8_t *resume;
+    unsigned i;
+};
+
+struct gen {
+    struct tier1 *b;
+    struct translator *t;
+    struct tb *tb;
+    struct block *blk;
+    struct emit *e;
+    struct plan *p;
+    unsigned n;
+    bool user;
+    uint32_t flat;
+    struct slow slows[BLOCK_MAX_INSNS];
+    unsigned nslow;
+};
+
+static bool is_esp(ZydisRegister r)
+{
+    return r == ZYDIS_REGISTER_ESP || r == ZYDIS_REGISTER_SP;
+}
+
+static bool is_high8(ZydisRegister r)
+{
+    return r == ZYDIS_REGISTER_AH || r == ZYDIS_REGISTER_CH || r == ZYDIS_REGISTER_DH ||
+           r == ZYDIS_REGISTER_BH;
+}
+
+static unsigned seg_index(ZydisRegister r)
+{
+    switch (r) {
+    case ZYDIS_REGISTER_ES:
+        return S_ES;
+    case ZYDIS_REGISTER_CS:
+        return S_CS;
+    case ZYDIS_REGISTER_SS:
+        return S_SS;
+    case ZYDIS_REGISTER_FS:
+        return S_FS;
+    case ZYDIS_REGISTER_GS:
+        return S_GS;
+    default:
+        return S_DS;
+    }
+}
+
+/* Our register number (encoding order) of a 32-bit GPR, or -1 (none); -2: not a 32-bit GPR. */
+static int gpr32(ZydisRegister r)
+{
+    if (r == ZYDIS_REGISTER_NONE)
+        return -1;
+    if (ZydisRegisterGetClass(r) != ZYDIS_REGCLASS_GPR32)
+        return -2;
+    return ZydisRegisterGetId(r) & 7;
+}
+
+/*
+ * The opcodes tier 1 emits as host instructions: integer data movement,
+ * arithmetic, logic, shifts, bit operations and flag bits that behave the
+ * same in 64-bit mode. Division (faults) and everything that touches the
+ * stack, segments, control flow or system state go through the handler.
+ */
+static bool native_opcode(const struct gen *g, const ZydisDecodedInstruction *zi)
+{
+    unsigned op = zi->opcode, ext = zi->raw.modrm.reg;
+    if (zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT) {
+        if (op < 0x40)
+            return (op & 7) <= 5;
+        if (op >= 0x40 && op <= 0x4f)
+            return true; /* INC/DEC r, re-encoded */
+        if (op >= 0x84 && op <= 0x8b)
+            return true; /* TEST XCHG MOV */
+        if (op >= 0x90 && op <= 0x99)
+            return true; /* NOP XCHG CWDE CDQ */
+        if (op >= 0xb0 && op <= 0xbf)
+            return true; /* MOV r, imm */
+        switch (op) {
+        case 0x69:
+        case 0x6b:
+        case 0x80:
+        case 0x81:
+        case 0x83:
+        case 0xa8:
+        case 0xa9:
+        case 0xc0:
+        case 0xc1:
+        case 0xd0:
+        case 0xd1:
+        case 0xd2:
+        case 0xd3:
+        case 0xf5:
+        case 0xf8:
+        case 0xf9:
+            return true;
+        case 0x9e:
+        case 0x9f:
+            return g->b->lahf_ok;
+        case 0xc6:
+        case 0xc7:
+            return ext == 0;
+        case 0xf6:
+        case 0xf7:
+            return ext <= 5; /* not DIV, IDIV */
+        case 0xfe:
+        case 0xff:
+            return ext <= 1;
+        default:
+            return false;
+        }
+    }
+    if (zi->opcode_map != ZYDIS_OPCODE_MAP_0F)
+        return false;
+    if ((op >= 0x40 && op <= 0x4f) || (op >= 0x90 && op <= 0x9f) || (op >= 0xc8 && op <= 0xcf))
+        return true; /* CMOVcc SETcc BSWAP */
+    switch (op) {
+    case 0xa3:
+    case 0xab:
+    case 0xb3:
+    case 0xbb: /* BT* r/m, r: the bit offset reaches beyond a memory operand */
+        return zi->raw.modrm.mod == 3;
+    case 0xa4:
+    case 0xa5:
+    case 0xac:
+    case 0xad:
+    case 0xaf:
+    case 0xb0:
+    case 0xb1:
+    case 0xb6:
+    case 0xb7:
+    case 0xbc:
+    case 0xbd:
+    case 0xbe:
+    case 0xbf:
+    case 0xc0:
+    case 0xc1:
+        return true;
+    case 0xba:
+        return ext >= 4;
+    default:
+        return false;
+    }
+}
+
+static uint32_t arith(ZydisAccessedFlagsMask m)
+{
+    return (uint32_t)m & (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF);
+}
+
+/* Decide how instruction `i` is emitted (g->p[i] decoded already). */
+static void plan_insn(struct gen *g, struct plan *p)
+{
+    const ZydisDecodedInstruction *zi = &p->zi;
+    p->native = false;
+    p->mem = -1;
+    p->reads = FL_ARITH;
+    p->writes = 0;
+    if (zi->cpu_flags) {
+        p->reads = arith(zi->cpu_flags->tested);
+        p->writes = arith(zi->cpu_flags->modified | zi->cpu_flags->set_0 |
+                          zi->cpu_flags->set_1 | zi->cpu_flags->undefined);
+    }
+    /* Shifts and rotates by a count that may be 0 (CL, or an immediate masked to 0) leave the
+       flags as they were: they may write none. */
+    if ((zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+         (zi->opcode == 0xc0 || zi->opcode == 0xc1 || zi->opcode == 0xd2 || zi->opcode == 0xd3)) ||
+        (zi->opcode_map == ZYDIS_OPCODE_MAP_0F &&
+         (zi->opcode == 0xa4 || zi->opcode == 0xa5 || zi->opcode == 0xac || zi->opcode == 0xad)))
+        p->writes = 0;
+    const ZyanU64 bad = ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
+                        ZYDIS_ATTRIB_HAS_REPNE | ZYDIS_ATTRIB_HAS_ADDRESSSIZE;
+    if (zi->attributes & bad)
+        goto helper;
+    if (zi->mnemonic == ZYDIS_MNEMONIC_LEA) {
+        /* Emitted as a host LEA of its own (gen_lea): 32-bit results only. */
+        if (zi->operand_width != 32 || gpr32(p->ops[1].mem.base) == -2 ||
+            gpr32(p->ops[1].mem.index) == -2)
+            goto helper;
+        p->native = true;
+        p->reads = p->writes = 0;
+        return;
+    }
+    if (!native_opcode(g, zi))
+        goto helper;
+    /* BSWAP of a 16-bit register is undefined: leave it to the handler. */
+    if (zi->opcode_map == ZYDIS_OPCODE_MAP_0F && zi->opcode >= 0xc8 && zi->opcode <= 0xcf &&
+        zi->operand_width == 16)
+        goto helper;
+    bool needs_rex = false, no_rex = false;
+    for (unsigned k = 0; k < zi->operand_count_visible; k++) {
+        const ZydisDecodedOperand *o = &p->ops[k];
+        if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+            if (o->mem.type != ZYDIS_MEMOP_TYPE_MEM || o->size > 32 ||
+                !(g->flat & (1u << seg_index(o->mem.segment))) || gpr32(o->mem.base) == -2 ||
+                gpr32(o->mem.index) == -2)
+                goto helper;
+            p->mem = (int)k;
+            needs_rex = true; /* [R10] */
+            p->acc = (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) ? SMMU_WRITE : SMMU_READ;
+        } else if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+            if (is_high8(o->reg.value))
+                no_rex = true;
+            if (is_esp(o->reg.value)) {
+                needs_rex = true;
+                if (o->encoding == ZYDIS_OPERAND_ENCODING_MODRM_REG)
+                    p->rex_r = true;
+                else
+                    p->rex_b = true;
+            }
+        }
+    }
+    if (needs_rex && no_rex)
+        goto helper;
+    p->native = true;
+    return;
+helper:
+    p->native = false;
+    p->reads = FL_ARITH; /* the handler sees the flags through struct cpu */
+    p->writes = 0;
+}
+
+/* --- emission ------------------------------------------------------------ */
+
+/* lea r10d, [base + index * scale + disp] from a Zydis memory operand. */
+static void gen_lea(struct emit *e, unsigned dst, const ZydisDecodedOperand *o)
+{
+    int base = gpr32(o->mem.base), index = gpr32(o->mem.index);
+    unsigned hb = base >= 0 ? host_reg((unsigned)base) : RBP; /* RBP+mod 00: no base */
+    unsigned hi = index >= 0 ? host_reg((unsigned)index) : RSP; /* RSP index: none */
+    unsigned scale = o->mem.scale == 8 ? 3 : o->mem.scale == 4 ? 2 : o->mem.scale == 2 ? 1 : 0;
+    emit_rex(e, false, dst, index >= 0 ? hi : 0, base >= 0 ? hb : 0, false);
+    emit_u8(e, 0x8d);
+    emit_u8(e, (uint8_t)((base >= 0 ? 0x80 : 0x00) | (dst & 7) << 3 | 4));
+    emit_u8(e, (uint8_t)(scale << 6 | (hi & 7) << 3 | (hb & 7)));
+    emit_u32(e, (uint32_t)o->mem.disp.value);
+}
+
+/* The guest instruction's bytes from the opcode on, with a REX prefix and a new ModRM. */
+static void gen_copy(struct gen *g, const struct plan *p)
+{
+    struct emit *e = g->e;
+    const ZydisDecodedInstruction *zi = &p->zi;
+    unsigned start = zi->raw.prefix_count;
+    if (zi->attributes & ZYDIS_ATTRIB_HAS_OPERANDSIZE)
+        emit_u8(e, 0x66);
+    /* INC/DEC r: 40-4F are REX prefixes in 64-bit mode; FF /0 and FF /1 do the same. */
+    if (zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && zi->opcode >= 0x40 && zi->opcode <= 0x4f) {
+        unsigned r = zi->opcode & 7;
+        emit_rex(e, false, 0, 0, host_reg(r), false);
+        emit_u8(e, 0xff);
+        emit_u8(e, (uint8_t)(0xc0 | (zi->opcode & 8) | r));
+        return;
+    }
+    bool rex = p->mem >= 0 || p->rex_r || p->rex_b;
+    if (rex)
+        emit_u8(e, (uint8_t)(0x40 | (p->rex_r ? 4 : 0) | (p->mem >= 0 || p->rex_b ? 1 : 0)));
+    if (!zi->raw.modrm.offset) { /* no ModRM: opcode (and register in it) and immediates */
+        emit_bytes(e, p->bytes + start, zi->length - start);
+        return;
+    }
+    unsigned modrm = zi->raw.modrm.offset;
+    emit_bytes(e, p->bytes + start, modrm - start);
+    if (zi->opcode == 0x82 && zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT)
+        e->p[-1] = 0x80; /* the 82h alias of group 1 is gone in 64-bit mode */
+    if (p->mem < 0) {
+        emit_bytes(e, p->bytes + modrm, zi->length - modrm);
+        return;
+    }
+    emit_u8(e, (uint8_t)(zi->raw.modrm.reg << 3 | (R10 & 7))); /* [r10] */
+    unsigned tail = modrm + 1 + (zi->raw.sib.offset ? 1 : 0) + zi->raw.disp.size / 8;
+    emit_bytes(e, p->bytes + tail, zi->length - tail);
+}
+
+/*
+ * Call instruction i's handler with the state written back (by sync_out,
+ * unless `synced`: a helper right before left it there); leave if it says
+ * so. Afterwards the state is in struct cpu: the caller loads it back
+ * (sync_in) before host code needs it.
+ */
+static void gen_helper_call(struct gen *g, unsigned i, bool synced)
+{
+    struct emit *e = g->e;
+    const struct plan *p = &g->p[i];
+    if (!synced)
+        emit_call(e, g->b->sync_out);
+    emit_mov_rr64(e, RDI, H_TR);
+    emit_mov_imm64(e, RSI, (uint64_t)(uintptr_t)&g->blk->insns[i]);
+    emit_mov_imm32(e, RDX, p->eip);
+    emit_mov_imm32(e, RCX, p->eip + p->zi.length);
+    emit_mov_imm32(e, R8, g->n - i);
+    emit_mov_imm64(e, R11, (uint64_t)(uintptr_t)tier1_helper);
+    static const uint8_t call_test[] = {
+        0x41, 0xff, 0xd3, /* call r11 */
+        0x48, 0x85, 0xc0, /* test rax, rax */
+        0x49, 0x89, 0xc1, /* mov r9, rax */
+    };
+    emit_bytes(e, call_test, sizeof(call_test));
+    emit_jcc(e, 0x5, g->b->exit_synced); /* jnz: leave, the state is in struct cpu */
+}
+
+/*
+ * The memory path: R10 = the host address of instruction i's memory operand
+ * through the shadow TLB, or a jump to its slow path. The guest's flags are
+ * saved across it (PUSHFQ) and restored only where they are live.
+ */
+static void gen_mem_lookup(struct gen *g, unsigned i)
+{
+    struct emit *e = g->e;
+    const struct plan *p = &g->p[i];
+    unsigned size = p->ops[p->mem].size / 8;
+    struct slow *s = &g->slows[g->nslow++];
+    *s = (struct slow){.i = i};
+    int32_t tlb_off = (g->user ? SMMU_TLB_SIZE * TLB_ENTRY_SIZE : 0);
+    emit_u8(e, 0x9c); /* pushfq */
+    gen_lea(e, R10, &p->ops[p->mem]);
+    static const uint8_t index[] = {
+        0x45, 0x89, 0xd3,                         /* mov r11d, r10d */
+        0x41, 0xc1, 0xeb, 0x0c,                   /* shr r11d, 12 */
+        0x41, 0x81, 0xe3, 0xff, 0x0f, 0x00, 0x00, /* and r11d, SMMU_TLB_SIZE - 1 */
+        0x4f, 0x8d, 0x1c, 0x5b,                   /* lea r11, [r11 + r11 * 2] */
+    };
+    G_STATIC_ASSERT(SMMU_TLB_SIZE == 0x1000 && sizeof(struct smmu_tlb_entry) == 24);
+    emit_bytes(e, index, sizeof(index));
+    if (size > 1) {
+        const uint8_t cross[] = {
+            0x45, 0x8d, 0x4a, (uint8_t)(size - 1),    /* lea r9d, [r10 + size - 1] */
+            0x45, 0x31, 0xd1,                         /* xor r9d, r10d */
+            0x41, 0x81, 0xf9, 0xff, 0x0f, 0x00, 0x00, /* cmp r9d, 0xfff */
+        };
+        emit_bytes(e, cross, sizeof(cross));
+        s->from_ja = emit_jcc(e, 0x7, NULL); /* ja: crosses a page */
+    }
+    static const uint8_t page[] = {
+        0x45, 0x89, 0xd1,                         /* mov r9d, r10d */
+        0x41, 0x81, 0xe1, 0x00, 0xf0, 0xff, 0xff, /* and r9d, ~0xfff */
+        0x47, 0x3b, 0x8c, 0xdd,                   /* cmp r9d, [r13 + r11 * 8 + tag] */
+    };
+    emit_bytes(e, page, sizeof(page));
+    emit_u32(e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, tag) +
+                           4 * (int32_t)p->acc));
+    s->from_jne = emit_jcc(e, 0x5, NULL);
+    static const uint8_t addend[] = {0x4f, 0x03, 0x94, 0xdd}; /* add r10, [r13 + r11*8 + ...] */
+    emit_bytes(e, addend, sizeof(addend));
+    emit_u32(e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, addend)));
+    if (p->live_in) {
+        emit_u8(e, 0x9d); /* popfq */
+    } else {
+        static const uint8_t drop[] = {0x48, 0x8d, 0x64, 0x24, 0x08}; /* lea rsp, [rsp + 8] */
+        emit_bytes(e, drop, sizeof(drop));
+    }
+}
+
+/* The slow paths: restore the flags, run the instruction through its handler, go on. */
+static void gen_slow_paths(struct gen *g)
+{
+    for (unsigned k = 0; k < g->nslow; k++) {
+        struct slow *s = &g->slows[k];
+        if (s->from_jne)
+            patch_rel32(s->from_jne, g->e->p);
+        if (s->from_ja)
+            patch_rel32(s->from_ja, g->e->p);
+        emit_u8(g->e, 0x9d); /* popfq */
+        gen_helper_call(g, s->i, false);
+        emit_call(g->e, g->b->sync_in);
+        emit_jmp(g->e, s->resume);
+    }
+}
+
+/* A 32-bit LEA (plan_insn checked it): a host LEA into the destination's host register. */
+static void gen_lea_insn(struct gen *g, const struct plan *p)
+{
+    gen_lea(g->e, host_reg(ZydisRegisterGetId(p->ops[0].reg.value) & 7), &p->ops[1]);
+}
+
+/* A chain exit: a jump the loop can point at the next block, then the way out. */
+static void gen_chain_exit(struct gen *g, unsigned slot, uint32_t target)
+{
+    struct emit *e = g->e;
+    struct t1_link *l = &g->blk->links[slot];
+    *l = (struct t1_link){g->tb, slot, e->p, target};
+    emit_jmp(e, e->p + 5); /* unlinked: falls into the exit below */
+    emit_store_imm32(e, H_CPU, OFF_EIP, target);
+    emit_mov_imm64(e, R9, (uint64_t)(uintptr_t)l);
+    emit_jmp(e, g->b->exit_common);
+}
+
+/* The budget check at block entry, flag-neutral; returns the rel32 to the budget exit. */
+static uint8_t *gen_budget_check(struct gen *g)
+{
+    struct emit *e = g->e;
+    emit_load64(e, R11, H_TR, OFF_BUDGET);
+    emit_lea64(e, R11, R11, -(int32_t)g->n);
+    emit_store64(e, H_TR, OFF_BUDGET, R11);
+    static const uint8_t sign[] = {
+        0x49, 0x0f, 0xcb,       /* bswap r11: the top byte, 0 or FF, at the bottom */
+        0x45, 0x0f, 0xb6, 0xdb, /* movzx r11d, r11b */
+        0x49, 0x89, 0xc9,       /* mov r9, rcx */
+        0x4c, 0x89, 0xd9,       /* mov rcx, r11 */
+        0xe3, 0x08,             /* jrcxz ok */
+        0x4c, 0x89, 0xc9,       /* mov rcx, r9 */
+    };
+    emit_bytes(e, sign, sizeof(sign));
+    uint8_t *out = emit_jmp(e, NULL); /* budget spent */
+    static const uint8_t ok[] = {0x4c, 0x89, 0xc9}; /* ok: mov rcx, r9 */
+    emit_bytes(e, ok, sizeof(ok));
+    return out;
+}
+
+/* The budget exit: give the block's count back and leave before its first instruction. */
+static void gen_budget_exit(struct gen *g, uint8_t *from)
+{
+    struct emit *e = g->e;
+    patch_rel32(from, e->p);
+    emit_load64(e, R11, H_TR, OFF_BUDGET);
+    emit_lea64(e, R11, R11, (int32_t)g->n);
+    emit_store64(e, H_TR, OFF_BUDGET, R11);
+    emit_store_imm32(e, H_CPU, OFF_EIP, g->tb->eip);
+    emit_mov_imm64(e, R9, EXIT_CODE(TR_EXIT_BUDGET));
+    emit_jmp(e, g->b->exit_common);
+}
+
+/* A direct Jcc or JMP ending the block, if tier 1 can take it: its condition and target. */
+static bool direct_branch(const struct gen *g, const struct plan *p, int *cc, uint32_t *target)
+{
+    const ZydisDecodedInstruction *zi = &p->zi;
+    if (zi->operand_width != 32 || p->ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+        return false;
+    if (zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && zi->opcode >= 0x70 && zi->opcode <= 0x7f)
+        *cc = zi->opcode & 15;
+    else if (zi->opcode_map == ZYDIS_OPCODE_MAP_0F && zi->opcode >= 0x80 && zi->opcode <= 0x8f)
+        *cc = zi->opcode & 15;
+    else if (zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && (zi->opcode == 0xe9 || zi->opcode == 0xeb))
+        *cc = -1;
+    else
+        return false;
+    *target = p->eip + zi->length + (uint32_t)p->ops[0].imm.value.s;
+    return *target <= g->t->cpu->seg[S_CS].limit; /* else #GP: the handler raises it */
+}
+
+static bool decode_block(struct gen *g, ZydisDecoder *dec, const uint8_t *bytes)
+{
+    unsigned off = 0;
+    for (unsigned i = 0; i < g->n; i++) {
+        struct plan *p = &g->p[i];
+        memset(p, 0, sizeof(*p));
+        p->bytes = bytes + off;
+        p->eip = g->tb->eip + off;
+        if (ZYAN_FAILED(ZydisDecoderDecodeFull(dec, p->bytes, g->tb->bytes - off, &p->zi, p->ops)) ||
+            p->zi.length != g->blk->insns[i].len)
+            return false;
+        off += p->zi.length;
+    }
+    return true;
+}
+
+bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
+{
+    struct translator *t = b->t;
+    struct cpu *cpu = t->cpu;
+    struct block *blk = tb->payload;
+    /* 32-bit code on a 32-bit stack in protected mode, not virtual-8086. */
+    if ((tb->mode & 0xf) != 0xd || blk->n == 0)
+        return false;
+    uint8_t bytes[MAX_BYTES];
+    memmap_read_buf(&cpu->machine->mem, tb->phys, bytes, tb->bytes);
+    struct plan plans[BLOCK_MAX_INSNS];
+    struct gen g = {.b = b, .t = t, .tb = tb, .blk = blk, .e = e, .p = plans, .n = blk->n};
+    g.user = cpu->cpl == 3;
+    g.flat = translator_flat_segments(cpu);
+    if (!decode_block(&g, &b->dec, bytes))
+        return false;
+
+    /* A debugger's stop address inside the block: host code ends right before it. */
+    for (unsigned i = 1; i < g.n && cpu->stop_eip_enabled; i++) {
+        if (plans[i].eip == cpu->stop_eip)
+            g.n = i;
+    }
+    unsigned native = 0;
+    int cc = -2;
+    uint32_t target = 0;
+    for (unsigned i = 0; i < g.n; i++) {
+        plan_insn(&g, &plans[i]);
+        native += plans[i].native;
+    }
+    struct plan *last = &plans[g.n - 1];
+    if (!last->native && direct_branch(&g, last, &cc, &target)) {
+        last->reads = arith(last->zi.cpu_flags ? last->zi.cpu_flags->tested : FL_ARITH);
+        last->writes = 0;
+        native++;
+    } else {
+        cc = -2;
+    }
+    /* Mostly handler calls: tier 0 runs those as fast. */
+    if (native == 0 || 2 * native < g.n)
+        return false;
+    /* Flag liveness, backwards: everything is live when the block is left. */
+    uint32_t live = FL_ARITH;
+    for (unsigned i = g.n; i-- > 0;) {
+        plans[i].live_in = (live & ~plans[i].writes) | plans[i].reads;
+        live = plans[i].live_in;
+    }
+
+    void *entry = e->p;
+    uint8_t *budget = gen_budget_check(&g);
+    unsigned body = cc != -2 ? g.n - 1 : g.n;
+    bool synced = false; /* the guest state is in struct cpu, not in host registers */
+    for (unsigned i = 0; i < body; i++) {
+        struct plan *p = &plans[i];
+        if (!p->native) {
+            gen_helper_call(&g, i, synced);
+            synced = true;
+            continue;
+        }
+        if (synced)
+            emit_call(e, b->sync_in);
+        synced = false;
+        if (p->zi.mnemonic == ZYDIS_MNEMONIC_LEA) {
+            gen_lea_insn(&g, p);
+            continue;
+        }
+        if (p->mem >= 0)
+            gen_mem_lookup(&g, i);
+        gen_copy(&g, p);
+        if (p->mem >= 0)
+            g.slows[g.nslow - 1].resume = e->p;
+    }
+    if (synced)
+        emit_call(e, b->sync_in);
+    uint32_t next = last->eip + last->zi.length;
+    if (cc >= 0) {
+        uint8_t *taken = emit_jcc(e, (unsigned)cc, NULL);
+        gen_chain_exit(&g, 1, next);
+        patch_rel32(taken, e->p);
+        gen_chain_exit(&g, 0, target);
+    } else if (cc == -1) {
+        gen_chain_exit(&g, 0, target);
+    } else {
+        gen_chain_exit(&g, 1, next);
+    }
+    gen_budget_exit(&g, budget);
+    gen_slow_paths(&g);
+    if (e->full)
+        return false;
+    blk->host = entry;
+    blk->flat = g.flat;
+    blk->host_insns = g.n;
+    blk->host_bytes = (uint16_t)(last->eip + last->zi.length - tb->eip);
+    t->stats.blocks++;
+    t->stats.insns += g.n;
+    t->stats.native_insns += native;
+    t->stats.helper_insns += g.n - native;
+    return true;
+}

@@ -1,0 +1,198 @@
+/*
+ * The x86-64 backend's run time: the code buffer (read-write-execute on
+ * Linux, which allows it; flushed whole when full), the stubs every block
+ * uses to enter and leave host code and to call an instruction's cpu/
+ * handler, and the patching of chain exits.
+ */
+#include "translator/x86_64/backend.h"
+
+#include <cpuid.h>
+#include <glib.h>
+#include <sys/mman.h>
+
+#include "cpu/exec.h"
+
+bool tier1_host_supported(void)
+{
+    return true;
+}
+
+/* call sync_out: guest registers and arithmetic flags into struct cpu (clobbers R10, R11). */
+static void gen_sync_out(struct emit *e)
+{
+    for (unsigned g = 0; g < 8; g++)
+        emit_store32(e, H_CPU, OFF_REG(g), host_reg(g));
+    static const uint8_t save_flags[] = {
+        0x9c,                                     /* pushfq */
+        0x41, 0x5b,                               /* pop r11 */
+        0x41, 0x81, 0xe3, 0xd5, 0x08, 0x00, 0x00, /* and r11d, FL_ARITH */
+    };
+    emit_bytes(e, save_flags, sizeof(save_flags));
+    emit_load32(e, R10, H_CPU, OFF_EFLAGS);
+    static const uint8_t merge[] = {
+        0x41, 0x81, 0xe2, 0x2a, 0xf7, 0xff, 0xff, /* and r10d, ~FL_ARITH */
+        0x45, 0x09, 0xda,                         /* or r10d, r11d */
+    };
+    emit_bytes(e, merge, sizeof(merge));
+    emit_store32(e, H_CPU, OFF_EFLAGS, R10);
+    emit_u8(e, 0xc3); /* ret */
+}
+
+/* call sync_in: the arithmetic flags and guest registers from struct cpu (clobbers R11). */
+static void gen_sync_in(struct emit *e)
+{
+    emit_load32(e, R11, H_CPU, OFF_EFLAGS);
+    static const uint8_t load_flags[] = {
+        0x41, 0x81, 0xe3, 0xd5, 0x08, 0x00, 0x00, /* and r11d, FL_ARITH */
+        0x41, 0x53,                               /* push r11 */
+        0x9d,                                     /* popfq */
+    };
+    emit_bytes(e, load_flags, sizeof(load_flags));
+    for (unsigned g = 0; g < 8; g++)
+        emit_load32(e, host_reg(g), H_CPU, OFF_REG(g));
+    emit_u8(e, 0xc3);
+}
+
+/*
+ * enter(cpu, translator, code): save the C callee-saved registers, set up
+ * the fixed registers, load the guest state and jump to the block.
+ * exit_common / exit_synced: the way back, returning R9.
+ */
+static void gen_enter_exit(struct tier1 *b, struct emit *e)
+{
+    static const uint8_t prologue[] = {
+        0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push rbx..r15 */
+        0x48, 0x83, 0xec, 0x08,                                     /* sub rsp, 8 */
+        0x49, 0x89, 0xff,                                           /* mov r15, rdi */
+        0x49, 0x89, 0xf6,                                           /* mov r14, rsi */
+        0x49, 0x89, 0xd2,                                           /* mov r10, rdx */
+    };
+    b->enter = (void *)e->p;
+    emit_bytes(e, prologue, sizeof(prologue));
+    emit_mov_imm64(e, H_TLB, (uint64_t)(uintptr_t)b->t->c->tlb->e);
+    emit_call(e, b->sync_in);
+    static const uint8_t jmp_r10[] = {0x41, 0xff, 0xe2};
+    emit_bytes(e, jmp_r10, sizeof(jmp_r10));
+
+    b->exit_common = e->p;
+    emit_call(e, b->sync_out);
+    b->exit_synced = e->p;
+    static const uint8_t epilogue[] = {
+        0x4c, 0x89, 0xc8,                                           /* mov rax, r9 */
+        0x48, 0x83, 0xc4, 0x08,                                     /* add rsp, 8 */
+        0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, /* pop r15..rbx */
+        0xc3,                                                       /* ret */
+    };
+    emit_bytes(e, epilogue, sizeof(epilogue));
+}
+
+static void gen_stubs(struct tier1 *b)
+{
+    struct emit e = {b->buf, b->buf + b->size, false};
+    b->sync_out = e.p;
+    gen_sync_out(&e);
+    b->sync_in = e.p;
+    gen_sync_in(&e);
+    gen_enter_exit(b, &e);
+    b->code = b->free = (uint8_t *)(((uintptr_t)e.p + 63) & ~(uintptr_t)63);
+}
+
+struct tier1 *tier1_create(struct translator *t, size_t code_size)
+{
+    if (code_size < (1u << 20))
+        code_size = 1u << 20;
+    void *buf = mmap(NULL, code_size, PROT_READ | PROT_WRITE | PROT_EXEC,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED)
+        return NULL;
+    struct tier1 *b = g_new0(struct tier1, 1);
+    b->t = t;
+    b->buf = buf;
+    b->size = code_size;
+    unsigned a, bx, c, d;
+    b->lahf_ok = __get_cpuid(0x80000001u, &a, &bx, &c, &d) && (c & 1);
+    if (ZYAN_FAILED(ZydisDecoderInit(&b->dec, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32)))
+        g_error("Zydis decoder initialisation failed");
+    gen_stubs(b);
+    return b;
+}
+
+void tier1_destroy(struct tier1 *b)
+{
+    if (!b)
+        return;
+    munmap(b->buf, b->size);
+    g_free(b);
+}
+
+/* Drop every block and start the buffer afresh. */
+static void flush(struct tier1 *b)
+{
+    tcache_flush(b->t->tc);
+    b->t->need_collect = true;
+    b->free = b->code;
+    b->t->stats.flushes++;
+    b->t->stats.code_bytes = 0;
+}
+
+bool tier1_translate(struct tier1 *b, struct tb *tb)
+{
+    struct translator *t = b->t;
+    gint64 t0 = g_get_monotonic_time();
+    struct emit e = {b->free, b->buf + b->size, false};
+    bool ok = tier1_gen_block(b, tb, &e);
+    if (e.full) {
+        flush(b); /* the block went with the rest: it runs in tier 0 this time */
+        return false;
+    }
+    if (ok) {
+        t->stats.code_bytes += (uint64_t)(e.p - b->free);
+        b->free = (uint8_t *)(((uintptr_t)e.p + 15) & ~(uintptr_t)15);
+    }
+    t->stats.translate_ns += (uint64_t)(g_get_monotonic_time() - t0) * 1000;
+    return ok;
+}
+
+struct t1_exit tier1_enter(struct tier1 *b, struct tb *tb)
+{
+    const struct block *blk = tb->payload;
+    uint64_t r = b->enter(b->t->cpu, b->t, blk->host);
+    if (r > TR_EXIT_CAUSES)
+        return (struct t1_exit){(const struct t1_link *)(uintptr_t)r, TR_EXIT_CHAIN};
+    return (struct t1_exit){NULL, (int)r - 1};
+}
+
+void tier1_patch(struct tier1 *b, const struct t1_link *l, struct tb *to)
+{
+    const struct block *target = to ? to->payload : NULL;
+    /* Unlinked, the jump goes to the exit code right after it. */
+    patch_rel32(l->jump + 1, target ? target->host : l->jump + 5);
+    if (target)
+        b->t->stats.chain_patches++;
+}
+
+uint64_t tier1_helper(struct translator *t, const struct insn *in, uint32_t eip, uint32_t next,
+                      uint32_t refund)
+{
+    struct cpu *cpu = t->cpu;
+    struct cpu_internal *c = t->c;
+    uint32_t mode = c->mode, limit = cpu->seg[S_CS].limit;
+    t->t1_budget += refund; /* the instructions from this one on have not run */
+    cpu->instructions = translator_t1_retired(t);
+    c->insn_eip = eip;
+    cpu->eip = next;
+    in->fn(cpu, in);
+    t->t1_budget--;
+    cpu->instructions++;
+    cpu_get_eflags(cpu); /* host code keeps the arithmetic flags eagerly */
+    if (c->block_dirty)
+        return EXIT_CODE(TR_EXIT_SMC);
+    if (cpu->eip != next)
+        return EXIT_CODE(TR_EXIT_INDIRECT);
+    if ((in->props & (P_ENDS_BLOCK | P_SENSITIVE | P_IO)) || c->stop_run || c->exit_request ||
+        cpu->halted || c->inhibit_irq || c->dr_hits || c->mode != mode ||
+        cpu->seg[S_CS].limit != limit || translator_flat_segments(cpu) != t->t1_flat)
+        return EXIT_CODE(TR_EXIT_HELPER);
+    t->t1_budget -= refund - 1; /* the rest of the block runs after all */
+    return 0;
+}
