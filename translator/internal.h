@@ -21,12 +21,12 @@ struct block {
     uint32_t lin;     /* linear address it was decoded at */
     uint32_t cs_base; /* and the CS base then (chains stay within one) */
     unsigned n;
-    uint32_t execs;  /* runs in tier 0 so far */
-    bool t1_tried;   /* tier 1 declined it: do not ask again */
-    void *host;      /* tier 1's entry point, or NULL */
-    unsigned host_insns;  /* the instructions the host code covers (a debugger's stop */
-    uint16_t host_bytes;  /* address may end it early), and their bytes */
-    uint32_t flat;   /* the flat segments (translator_flat_segments) the host code assumed */
+    uint32_t execs;      /* runs in tier 0 so far */
+    bool t1_tried;       /* tier 1 declined it: do not ask again */
+    void *host;          /* tier 1's entry point, or NULL */
+    unsigned host_insns; /* the instructions the host code covers (a debugger's stop */
+    uint16_t host_bytes; /* address may end it early), and their bytes */
+    uint32_t flat;       /* the flat segments (translator_flat_segments) the host code assumed */
     struct t1_link links[TB_CHAIN_SLOTS]; /* its chain exits (chain slot k = links[k]) */
     struct insn insns[];
 };

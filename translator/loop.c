@@ -300,6 +300,8 @@ enum cpu_exit translator_run(struct translator *t, uint64_t budget)
             return cpu_run_leave(cpu, c->stop_reason);
         }
         if (t->need_collect) {
+            if (prev && !prev->valid)
+                prev = NULL; /* it is freed now */
             tcache_collect(t->tc);
             t->need_collect = false;
         }

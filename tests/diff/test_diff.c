@@ -380,8 +380,7 @@ static bool decode_ok(struct harness *h, const struct gen_case *c, char *why, si
 }
 
 static void compare_side(struct harness *h, const struct slot *sl, struct cpu_fixture *f,
-                         const struct outcome *nat, uint32_t flag_undef,
-                         const uint32_t *reg_undef);
+                         const struct outcome *nat, uint32_t flag_undef, const uint32_t *reg_undef);
 
 static void check_case(struct harness *h, const struct slot *sl, const struct diff_reply *rep)
 {

@@ -28,10 +28,10 @@ static inline unsigned host_reg(unsigned g)
     return g == R_ESP ? H_ESP : g;
 }
 
-#define OFF_REG(g)  ((int32_t)(offsetof(struct cpu, regs) + 4 * (g)))
-#define OFF_EFLAGS  ((int32_t)offsetof(struct cpu, eflags))
-#define OFF_EIP     ((int32_t)offsetof(struct cpu, eip))
-#define OFF_BUDGET  ((int32_t)offsetof(struct translator, t1_budget))
+#define OFF_REG(g) ((int32_t)(offsetof(struct cpu, regs) + 4 * (g)))
+#define OFF_EFLAGS ((int32_t)offsetof(struct cpu, eflags))
+#define OFF_EIP    ((int32_t)offsetof(struct cpu, eip))
+#define OFF_BUDGET ((int32_t)offsetof(struct translator, t1_budget))
 
 /* Exit causes travel in RAX as small numbers; anything larger is a struct t1_link *. */
 #define EXIT_CODE(cause) ((uint64_t)(cause) + 1)

@@ -48,8 +48,8 @@ static inline void emit_u64(struct emit *e, uint64_t v)
 /* A REX prefix when any bit is needed (or `force`). */
 static inline void emit_rex(struct emit *e, bool w, unsigned r, unsigned x, unsigned b, bool force)
 {
-    uint8_t rex = (uint8_t)(0x40 | (w << 3) | ((r >> 3) & 1) << 2 | ((x >> 3) & 1) << 1 |
-                            ((b >> 3) & 1));
+    uint8_t rex =
+        (uint8_t)(0x40 | (w << 3) | ((r >> 3) & 1) << 2 | ((x >> 3) & 1) << 1 | ((b >> 3) & 1));
     if (rex != 0x40 || force)
         emit_u8(e, rex);
 }

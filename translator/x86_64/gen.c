@@ -203,8 +203,8 @@ static void plan_insn(struct gen *g, struct plan *p)
     p->writes = 0;
     if (zi->cpu_flags) {
         p->reads = arith(zi->cpu_flags->tested);
-        p->writes = arith(zi->cpu_flags->modified | zi->cpu_flags->set_0 |
-                          zi->cpu_flags->set_1 | zi->cpu_flags->undefined);
+        p->writes = arith(zi->cpu_flags->modified | zi->cpu_flags->set_0 | zi->cpu_flags->set_1 |
+                          zi->cpu_flags->undefined);
     }
     /* Shifts and rotates by a count that may be 0 (CL, or an immediate masked to 0) leave the
        flags as they were: they may write none. */
@@ -271,7 +271,7 @@ helper:
 static void gen_lea(struct emit *e, unsigned dst, const ZydisDecodedOperand *o)
 {
     int base = gpr32(o->mem.base), index = gpr32(o->mem.index);
-    unsigned hb = base >= 0 ? host_reg((unsigned)base) : RBP; /* RBP+mod 00: no base */
+    unsigned hb = base >= 0 ? host_reg((unsigned)base) : RBP;   /* RBP+mod 00: no base */
     unsigned hi = index >= 0 ? host_reg((unsigned)index) : RSP; /* RSP index: none */
     unsigned scale = o->mem.scale == 8 ? 3 : o->mem.scale == 4 ? 2 : o->mem.scale == 2 ? 1 : 0;
     emit_rex(e, false, dst, index >= 0 ? hi : 0, base >= 0 ? hb : 0, false);
@@ -369,9 +369,10 @@ static void gen_mem_lookup(struct gen *g, unsigned i)
     emit_bytes(e, index, sizeof(index));
     if (size > 1) {
         const uint8_t cross[] = {
-            0x45, 0x8d, 0x4a, (uint8_t)(size - 1),    /* lea r9d, [r10 + size - 1] */
-            0x45, 0x31, 0xd1,                         /* xor r9d, r10d */
-            0x41, 0x81, 0xf9, 0xff, 0x0f, 0x00, 0x00, /* cmp r9d, 0xfff */
+            0x45, 0x8d, 0x4a, (uint8_t)(size - 1), /* lea r9d, [r10 + size - 1] */
+            0x45, 0x31, 0xd1,                      /* xor r9d, r10d */
+            0x41, 0x81, 0xf9, 0xff,
+            0x0f, 0x00, 0x00, /* cmp r9d, 0xfff */
         };
         emit_bytes(e, cross, sizeof(cross));
         s->from_ja = emit_jcc(e, 0x7, NULL); /* ja: crosses a page */
@@ -446,7 +447,7 @@ static uint8_t *gen_budget_check(struct gen *g)
         0x4c, 0x89, 0xc9,       /* mov rcx, r9 */
     };
     emit_bytes(e, sign, sizeof(sign));
-    uint8_t *out = emit_jmp(e, NULL); /* budget spent */
+    uint8_t *out = emit_jmp(e, NULL);               /* budget spent */
     static const uint8_t ok[] = {0x4c, 0x89, 0xc9}; /* ok: mov rcx, r9 */
     emit_bytes(e, ok, sizeof(ok));
     return out;
@@ -475,7 +476,8 @@ static bool direct_branch(const struct gen *g, const struct plan *p, int *cc, ui
         *cc = zi->opcode & 15;
     else if (zi->opcode_map == ZYDIS_OPCODE_MAP_0F && zi->opcode >= 0x80 && zi->opcode <= 0x8f)
         *cc = zi->opcode & 15;
-    else if (zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && (zi->opcode == 0xe9 || zi->opcode == 0xeb))
+    else if (zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+             (zi->opcode == 0xe9 || zi->opcode == 0xeb))
         *cc = -1;
     else
         return false;
@@ -491,7 +493,8 @@ static bool decode_block(struct gen *g, ZydisDecoder *dec, const uint8_t *bytes)
         memset(p, 0, sizeof(*p));
         p->bytes = bytes + off;
         p->eip = g->tb->eip + off;
-        if (ZYAN_FAILED(ZydisDecoderDecodeFull(dec, p->bytes, g->tb->bytes - off, &p->zi, p->ops)) ||
+        if (ZYAN_FAILED(
+                ZydisDecoderDecodeFull(dec, p->bytes, g->tb->bytes - off, &p->zi, p->ops)) ||
             p->zi.length != g->blk->insns[i].len)
             return false;
         off += p->zi.length;

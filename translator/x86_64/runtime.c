@@ -99,8 +99,8 @@ static void gen_stubs(struct tier1 *b)
 
 struct tier1 *tier1_create(struct translator *t, size_t code_size)
 {
-    if (code_size < (1u << 20))
-        code_size = 1u << 20;
+    if (code_size < (64u << 10))
+        code_size = 64u << 10;
     void *buf = mmap(NULL, code_size, PROT_READ | PROT_WRITE | PROT_EXEC,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (buf == MAP_FAILED)

@@ -1,0 +1,250 @@
+/*
+ * Tier 1 against tier 0: the same code run by a translator of each tier
+ * from the same state must leave the same state — registers, all of
+ * EFLAGS, EIP, memory, the exception and the instruction count — including
+ * a page fault in the middle of a translated block, a division by zero in a
+ * handler it calls, a write to the instruction right after the writer,
+ * chain exits undone when their target is dropped, and a code buffer that
+ * fills up. Each test also checks that tier 1 really ran host code.
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "machine/memmap.h"
+#include "tests/lib/cpu_fixture.h"
+#include "translator/tcache.h"
+
+#define CODE  0x10000u
+#define STACK 0x80000u
+#define DATA  0x30000u
+
+/* The two machines: [0] tier 0, [1] tier 1 translating every block at once. */
+struct pair {
+    struct cpu_fixture f[2];
+};
+
+static void setup(struct pair *p, gconstpointer data)
+{
+    const size_t *code_size = data;
+    for (unsigned k = 0; k < 2; k++) {
+        struct translator_config cfg = translator_default_config();
+        cfg.tier = k;
+        cfg.hot_threshold = 0;
+        if (code_size)
+            cfg.code_size = *code_size;
+        cpu_fixture_init_config(&p->f[k], 16, &cfg);
+    }
+}
+
+static void teardown(struct pair *p, gconstpointer data)
+{
+    for (unsigned k = 0; k < 2; k++)
+        cpu_fixture_destroy(&p->f[k]);
+}
+
+/* The same code and start state in both machines. */
+static void load(struct pair *p, const void *code, size_t len, uint32_t eflags)
+{
+    for (unsigned k = 0; k < 2; k++) {
+        struct cpu_fixture *f = &p->f[k];
+        memmap_write_buf(&f->m.mem, CODE, code, len);
+        cpu_fixture_flat32(f, CODE, STACK, 0);
+        for (unsigned r = 0; r < 8; r++) {
+            if (r != R_ESP)
+                f->cpu->regs[r] = 0x1000u * (r + 1) + DATA;
+        }
+        f->cpu->eflags = 0x2 | eflags;
+        f->cpu->stop_on_exception = true;
+    }
+}
+
+/* 32-bit paging identity-mapping the first 4 MiB except `hole`, in both machines. */
+static void paging_with_hole(struct pair *p, uint32_t hole)
+{
+    for (unsigned k = 0; k < 2; k++) {
+        struct cpu_fixture *f = &p->f[k];
+        const uint32_t pd = 0x200000, pt = 0x201000;
+        uint32_t pde = pt | 7;
+        memcpy(f->m.ram + pd, &pde, 4);
+        for (uint32_t i = 0; i < 1024; i++) {
+            uint32_t pte = (i << 12) | 7;
+            if ((i << 12) == hole)
+                pte = 0;
+            memcpy(f->m.ram + pt + 4 * i, &pte, 4);
+        }
+        f->cpu->cr[3] = pd;
+        f->cpu->cr[0] |= 0x80000000u;
+        cpu_sync_control(f->cpu);
+    }
+}
+
+/* Run both (up to `budget`); everything must agree. Returns the exit. */
+static enum cpu_exit run_both(struct pair *p, uint64_t budget)
+{
+    enum cpu_exit why[2];
+    for (unsigned k = 0; k < 2; k++)
+        why[k] = cpu_fixture_run(&p->f[k], budget);
+    const struct cpu *a = p->f[0].cpu, *b = p->f[1].cpu;
+    g_assert_cmpint(why[0], ==, why[1]);
+    for (unsigned r = 0; r < 8; r++)
+        g_assert_cmphex(a->regs[r], ==, b->regs[r]);
+    g_assert_cmphex(a->eflags, ==, b->eflags);
+    g_assert_cmphex(a->eip, ==, b->eip);
+    g_assert_cmphex(a->cr[2], ==, b->cr[2]);
+    g_assert_cmpuint(a->instructions, ==, b->instructions);
+    if (why[0] == CPU_EXIT_EXCEPTION) {
+        g_assert_cmpuint(a->exception_vector, ==, b->exception_vector);
+        g_assert_cmphex(a->exception_error, ==, b->exception_error);
+    }
+    g_assert_cmpmem(p->f[0].m.ram, 0x100000, p->f[1].m.ram, 0x100000);
+    return why[0];
+}
+
+static const struct translator_stats *t1_stats(struct pair *p)
+{
+    return translator_stats(p->f[1].tr);
+}
+
+/* Arithmetic with flags carried across instructions and blocks, in a loop. */
+static void test_loop_agrees(struct pair *p, gconstpointer data)
+{
+    /* mov ecx, 50; l: add eax, ecx; adc ebx, 0; rol edx, 3; xor [esi], eax; sub ecx, 1;
+       jnz l; setc al; hlt */
+    static const uint8_t code[] = {0xb9, 50,   0,    0,    0,    0x01, 0xc8, 0x83,
+                                   0xd3, 0x00, 0xc1, 0xc2, 0x03, 0x31, 0x06, 0x83,
+                                   0xe9, 0x01, 0x75, 0xf0, 0x0f, 0x92, 0xc0, 0xf4};
+    load(p, code, sizeof(code), FL_CF);
+    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
+    g_assert_cmpuint(t1_stats(p)->native_insns, >=, 6);
+    g_assert_cmpuint(t1_stats(p)->chain_patches, >=, 1); /* the loop jumps to itself */
+}
+
+/* A budget that ends inside the loop stops both tiers at the same instruction. */
+static void test_budget_agrees(struct pair *p, gconstpointer data)
+{
+    static const uint8_t code[] = {0x40, 0x43, 0xeb, 0xfc}; /* l: inc eax; inc ebx; jmp l */
+    load(p, code, sizeof(code), 0);
+    for (unsigned n = 1; n < 40; n += 7)
+        g_assert_cmpint(run_both(p, n), ==, CPU_EXIT_BUDGET);
+    g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_BUDGET);
+    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_BUDGET], >=, 1);
+}
+
+/* A page fault on the third instruction of a translated block: the state of before it. */
+static void test_pf_mid_block(struct pair *p, gconstpointer data)
+{
+    /* mov eax, 1; add ebx, eax; mov ecx, [0x31000]; inc eax; hlt */
+    static const uint8_t code[] = {0xb8, 1,    0,    0,    0, 0x01, 0xc3, 0x8b,
+                                   0x0d, 0x00, 0x10, 0x03, 0, 0x40, 0xf4};
+    load(p, code, sizeof(code), FL_ZF | FL_OF);
+    paging_with_hole(p, 0x31000);
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    const struct cpu *cpu = p->f[1].cpu;
+    g_assert_cmpuint(cpu->exception_vector, ==, 14);
+    g_assert_cmphex(cpu->eip, ==, CODE + 7);
+    g_assert_cmphex(cpu->cr[2], ==, 0x31000);
+    g_assert_cmpuint(cpu->instructions, ==, 2);
+    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_EXCEPTION], ==, 1);
+}
+
+/* A store that faults after a flag-setting instruction: flags of before the store survive. */
+static void test_pf_store_keeps_flags(struct pair *p, gconstpointer data)
+{
+    /* cmp eax, ebx; mov [0x31004], eax; hlt */
+    static const uint8_t code[] = {0x39, 0xd8, 0xa3, 0x04, 0x10, 0x03, 0x00, 0xf4};
+    load(p, code, sizeof(code), 0);
+    paging_with_hole(p, 0x31000);
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmphex(p->f[1].cpu->eflags & (FL_CF | FL_SF), ==, FL_CF | FL_SF);
+}
+
+/* #DE raised by a handler called from host code. */
+static void test_div_by_zero(struct pair *p, gconstpointer data)
+{
+    /* add eax, ebx; xor edx, edx; xor ecx, ecx; div ecx; hlt */
+    static const uint8_t code[] = {0x01, 0xd8, 0x31, 0xd2, 0x31, 0xc9, 0xf7, 0xf1, 0xf4};
+    load(p, code, sizeof(code), 0);
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmpuint(p->f[1].cpu->exception_vector, ==, 0);
+    g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 6);
+}
+
+/* A write to the next instruction's immediate: the next instruction runs the new byte. */
+static void test_write_next_insn(struct pair *p, gconstpointer data)
+{
+    /* inc ebx; mov byte [CODE + 11], 0x42; mov al, 0; hlt */
+    uint8_t code[] = {0x43, 0xc6, 0x05, 0, 0, 0, 0, 0x42, 0x90, 0x90, 0xb0, 0x00, 0xf4};
+    uint32_t target = CODE + 11;
+    memcpy(code + 3, &target, 4);
+    load(p, code, sizeof(code), 0);
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_EAX] & 0xff, ==, 0x42);
+    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_SMC], >=, 1);
+}
+
+/* A chained target rewritten by a device: the chain exit is undone, the new code runs. */
+static void test_chain_undone_on_drop(struct pair *p, gconstpointer data)
+{
+    /* CODE: mov ecx, 20; l: inc eax; jmp t; t (CODE+0x40): add ebx, 2; dec ecx; jnz l; hlt */
+    uint8_t code[0x48];
+    memset(code, 0x90, sizeof(code));
+    static const uint8_t head[] = {0xb9, 20, 0, 0, 0, 0x40, 0xeb, 0x38};
+    static const uint8_t tail[] = {0x83, 0xc3, 0x02, 0x49, 0x75, 0xc0, 0xf4};
+    memcpy(code, head, sizeof(head));
+    memcpy(code + 0x40, tail, sizeof(tail));
+    load(p, code, sizeof(code), 0);
+    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
+    uint64_t patches = t1_stats(p)->chain_patches;
+    g_assert_cmpuint(patches, >=, 2);
+    /* A device makes it add 3: the linked blocks must not run the old code. */
+    for (unsigned k = 0; k < 2; k++) {
+        uint8_t three = 3;
+        memmap_write_buf(&p->f[k].m.mem, CODE + 0x42, &three, 1);
+        p->f[k].cpu->eip = CODE;
+        p->f[k].cpu->halted = false;
+    }
+    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
+    g_assert_cmpuint(tcache_stats(translator_tcache(p->f[1].tr))->dropped[TC_DROP_DMA], >=, 1);
+    g_assert_cmpuint(t1_stats(p)->chain_patches, >, patches); /* linked again */
+}
+
+/* More host code than the buffer holds: flushed whole, the results stay right. */
+static void test_code_buffer_full(struct pair *p, gconstpointer data)
+{
+    /* 3000 blocks of "add eax, ebx; inc edx; jmp next", then hlt. */
+    enum { N = 3000, SIZE = 5 };
+    static uint8_t code[N * SIZE + 1];
+    for (unsigned i = 0; i < N; i++) {
+        static const uint8_t b[] = {0x01, 0xd8, 0x42, 0xeb, 0x00};
+        memcpy(code + i * SIZE, b, SIZE);
+    }
+    code[N * SIZE] = 0xf4;
+    load(p, code, sizeof(code), 0);
+    g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_HLT);
+    g_assert_cmpuint(p->f[1].cpu->regs[R_EDX], ==, p->f[0].cpu->regs[R_EDX]);
+    g_assert_cmpuint(t1_stats(p)->flushes, >=, 1);
+    /* A block whose translation met the full buffer ran in tier 0 that once. */
+    g_assert_cmpuint(t1_stats(p)->blocks + t1_stats(p)->flushes, >=, N);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (!translator_tier1_available()) {
+        /* Said plainly: this host has no tier 1, so nothing here can run. */
+        g_test_message("no tier 1 on this host: every block runs in tier 0");
+        return 0;
+    }
+    static const size_t small = 64u << 10;
+#define ADD(path, fn, d) g_test_add("/tier1/" path, struct pair, d, setup, fn, teardown)
+    ADD("loop-agrees", test_loop_agrees, NULL);
+    ADD("budget-agrees", test_budget_agrees, NULL);
+    ADD("pf-mid-block", test_pf_mid_block, NULL);
+    ADD("pf-store-keeps-flags", test_pf_store_keeps_flags, NULL);
+    ADD("div-by-zero", test_div_by_zero, NULL);
+    ADD("write-next-insn", test_write_next_insn, NULL);
+    ADD("chain-undone-on-drop", test_chain_undone_on_drop, NULL);
+    ADD("code-buffer-full", test_code_buffer_full, &small);
+#undef ADD
+    return g_test_run();
+}
