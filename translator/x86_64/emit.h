@@ -129,7 +129,7 @@ static inline void emit_mov_rr64(struct emit *e, unsigned dst, unsigned src)
     emit_u8(e, (uint8_t)(0xc0 | (src & 7) << 3 | (dst & 7)));
 }
 
-/* jmp rel32 / call rel32 to `target`: returns where the rel32 field is. */
+/* jmp rel32 / call rel32 to `target`: returns where the rel32 field is (NULL: out of room). */
 static inline uint8_t *emit_rel32(struct emit *e, const uint8_t *opcode, unsigned oplen,
                                   const uint8_t *target)
 {
@@ -137,7 +137,7 @@ static inline uint8_t *emit_rel32(struct emit *e, const uint8_t *opcode, unsigne
     uint8_t *field = e->p;
     int64_t rel = target ? target - (e->p + 4) : 0;
     emit_u32(e, (uint32_t)(int32_t)rel);
-    return field;
+    return e->full ? NULL : field;
 }
 
 static inline uint8_t *emit_jmp(struct emit *e, const uint8_t *target)
@@ -159,9 +159,11 @@ static inline uint8_t *emit_jcc(struct emit *e, unsigned cc, const uint8_t *targ
     return emit_rel32(e, op, 2, target);
 }
 
-/* Point a rel32 field (as emit_rel32 returned it) at `target`. */
+/* Point a rel32 field (as emit_rel32 returned it; NULL: none) at `target`. */
 static inline void patch_rel32(uint8_t *field, const uint8_t *target)
 {
+    if (!field)
+        return;
     int32_t rel = (int32_t)(target - (field + 4));
     memcpy(field, &rel, 4);
 }
