@@ -34,8 +34,20 @@ struct plan {
     const uint8_t *bytes;
     uint32_t eip;
     bool native;
-    bool rex_r, rex_b; /* ESP in ModRM.reg / ModRM.rm or the opcode: R12 */
-    int mem;           /* index of the explicit memory operand, or -1 */
+    enum stack_op {
+        ST_NONE,
+        ST_PUSH_REG, /* PUSH r32 */
+        ST_PUSH_IMM, /* PUSH imm32 / imm8 */
+        ST_POP_REG,  /* POP r32 */
+        ST_LEAVE,
+        ST_CALL, /* CALL rel32, ending the block */
+        ST_RET,  /* RET / RET imm16, ending the block */
+    } stack;
+    unsigned stack_reg;         /* PUSH/POP: the register */
+    uint32_t stack_imm;         /* PUSH imm: the value; RET imm16: the bytes released */
+    ZydisDecodedOperand st_mem; /* the stack slot the instruction reads or writes */
+    bool rex_r, rex_b;          /* ESP in ModRM.reg / ModRM.rm or the opcode: R12 */
+    int mem;                    /* index of the explicit memory operand, or -1 */
     enum smmu_access acc;
     uint32_t reads, writes; /* arithmetic flags read and written (undefined counts as written) */
     uint32_t live_in;       /* arithmetic flags live before it */
@@ -193,6 +205,61 @@ static uint32_t arith(ZydisAccessedFlagsMask m)
     return (uint32_t)m & (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF);
 }
 
+/* A stack slot [ESP + disp] (or [EBP] for LEAVE) as a Zydis memory operand. */
+static ZydisDecodedOperand stack_slot(ZydisRegister base, int32_t disp)
+{
+    ZydisDecodedOperand o;
+    memset(&o, 0, sizeof(o));
+    o.type = ZYDIS_OPERAND_TYPE_MEMORY;
+    o.size = 32;
+    o.mem.type = ZYDIS_MEMOP_TYPE_MEM;
+    o.mem.segment = ZYDIS_REGISTER_SS;
+    o.mem.base = base;
+    o.mem.index = ZYDIS_REGISTER_NONE;
+    o.mem.disp.value = disp;
+    return o;
+}
+
+/*
+ * PUSH, POP, LEAVE, CALL and RET on a flat 32-bit stack: emitted by tier 1
+ * (gen_stack) with the stack slot through the memory path.
+ */
+static bool plan_stack(struct gen *g, struct plan *p)
+{
+    const ZydisDecodedInstruction *zi = &p->zi;
+    unsigned op = zi->opcode;
+    if (zi->opcode_map != ZYDIS_OPCODE_MAP_DEFAULT || zi->operand_width != 32 ||
+        !(g->flat & (1u << S_SS)) || zi->raw.prefix_count)
+        return false;
+    if (op >= 0x50 && op <= 0x57) {
+        p->stack = ST_PUSH_REG;
+        p->stack_reg = op & 7;
+    } else if (op == 0x68 || op == 0x6a) {
+        p->stack = ST_PUSH_IMM;
+        p->stack_imm = (uint32_t)p->ops[0].imm.value.s;
+    } else if (op >= 0x58 && op <= 0x5f) {
+        p->stack = ST_POP_REG;
+        p->stack_reg = op & 7;
+    } else if (op == 0xc9) {
+        p->stack = ST_LEAVE;
+    } else if (op == 0xe8 && p == &g->p[g->n - 1]) {
+        p->stack = ST_CALL;
+    } else if ((op == 0xc3 || op == 0xc2) && p == &g->p[g->n - 1] &&
+               (g->flat & (1u << S_CS))) { /* a flat CS: no limit check on the return */
+        p->stack = ST_RET;
+        p->stack_imm = op == 0xc2 ? (uint32_t)p->ops[0].imm.value.u : 0;
+    } else {
+        return false;
+    }
+    bool push = p->stack == ST_PUSH_REG || p->stack == ST_PUSH_IMM || p->stack == ST_CALL;
+    p->st_mem = p->stack == ST_LEAVE ? stack_slot(ZYDIS_REGISTER_EBP, 0)
+                                     : stack_slot(ZYDIS_REGISTER_ESP, push ? -4 : 0);
+    p->acc = push ? SMMU_WRITE : SMMU_READ;
+    p->native = true;
+    p->reads = p->writes = 0;
+    return true;
+}
+
 /* Decide how instruction `i` is emitted (g->p[i] decoded already). */
 static void plan_insn(struct gen *g, struct plan *p)
 {
@@ -226,6 +293,8 @@ static void plan_insn(struct gen *g, struct plan *p)
         p->reads = p->writes = 0;
         return;
     }
+    if (plan_stack(g, p))
+        return;
     if (!native_opcode(g, zi))
         goto helper;
     /* BSWAP of a 16-bit register is undefined: leave it to the handler. */
@@ -349,16 +418,16 @@ static void gen_helper_call(struct gen *g, unsigned i, bool synced)
  * through the shadow TLB, or a jump to its slow path. The guest's flags are
  * saved across it (PUSHFQ) and restored only where they are live.
  */
-static void gen_mem_lookup(struct gen *g, unsigned i)
+static void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem)
 {
     struct emit *e = g->e;
     const struct plan *p = &g->p[i];
-    unsigned size = p->ops[p->mem].size / 8;
+    unsigned size = mem->size / 8;
     struct slow *s = &g->slows[g->nslow++];
     *s = (struct slow){.i = i};
     int32_t tlb_off = (g->user ? SMMU_TLB_SIZE * TLB_ENTRY_SIZE : 0);
     emit_u8(e, 0x9c); /* pushfq */
-    gen_lea(e, R10, &p->ops[p->mem]);
+    gen_lea(e, R10, mem);
     static const uint8_t index[] = {
         0x45, 0x89, 0xd3,                         /* mov r11d, r10d */
         0x41, 0xc1, 0xeb, 0x0c,                   /* shr r11d, 12 */
@@ -394,6 +463,68 @@ static void gen_mem_lookup(struct gen *g, unsigned i)
     } else {
         static const uint8_t drop[] = {0x48, 0x8d, 0x64, 0x24, 0x08}; /* lea rsp, [rsp + 8] */
         emit_bytes(e, drop, sizeof(drop));
+    }
+}
+
+/* lea r12d, [r12 + delta]: guest ESP moves, flags untouched. */
+static void gen_esp_add(struct emit *e, int8_t delta)
+{
+    const uint8_t lea[] = {0x45, 0x8d, 0x64, 0x24, (uint8_t)delta};
+    emit_bytes(e, lea, sizeof(lea));
+}
+
+/*
+ * PUSH, POP and LEAVE once R10 points at the stack slot; CALL and RET do
+ * their stack part here and leave through the block's end (gen_block_end).
+ */
+static void gen_stack(struct gen *g, const struct plan *p)
+{
+    struct emit *e = g->e;
+    unsigned r = host_reg(p->stack_reg);
+    switch (p->stack) {
+    case ST_PUSH_REG: /* mov [r10], reg (the old ESP for PUSH ESP); ESP -= 4 */
+        emit_rex(e, false, r, 0, R10, false);
+        emit_u8(e, 0x89);
+        emit_u8(e, (uint8_t)((r & 7) << 3 | (R10 & 7)));
+        gen_esp_add(e, -4);
+        break;
+    case ST_CALL:       /* the return address */
+    case ST_PUSH_IMM: { /* mov dword [r10], imm32; ESP -= 4 */
+        uint32_t v = p->stack == ST_CALL ? p->eip + p->zi.length : p->stack_imm;
+        static const uint8_t mov[] = {0x41, 0xc7, 0x02};
+        emit_bytes(e, mov, sizeof(mov));
+        emit_u32(e, v);
+        gen_esp_add(e, -4);
+        break;
+    }
+    case ST_POP_REG: /* mov reg, [r10]; ESP += 4 (POP ESP: ESP is the value) */
+        emit_rex(e, false, r, 0, R10, false);
+        emit_u8(e, 0x8b);
+        emit_u8(e, (uint8_t)((r & 7) << 3 | (R10 & 7)));
+        if (p->stack_reg != R_ESP)
+            gen_esp_add(e, 4);
+        break;
+    case ST_LEAVE: { /* ESP = EBP + 4; EBP = [old EBP] */
+        static const uint8_t leave[] = {
+            0x44, 0x8d, 0x65, 0x04, /* lea r12d, [rbp + 4] */
+            0x41, 0x8b, 0x2a,       /* mov ebp, [r10] */
+        };
+        emit_bytes(e, leave, sizeof(leave));
+        break;
+    }
+    case ST_RET: { /* EIP = [r10]; ESP += 4 + imm16; leave for the loop's lookup */
+        static const uint8_t load[] = {0x45, 0x8b, 0x1a}; /* mov r11d, [r10] */
+        emit_bytes(e, load, sizeof(load));
+        static const uint8_t lea[] = {0x45, 0x8d, 0xa4, 0x24}; /* lea r12d, [r12 + disp32] */
+        emit_bytes(e, lea, sizeof(lea));
+        emit_u32(e, 4 + p->stack_imm);
+        emit_store32(e, H_CPU, OFF_EIP, R11);
+        emit_mov_imm64(e, R9, EXIT_CODE(TR_EXIT_INDIRECT));
+        emit_jmp(e, g->b->exit_common);
+        break;
+    }
+    default:
+        break;
     }
 }
 
@@ -467,22 +598,28 @@ static void gen_budget_exit(struct gen *g, uint8_t *from)
 }
 
 /* A direct Jcc or JMP ending the block, if tier 1 can take it: its condition and target. */
-static bool direct_branch(const struct gen *g, const struct plan *p, int *cc, uint32_t *target)
+static bool direct_branch(const struct gen *g, const struct plan *p, bool call, int *cc,
+                          uint32_t *target)
 {
     const ZydisDecodedInstruction *zi = &p->zi;
+    int c;
     if (zi->operand_width != 32 || p->ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
         return false;
     if (zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && zi->opcode >= 0x70 && zi->opcode <= 0x7f)
-        *cc = zi->opcode & 15;
+        c = zi->opcode & 15;
     else if (zi->opcode_map == ZYDIS_OPCODE_MAP_0F && zi->opcode >= 0x80 && zi->opcode <= 0x8f)
-        *cc = zi->opcode & 15;
+        c = zi->opcode & 15;
     else if (zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
-             (zi->opcode == 0xe9 || zi->opcode == 0xeb))
-        *cc = -1;
+             (zi->opcode == 0xe9 || zi->opcode == 0xeb || (call && zi->opcode == 0xe8)))
+        c = -1;
     else
         return false;
-    *target = p->eip + zi->length + (uint32_t)p->ops[0].imm.value.s;
-    return *target <= g->t->cpu->seg[S_CS].limit; /* else #GP: the handler raises it */
+    uint32_t to = p->eip + zi->length + (uint32_t)p->ops[0].imm.value.s;
+    if (to > g->t->cpu->seg[S_CS].limit)
+        return false; /* #GP: the handler raises it */
+    *cc = c;
+    *target = to;
+    return true;
 }
 
 static bool decode_block(struct gen *g, ZydisDecoder *dec, const uint8_t *bytes)
@@ -531,13 +668,24 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
         plan_insn(&g, &plans[i]);
         native += plans[i].native;
     }
+    /* The end: a direct Jcc/JMP (gen_block_end), a CALL that pushes in the body and jumps there,
+       a RET that leaves in the body, or a fall-through. */
     struct plan *last = &plans[g.n - 1];
-    if (!last->native && direct_branch(&g, last, &cc, &target)) {
-        last->reads = arith(last->zi.cpu_flags ? last->zi.cpu_flags->tested : FL_ARITH);
-        last->writes = 0;
-        native++;
-    } else {
-        cc = -2;
+    bool call = last->stack == ST_CALL;
+    if (call || !last->native) {
+        if (direct_branch(&g, last, call, &cc, &target)) {
+            if (!call) {
+                last->reads = arith(last->zi.cpu_flags ? last->zi.cpu_flags->tested : FL_ARITH);
+                last->writes = 0;
+                native++;
+            }
+        } else if (call) { /* past the CS limit: the handler raises #GP */
+            last->stack = ST_NONE;
+            last->native = false;
+            last->reads = FL_ARITH;
+            native--;
+            call = false;
+        }
     }
     /* Mostly handler calls: tier 0 runs those as fast. */
     if (native == 0 || 2 * native < g.n)
@@ -551,7 +699,7 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
 
     void *entry = e->p;
     uint8_t *budget = gen_budget_check(&g);
-    unsigned body = cc != -2 ? g.n - 1 : g.n;
+    unsigned body = cc != -2 && !call ? g.n - 1 : g.n;
     bool synced = false; /* the guest state is in struct cpu, not in host registers */
     for (unsigned i = 0; i < body; i++) {
         struct plan *p = &plans[i];
@@ -567,8 +715,14 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
             gen_lea_insn(&g, p);
             continue;
         }
+        if (p->stack != ST_NONE) {
+            gen_mem_lookup(&g, i, &p->st_mem);
+            gen_stack(&g, p);
+            g.slows[g.nslow - 1].resume = e->p;
+            continue;
+        }
         if (p->mem >= 0)
-            gen_mem_lookup(&g, i);
+            gen_mem_lookup(&g, i, &p->ops[p->mem]);
         gen_copy(&g, p);
         if (p->mem >= 0)
             g.slows[g.nslow - 1].resume = e->p;
@@ -583,7 +737,7 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
         gen_chain_exit(&g, 0, target);
     } else if (cc == -1) {
         gen_chain_exit(&g, 0, target);
-    } else {
+    } else if (last->stack != ST_RET) {
         gen_chain_exit(&g, 1, next);
     }
     gen_budget_exit(&g, budget);
