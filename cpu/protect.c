@@ -96,13 +96,14 @@ static struct cpu_segment code_segment(struct cpu *cpu, uint16_t sel, uint32_t e
     return cs;
 }
 
-/* Make `cs` (RPL set to `cpl`) the code segment at `eip`. */
+/* Make `cs` (RPL set to `cpl`) the code segment at `eip`, at privilege level `cpl`. */
 static void enter_code(struct cpu *cpu, struct cpu_segment cs, uint32_t addr, uint64_t desc,
                        unsigned cpl, uint32_t eip)
 {
     cpu_set_accessed(cpu, addr, desc);
     cs.selector = (uint16_t)((cs.selector & ~3u) | cpl);
     cpu->seg[S_CS] = cs;
+    cpu->cpl = (int)cpl;
     cpu->eip = eip;
     cpu_update_mode(cpu);
 }

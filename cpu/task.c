@@ -56,11 +56,11 @@ static void task_load_seg(struct cpu *cpu, unsigned seg, uint16_t sel)
             cpu_raise(cpu, EX_TS, err);
     } else if (seg == S_SS) {
         if ((type & TYPE_CODE) || !(type & TYPE_WRITABLE) || dpl != rpl ||
-            rpl != (unsigned)(cpu->seg[S_CS].selector & 3u))
+            rpl != (unsigned)cpu->cpl)
             cpu_raise(cpu, EX_TS, err);
     } else {
         bool conforming = (type & TYPE_CODE) && (type & TYPE_CONFORM);
-        unsigned cpl = cpu->seg[S_CS].selector & 3u;
+        unsigned cpl = (unsigned)cpu->cpl;
         if (((type & TYPE_CODE) && !(type & TYPE_READABLE)) ||
             (!conforming && (dpl < cpl || dpl < rpl)))
             cpu_raise(cpu, EX_TS, err);
@@ -140,7 +140,7 @@ void cpu_task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_rea
     cpu->eip = eip;
     cpu->internal->insn_eip = eip;
 
-    /* The LDT, then CS (which sets CPL), SS and the data segments. */
+    /* The LDT, then CS (whose RPL is the new task's CPL), SS and the data segments. */
     cpu->ldtr = (struct cpu_dtable){ldt, 0, 0, 0};
     if (ldt & ~3u) {
         uint64_t d;
@@ -158,7 +158,8 @@ void cpu_task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_rea
         for (unsigned i = 0; i < 6; i++)
             cpu_set_segment_real(cpu, tss_seg_order[i], segs[i]);
     } else {
-        /* Null the data segments first so a fault leaves no stale cache behind. */
+        /* The new CPL holds from here, also for a fault while loading CS. */
+        cpu->cpl = segs[1] & 3u;
         task_load_seg(cpu, S_CS, segs[1]);
         cpu_update_mode(cpu);
         task_load_seg(cpu, S_SS, segs[2]);
