@@ -269,6 +269,12 @@ void h_sahf(struct cpu *cpu, const struct insn *in)
     cpu_set_eflags(cpu, ah, FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF);
 }
 
+/* SALC (D6): AL = CF ? FFh : 0, the flags unchanged. */
+void h_salc(struct cpu *cpu, const struct insn *in)
+{
+    reg_write(cpu, R_EAX, 1, cpu_get_cf(cpu) ? 0xff : 0);
+}
+
 /* CBW/CWDE (sub 0) and CWD/CDQ (sub 1). */
 void h_cbw(struct cpu *cpu, const struct insn *in)
 {
