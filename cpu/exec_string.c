@@ -123,7 +123,7 @@ static void run_string(struct cpu *cpu, const struct insn *in,
             break;
     }
     /* Not finished: run this instruction again after a look at interrupts; the iterations
-       count against cpu_run's budget as the instructions they stand for. */
+       count against the run's budget as the instructions they stand for. */
     if (areg(cpu, in, R_ECX) != 0) {
         cpu->eip = cpu->internal->insn_eip;
         cpu_charge_work(cpu, n);
