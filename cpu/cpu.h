@@ -97,6 +97,8 @@ struct cpu {
     uint32_t cr[5]; /* CR0, CR1 (unused), CR2, CR3, CR4 */
     uint32_t dr[8];
     uint64_t tsc; /* TSC offset against virtual time (the TSC runs at 1 GHz) */
+    /* Current privilege level: 0 in real mode, 3 in virtual-8086 mode; in protected mode what
+       the last load of CS set (not derived from CS's selector: see cpu_set_segment). */
     int cpl;
     bool halted; /* after HLT, until an interrupt (a debugger or test may clear it) */
 
@@ -147,7 +149,9 @@ void cpu_request_exit(struct cpu *cpu);
 /*
  * Load a segment register as real mode or virtual-8086 mode would
  * (base = selector << 4), or with an explicit descriptor cache, for tests
- * and loaders that set up state without running guest code.
+ * and loaders that set up state without running guest code. CS set with
+ * cpu_set_segment in protected mode also sets the CPL to its selector's
+ * RPL, as a far transfer would; set CR0 first.
  */
 void cpu_set_segment_real(struct cpu *cpu, enum cpu_seg s, uint16_t selector);
 void cpu_set_segment(struct cpu *cpu, enum cpu_seg s, uint16_t selector, uint32_t base,

@@ -70,20 +70,33 @@ bool cpu_debug_before(struct cpu *cpu)
     return true;
 }
 
+/* MOV SS or POP SS: it holds off debug traps until after the next instruction. */
+static bool loads_ss(const struct insn *in)
+{
+    return (in->fn == h_mov_sreg || in->fn == h_pop) && in->o[0].kind == OP_SREG &&
+           in->o[0].reg == S_SS;
+}
+
 /*
  * After one instruction completed: RF is cleared (except by the IRET that
  * just loaded it: it protects the next instruction). Data breakpoints it
  * hit and, if TF was set before it, a single step make one #DB trap, DR6
  * saying which (the step is not taken after INT n, INT3 or INTO, whose
- * gate already cleared TF for the handler).
+ * gate already cleared TF for the handler). After MOV SS or POP SS no trap
+ * is taken (SDM Vol. 3A §6.8.3): its data breakpoint hits wait and join the
+ * next instruction's trap, and that instruction's single step covers both.
+ * A REP string instruction under TF stops after each iteration (see
+ * exec_string.c), so each iteration traps with EIP still at it.
  */
 void cpu_debug_after(struct cpu *cpu, bool tf, const struct insn *in)
 {
     struct cpu_internal *c = cpu->internal;
-    uint32_t hits = c->dr_hits;
-    c->dr_hits = 0;
     if (in->fn != h_iret)
         cpu->eflags &= ~FL_RF;
+    if (loads_ss(in))
+        return;
+    uint32_t hits = c->dr_hits;
+    c->dr_hits = 0;
     bool step = tf && in->fn != h_int;
     if (!hits && !step)
         return;

@@ -147,9 +147,10 @@ void h_pop(struct cpu *cpu, const struct insn *in)
 {
     unsigned size = in->opsize;
     if (in->o[0].kind == OP_SREG) {
-        uint32_t v = stack_peek(cpu, 0, size);
+        /* The increment follows the stack the value came from: POP SS may change SS.B. */
+        uint32_t m = sp_mask(cpu), v = stack_peek(cpu, 0, size);
         cpu_load_seg(cpu, in->o[0].reg, (uint16_t)v);
-        set_sp(cpu, cpu->regs[R_ESP] + size);
+        cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~m) | ((cpu->regs[R_ESP] + size) & m);
         if (in->o[0].reg == S_SS)
             cpu->internal->inhibit_irq = true;
         return;
@@ -193,13 +194,19 @@ void h_popa(struct cpu *cpu, const struct insn *in)
     set_sp(cpu, cpu->regs[R_ESP] + 8 * size);
 }
 
+/*
+ * ENTER: the frame pointer is all of ESP after (E)BP was pushed (on a 16-bit
+ * stack the upper half is ESP's), pushed and written to (E)BP at the
+ * operand size, as KVM and QEMU (since its issue 2198) do; the SDM's
+ * pseudocode would write it at the stack size.
+ */
 void h_enter(struct cpu *cpu, const struct insn *in)
 {
     unsigned size = in->opsize, level = in->imm2 & 31;
     uint32_t m = sp_mask(cpu);
     uint32_t sp = cpu->regs[R_ESP], bp = cpu->regs[R_EBP];
     sp = push_at(cpu, sp, bp, size);
-    uint32_t frame = sp;
+    uint32_t frame = (cpu->regs[R_ESP] & ~m) | sp;
     if (level > 0) {
         for (unsigned i = 1; i < level; i++) {
             bp = (bp - size) & m;
@@ -260,6 +267,12 @@ void h_sahf(struct cpu *cpu, const struct insn *in)
 {
     uint32_t ah = (cpu->regs[R_EAX] >> 8) & 0xff;
     cpu_set_eflags(cpu, ah, FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF);
+}
+
+/* SALC (D6): AL = CF ? FFh : 0, the flags unchanged. */
+void h_salc(struct cpu *cpu, const struct insn *in)
+{
+    reg_write(cpu, R_EAX, 1, cpu_get_cf(cpu) ? 0xff : 0);
 }
 
 /* CBW/CWDE (sub 0) and CWD/CDQ (sub 1). */

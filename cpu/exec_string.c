@@ -4,7 +4,9 @@
  * registers before the next begins, so a fault in the middle leaves the
  * state after the last completed iteration and the instruction restarts
  * there; a long REP yields after a slice so interrupts are not held off,
- * and after an iteration that hit a data breakpoint or watchpoint.
+ * and after an iteration that hit a data breakpoint or watchpoint or ran
+ * under TF (each iteration single-steps, EIP at the instruction until the
+ * count runs out).
  */
 #include "cpu/handlers.h"
 
@@ -107,21 +109,24 @@ static void run_string(struct cpu *cpu, const struct insn *in,
         once(cpu, in);
         return;
     }
-    for (unsigned n = 0; n < REP_SLICE; n++) {
+    unsigned n = 0;
+    while (n < REP_SLICE) {
         if (areg(cpu, in, R_ECX) == 0)
             return;
         bool go_on = once(cpu, in);
         aadvance(cpu, in, R_ECX, -1);
+        n++;
         if (!go_on)
             return;
-        if (data_hit(cpu->internal))
-            break; /* a data breakpoint: its trap comes after this iteration */
+        /* A data breakpoint or a single step: its trap comes after this iteration. */
+        if (data_hit(cpu->internal) || (cpu->eflags & FL_TF))
+            break;
     }
-    /* Not finished: run this instruction again after a look at interrupts; the slice
-       counts against the run's budget as the instructions it stands for. */
+    /* Not finished: run this instruction again after a look at interrupts; the iterations
+       count against the run's budget as the instructions they stand for. */
     if (areg(cpu, in, R_ECX) != 0) {
         cpu->eip = cpu->internal->insn_eip;
-        cpu_charge_work(cpu, REP_SLICE);
+        cpu_charge_work(cpu, n);
     }
 }
 

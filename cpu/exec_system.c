@@ -410,6 +410,7 @@ void h_sysenter(struct cpu *cpu, const struct insn *in)
     cpu->seg[S_SS] = (struct cpu_segment){(uint16_t)(cs + 8), 0, 0xffffffffu, 0xc093};
     cpu->regs[R_ESP] = cpu->internal->msr.sysenter_esp;
     cpu->eip = cpu->internal->msr.sysenter_eip;
+    cpu->cpl = 0;
     cpu_update_mode(cpu);
 }
 
@@ -422,6 +423,7 @@ void h_sysexit(struct cpu *cpu, const struct insn *in)
     cpu->seg[S_SS] = (struct cpu_segment){(uint16_t)((cs + 24) | 3), 0, 0xffffffffu, 0xc0f3};
     cpu->regs[R_ESP] = cpu->regs[R_ECX];
     cpu->eip = cpu->regs[R_EDX];
+    cpu->cpl = 3;
     cpu_update_mode(cpu);
 }
 

@@ -101,6 +101,7 @@ void h_cmov(struct cpu *cpu, const struct insn *in);
 void h_setcc(struct cpu *cpu, const struct insn *in);
 void h_lahf(struct cpu *cpu, const struct insn *in);
 void h_sahf(struct cpu *cpu, const struct insn *in);
+void h_salc(struct cpu *cpu, const struct insn *in);
 void h_cbw(struct cpu *cpu, const struct insn *in);
 void h_lxs(struct cpu *cpu, const struct insn *in);
 

@@ -16,7 +16,9 @@
 struct stack {
     struct cpu_segment ss;
     uint32_t esp;
-    int user; /* CPL 3 owns it */
+    int user;          /* CPL 3 owns it */
+    uint32_t ss_error; /* #SS's error code when a push does not fit: 0 on the current stack,
+                          the selector (and EXT) on a new one */
 };
 
 static uint32_t stack_mask(const struct stack *st)
@@ -28,14 +30,14 @@ static void spush(struct cpu *cpu, struct stack *st, uint32_t v, unsigned size)
 {
     uint32_t m = stack_mask(st), sp = (st->esp - size) & m;
     if (!cpu_seg_within(&st->ss, sp, size))
-        cpu_raise(cpu, EX_SS, st->user ? 0 : st->ss.selector & ~3u);
+        cpu_raise(cpu, EX_SS, st->ss_error);
     cpu_write_lin(cpu, st->ss.base + sp, v, size, st->user);
     st->esp = (st->esp & ~m) | sp;
 }
 
 static struct stack current_stack(struct cpu *cpu)
 {
-    return (struct stack){cpu->seg[S_SS], cpu->regs[R_ESP], cpu_user(cpu)};
+    return (struct stack){cpu->seg[S_SS], cpu->regs[R_ESP], cpu_user(cpu), 0};
 }
 
 static void commit_stack(struct cpu *cpu, const struct stack *st)
@@ -76,7 +78,7 @@ static struct stack inner_stack(struct cpu *cpu, unsigned dpl, uint32_t ext)
     if (!(attr & SEG_ATTR_P))
         cpu_raise(cpu, EX_SS, (sel & ~3u) + ext);
     cpu_set_accessed(cpu, addr, d);
-    struct stack st = {.esp = esp, .user = 0};
+    struct stack st = {.esp = esp, .user = 0, .ss_error = (sel & ~3u) + ext};
     cpu_descriptor_cache(d | (1ull << 40), &st.ss, sel);
     return st;
 }
@@ -96,13 +98,14 @@ static struct cpu_segment code_segment(struct cpu *cpu, uint16_t sel, uint32_t e
     return cs;
 }
 
-/* Make `cs` (RPL set to `cpl`) the code segment at `eip`. */
+/* Make `cs` (RPL set to `cpl`) the code segment at `eip`, at privilege level `cpl`. */
 static void enter_code(struct cpu *cpu, struct cpu_segment cs, uint32_t addr, uint64_t desc,
                        unsigned cpl, uint32_t eip)
 {
     cpu_set_accessed(cpu, addr, desc);
     cs.selector = (uint16_t)((cs.selector & ~3u) | cpl);
     cpu->seg[S_CS] = cs;
+    cpu->cpl = (int)cpl;
     cpu->eip = eip;
     cpu_update_mode(cpu);
 }
@@ -360,11 +363,13 @@ static void return_to(struct cpu *cpu, uint16_t csel, uint32_t eip, unsigned siz
     if (eip > cs.limit)
         cpu_raise(cpu, EX_GP, 0);
     cpu_set_accessed(cpu, saddr, sd);
-    struct stack st = {.esp = esp};
+    struct stack st = {.user = rpl == 3};
     cpu_descriptor_cache(sd | (1ull << 40), &st.ss, ssel);
-    if (size == 2)
-        st.esp = (cpu->regs[R_ESP] & 0xffff0000u) | (esp & 0xffff);
-    st.esp = (st.esp & ~stack_mask(&st)) | ((st.esp + release) & stack_mask(&st));
+    /* The popped stack pointer (an o16 one zero-extended) is loaded at the new stack's
+       size: into a 16-bit stack SP alone, the upper half of ESP keeping what it held (the
+       behaviour Linux's espfix works around); into a 32-bit one all of ESP. */
+    uint32_t m = stack_mask(&st);
+    st.esp = (cpu->regs[R_ESP] & ~m) | ((esp + release) & m);
     commit_stack(cpu, &st);
     enter_code(cpu, cs, caddr, cd, rpl, eip);
     null_inaccessible(cpu);

@@ -48,6 +48,10 @@ void cpu_set_segment(struct cpu *cpu, enum cpu_seg s, uint16_t selector, uint32_
                      uint32_t limit, uint16_t attr)
 {
     cpu->seg[s] = (struct cpu_segment){selector, base, limit, attr};
+    /* Set from outside, CS in protected mode comes with the CPL a far transfer would give:
+       its selector's RPL. */
+    if (s == S_CS && cpu_pe(cpu) && !cpu_v86(cpu))
+        cpu->cpl = selector & 3;
     if (s == S_CS || s == S_SS)
         cpu_update_mode(cpu);
 }
@@ -205,12 +209,14 @@ void cpu_update_mode(struct cpu *cpu)
     struct cpu_internal *c = cpu->internal;
     bool pe = cpu_pe(cpu), vm = cpu_v86(cpu);
     bool d = (cpu->seg[S_CS].attr & SEG_ATTR_DB) && pe && !vm;
+    /* The CPL is 0 in real mode and 3 in virtual-8086 mode. In protected mode it is kept
+       state, set by whatever loaded CS there (far transfers, interrupts, task switches,
+       SYSENTER/SYSEXIT), never read back from CS's selector: after MOV CR0 sets PE it stays
+       0 whatever the low bits of the real-mode CS (SDM Vol. 3A §9.9.1). */
     if (!pe)
         cpu->cpl = 0;
     else if (vm)
         cpu->cpl = 3;
-    else
-        cpu->cpl = cpu->seg[S_CS].selector & 3;
     c->eip_mask = d ? 0xffffffffu : 0xffffu;
     c->mode = (uint32_t)pe | (uint32_t)vm << 1 | (uint32_t)d << 2 |
               (uint32_t) !!(cpu->seg[S_SS].attr & SEG_ATTR_DB) << 3 | (uint32_t)cpu->cpl << 4;

@@ -103,6 +103,7 @@ static const struct insn_desc table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
     [ZYDIS_MNEMONIC_SETNLE] = {h_setcc, 15, P_WRITES_MEM},
     [ZYDIS_MNEMONIC_LAHF] = {h_lahf, 0, 0},
     [ZYDIS_MNEMONIC_SAHF] = {h_sahf, 0, 0},
+    [ZYDIS_MNEMONIC_SALC] = {h_salc, 0, 0}, /* D6: undocumented, run by every Intel IA-32 CPU */
     [ZYDIS_MNEMONIC_CBW] = {h_cbw, 0, 0},
     [ZYDIS_MNEMONIC_CWDE] = {h_cbw, 0, 0},
     [ZYDIS_MNEMONIC_CWD] = {h_cbw, 1, 0},
@@ -181,7 +182,14 @@ static const struct insn_desc table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
     /* Ports and miscellany */
     [ZYDIS_MNEMONIC_IN] = {h_in, 0, P_IO | P_ENDS_BLOCK},
     [ZYDIS_MNEMONIC_OUT] = {h_out, 0, P_IO | P_ENDS_BLOCK},
+    /* NOP includes the hint NOPs 0F 19-0F 1F and 0F 18 /4-/7 (and every register form of
+       0F 18); its /0-/3 memory forms are the SSE prefetches, hint NOPs on a P6 too. None
+       reads memory or faults, whatever address the operand names. */
     [ZYDIS_MNEMONIC_NOP] = {h_nop, 0, 0},
+    [ZYDIS_MNEMONIC_PREFETCHNTA] = {h_nop, 0, 0},
+    [ZYDIS_MNEMONIC_PREFETCHT0] = {h_nop, 0, 0},
+    [ZYDIS_MNEMONIC_PREFETCHT1] = {h_nop, 0, 0},
+    [ZYDIS_MNEMONIC_PREFETCHT2] = {h_nop, 0, 0},
     [ZYDIS_MNEMONIC_PAUSE] = {h_nop, 0, 0}, /* F3 90: REP NOP on a P6 */
     [ZYDIS_MNEMONIC_UD0] = {h_ud, 0, 0},
     [ZYDIS_MNEMONIC_UD1] = {h_ud, 0, 0},

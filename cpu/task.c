@@ -3,8 +3,12 @@
  * the old TSS, the new TSS's state is loaded, busy bits, the back link and
  * NT are kept as JMP, CALL, interrupts and IRET require, and CR0.TS is set.
  * DR7's local breakpoint enables are cleared. 32-bit and 16-bit TSSs are
- * both handled. Faults while loading the new
- * task's segments are taken in the new task, as on hardware.
+ * both handled; a 16-bit (286) TSS (§7.6) holds IP, FLAGS, AX..DI, ES CS
+ * SS DS and the LDT selector and nothing else: the upper halves of the
+ * general registers and of EFLAGS keep what they held, EIP is the
+ * zero-extended IP, FS and GS become null and CR3 is not loaded. Faults
+ * while loading the new task's segments are taken in the new task, as on
+ * hardware.
  */
 #include "cpu/handlers.h"
 
@@ -56,11 +60,11 @@ static void task_load_seg(struct cpu *cpu, unsigned seg, uint16_t sel)
             cpu_raise(cpu, EX_TS, err);
     } else if (seg == S_SS) {
         if ((type & TYPE_CODE) || !(type & TYPE_WRITABLE) || dpl != rpl ||
-            rpl != (unsigned)(cpu->seg[S_CS].selector & 3u))
+            rpl != (unsigned)cpu->cpl)
             cpu_raise(cpu, EX_TS, err);
     } else {
         bool conforming = (type & TYPE_CODE) && (type & TYPE_CONFORM);
-        unsigned cpl = cpu->seg[S_CS].selector & 3u;
+        unsigned cpl = (unsigned)cpu->cpl;
         if (((type & TYPE_CODE) && !(type & TYPE_READABLE)) ||
             (!conforming && (dpl < cpl || dpl < rpl)))
             cpu_raise(cpu, EX_TS, err);
@@ -130,17 +134,22 @@ void cpu_task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_rea
     }
     if (nl == &tss32 && (cpu->cr[0] & CR0_PG) && cr3 != cpu->cr[3])
         cpu_write_control(cpu, 3, cr3);
-    memcpy(cpu->regs, regs, sizeof(regs));
     if (nl == &tss16) {
+        /* A 16-bit TSS holds the low halves: the upper halves of the registers and of
+           EFLAGS keep what they held; EIP is the zero-extended IP. */
+        for (unsigned r = 0; r < 8; r++)
+            cpu->regs[r] = (cpu->regs[r] & 0xffff0000u) | regs[r];
         nflags = (cpu->eflags & 0xffff0000u) | (nflags & 0xffff);
         eip &= 0xffff;
+    } else {
+        memcpy(cpu->regs, regs, sizeof(regs));
     }
     cpu->eflags = (nflags & 0x003f7fd5u) | 0x2;
     cpu->internal->cc_op = CC_EAGER;
     cpu->eip = eip;
     cpu->internal->insn_eip = eip;
 
-    /* The LDT, then CS (which sets CPL), SS and the data segments. */
+    /* The LDT, then CS (whose RPL is the new task's CPL), SS and the data segments. */
     cpu->ldtr = (struct cpu_dtable){ldt, 0, 0, 0};
     if (ldt & ~3u) {
         uint64_t d;
@@ -158,7 +167,9 @@ void cpu_task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_rea
         for (unsigned i = 0; i < 6; i++)
             cpu_set_segment_real(cpu, tss_seg_order[i], segs[i]);
     } else {
-        /* Null the data segments first so a fault leaves no stale cache behind. */
+        /* In this order; a fault leaves the ones not loaded yet as they were. The new CPL
+           holds from here, also for a fault while loading CS. */
+        cpu->cpl = segs[1] & 3u;
         task_load_seg(cpu, S_CS, segs[1]);
         cpu_update_mode(cpu);
         task_load_seg(cpu, S_SS, segs[2]);

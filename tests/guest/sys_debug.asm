@@ -5,7 +5,12 @@
 ; EIP after each instruction), INT1/ICEBP (a #DB trap after it), data
 ; breakpoints (R/W = 01 writes, 11 reads and writes: a #DB trap after the
 ; access, LEN aligning the address, a REP string instruction trapping after
-; the iteration), and DR7.GD (a #DB fault on MOV DR, DR6.BD).
+; the iteration), DR7.GD (a #DB fault on MOV DR, DR6.BD), and a single-step
+; trace compared line by line with a P6's: a REP string instruction traps
+; after each iteration with EIP at it until the count runs out (once, after
+; it, when ECX is 0), and MOV SS and POP SS hold the trap off until after
+; the next instruction, as they hold off a data breakpoint's trap (one on
+; MOV SS's operand traps after the instruction that follows it).
 %include "sys.inc"
 ROM_BEGIN
 SYS_CODE
@@ -18,6 +23,8 @@ SYS_CODE
 %define C_ECX   V_TMP + 0x30    ; ECX at the last delivery
 %define C_DATA  V_TMP + 0x40    ; 16 bytes, 16-aligned, watched by the data breakpoints
 %define C_BUF   V_TMP + 0x60    ; 32 bytes for REP STOSD
+%define C_TRACE V_TMP + 0x80    ; the single-step trace: (EIP, ECX) pairs
+%define TRACE_MAX 16
 
     align 8
 gdt_template:
@@ -88,6 +95,76 @@ step4:
     jnz .bs
     FAIL32 "single-step: DR6.BS is clear"
 .bs:
+
+    ; ---------------- a single-step trace: REP iterations, MOV SS and POP SS ----------------
+    ; Each trap records (EIP, ECX); the trace must match trace_want line by line.
+    SET_GATE 1, ROMBASE + trace_handler, SEL_KCODE, GATE_INT0
+    mov dword [C_DB], 0
+    mov edi, C_TRACE
+    mov ecx, TRACE_MAX * 2
+    xor eax, eax
+    rep stosd
+    push es
+    mov ax, ds
+    mov es, ax
+    mov edi, C_BUF
+    cld
+    pushfd
+    or dword [esp], 0x100
+    popfd
+tr_0:
+    mov ecx, 3                  ; a trap after it
+tr_rep:
+    rep stosb                   ; a trap after each of the three iterations
+tr_1:
+    xor ecx, ecx
+tr_rep0:
+    rep stosb                   ; ECX = 0: one trap, after it
+tr_2:
+    mov ax, ss
+tr_movss:
+    mov ss, ax                  ; no trap after MOV SS ...
+tr_3:
+    nop                         ; ... but after the next instruction
+tr_4:
+    push ss
+tr_popss:
+    pop ss                      ; no trap after POP SS ...
+tr_5:
+    mov ecx, 7                  ; ... but after the next instruction
+tr_6:
+    nop                         ; the handler clears TF at tr_end
+tr_end:
+    pop es
+    mov ebx, [C_DB]
+    cmp ebx, TRACE_MAX
+    jbe .count_ok
+    mov ebx, TRACE_MAX
+.count_ok:
+    xor esi, esi
+.line:
+    cmp esi, trace_want_n
+    jae .lines_done
+    cmp esi, ebx
+    jae .short
+    mov eax, [C_TRACE + esi * 8]
+    cmp eax, [ROMBASE + trace_want + esi * 8]
+    jne .differ
+    mov eax, [C_TRACE + esi * 8 + 4]
+    cmp eax, [ROMBASE + trace_want + esi * 8 + 4]
+    jne .differ
+    inc esi
+    jmp .line
+.short:
+    FAIL32 "single-step trace: fewer traps than expected"
+.differ:
+    PUTSN32 "single-step trace: line "
+    mov eax, esi
+    call put_dec
+    FAIL32 " differs (EIP, ECX)"
+.lines_done:
+    CHECK32 dword [C_DB], trace_want_n, "single-step trace: more traps than expected"
+    SET_GATE 1, ROMBASE + db_handler, SEL_KCODE, GATE_INT0
 
     ; ---------------- ICEBP (F1): a #DB trap after it ----------------
     QEMU_SKIP icebp_done, "ICEBP (QEMU 7.2 raises #UD for it)"
@@ -167,6 +244,31 @@ rep_insn:
     xor eax, eax
     mov dr7, eax
 
+    ; ---------------- a data breakpoint on MOV SS's operand: the trap waits one instruction ----------------
+    ; (the hardware behaviour behind CVE-2018-8897; QEMU 7.2 traps right after MOV SS)
+    QEMU_SKIP ssbp_done, "a data breakpoint on MOV SS held off"
+    mov dword [C_DB], 0
+    mov dword [C_MODE], 0
+    mov word [C_DATA], SEL_KDATA
+    xor eax, eax
+    mov dr6, eax
+    mov eax, C_DATA
+    mov dr0, eax
+    mov eax, 0x00030001          ; L0, R/W0 = 11, LEN0 = 00
+    mov dr7, eax
+    mov ss, [C_DATA]             ; hits DR0; no trap after MOV SS ...
+ssbp_next:
+    nop                          ; ... but after the next instruction
+ssbp_after:
+    xor eax, eax
+    mov dr7, eax
+    CHECK32 dword [C_DB], 1, "data breakpoint on MOV SS: not one #DB"
+    CHECK32 dword [C_EIP], ROMBASE + ssbp_after, "data breakpoint on MOV SS: the trap did not wait for the next instruction"
+    mov eax, [C_DR6]
+    and eax, 0xf
+    CHECK32 eax, 1, "data breakpoint on MOV SS: DR6 does not say B0 alone"
+ssbp_done:
+
     ; ---------------- DR7.GD: a #DB fault before MOV DR ----------------
     QEMU_SKIP gd_done, "DR7.GD (QEMU 7.2 ignores it)"
     mov dword [C_DB], 0
@@ -187,6 +289,64 @@ gd_insn:
 gd_done:
 
     PASS
+
+; The #DB handler of the trace: (EIP, ECX) per trap; TF cleared at tr_end.
+trace_handler:
+    push eax
+    push ebx
+    mov ebx, [C_DB]
+    cmp ebx, TRACE_MAX
+    jae .full
+    mov eax, [esp + 8]           ; saved EIP
+    mov [C_TRACE + ebx * 8], eax
+    mov [C_TRACE + ebx * 8 + 4], ecx
+.full:
+    inc dword [C_DB]
+    cmp dword [esp + 8], ROMBASE + tr_end
+    jne .out
+    and dword [esp + 16], ~0x100
+.out:
+    pop ebx
+    pop eax
+    iretd
+
+; The trace a P6 gives: after MOV SS and POP SS no trap, a REP traps per iteration.
+    align 4
+trace_want:
+    dd ROMBASE + tr_rep, 3       ; after MOV ECX, 3
+    dd ROMBASE + tr_rep, 2       ; first iteration
+    dd ROMBASE + tr_rep, 1       ; second
+    dd ROMBASE + tr_1, 0         ; third and last
+    dd ROMBASE + tr_rep0, 0      ; after XOR ECX, ECX
+    dd ROMBASE + tr_2, 0         ; REP with ECX = 0
+    dd ROMBASE + tr_movss, 0     ; after MOV AX, SS
+    dd ROMBASE + tr_4, 0         ; after MOV SS and NOP together
+    dd ROMBASE + tr_popss, 0     ; after PUSH SS
+    dd ROMBASE + tr_6, 7         ; after POP SS and MOV ECX, 7 together
+    dd ROMBASE + tr_end, 7       ; after NOP
+trace_want_end:
+trace_want_n equ (trace_want_end - trace_want) / 8
+
+; Print EAX in decimal (DS flat).
+put_dec:
+    pushad
+    mov ecx, 10
+    xor ebx, ebx
+.div:
+    xor edx, edx
+    div ecx
+    push edx
+    inc ebx
+    test eax, eax
+    jnz .div
+.out:
+    pop eax
+    add al, '0'
+    out DEBUGCON, al
+    dec ebx
+    jnz .out
+    popad
+    ret
 
 ; The #DB handler for the RF and single-step checks.
 db_handler:
