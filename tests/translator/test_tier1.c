@@ -208,6 +208,40 @@ static void test_chain_undone_on_drop(struct pair *p, gconstpointer data)
     g_assert_cmpuint(t1_stats(p)->chain_patches, >, patches); /* linked again */
 }
 
+/* Calls, returns and the stack: a function with a frame, called in a loop. */
+static void test_stack_ops(struct pair *p, gconstpointer data)
+{
+    /*
+     *     mov ecx, 30
+     * l:  push ecx; push 0x11223344; push byte -2; call f; add esp, 8; pop edi; dec ecx;
+     *     jnz l; hlt
+     * f:  push ebp; mov ebp, esp; mov eax, [ebp + 8]; add eax, [ebp + 12]; push esp; pop ebx;
+     *     leave; ret 0
+     */
+    static const uint8_t code[] = {
+        0xb9, 30,   0,    0,    0,    0x51, 0x68, 0x44, 0x33, 0x22, 0x11, 0x6a, 0xfe, 0xe8,
+        0x08, 0,    0,    0,    0x83, 0xc4, 0x08, 0x5f, 0x49, 0x75, 0xec, 0xf4, 0x55, 0x89,
+        0xe5, 0x8b, 0x45, 0x08, 0x03, 0x45, 0x0c, 0x54, 0x5b, 0xc9, 0xc2, 0x00, 0x00,
+    };
+    load(p, code, sizeof(code), 0);
+    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, STACK);
+    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_INDIRECT], >=, 30); /* the RETs */
+}
+
+/* A PUSH into a missing stack page faults with ESP as it was. */
+static void test_push_faults(struct pair *p, gconstpointer data)
+{
+    /* mov esp, 0x32004; inc eax; push eax; push eax; push eax; hlt (0x31000 is missing) */
+    static const uint8_t code[] = {0xbc, 0x04, 0x20, 0x03, 0x00, 0x40, 0x50, 0x50, 0x50, 0xf4};
+    load(p, code, sizeof(code), FL_SF);
+    paging_with_hole(p, 0x31000);
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, 0x32000);
+    g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 7); /* the second PUSH */
+    g_assert_cmphex(p->f[1].cpu->cr[2], ==, 0x31ffc);
+}
+
 /* More host code than the buffer holds: flushed whole, the results stay right. */
 static void test_code_buffer_full(struct pair *p, gconstpointer data)
 {
@@ -244,6 +278,8 @@ int main(int argc, char **argv)
     ADD("div-by-zero", test_div_by_zero, NULL);
     ADD("write-next-insn", test_write_next_insn, NULL);
     ADD("chain-undone-on-drop", test_chain_undone_on_drop, NULL);
+    ADD("stack-ops", test_stack_ops, NULL);
+    ADD("push-faults", test_push_faults, NULL);
     ADD("code-buffer-full", test_code_buffer_full, &small);
 #undef ADD
     return g_test_run();
