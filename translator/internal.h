@@ -55,8 +55,23 @@ struct translator {
     int64_t t1_start;
     uint64_t t1_base; /* cpu->instructions when host code was entered */
     uint32_t t1_flat; /* translator_flat_segments() of the code entered (and chained to) */
-    bool t1_active;   /* host code (or a helper it called) is running */
+    /*
+     * Where returns go in host code without the loop: by the low 16 bits
+     * of the linear target, a tag (the stamp in the upper half, the linear
+     * address in the lower) and the host entry. Bumping the stamp forgets
+     * them all: done whenever blocks are dropped, the TLB is flushed or
+     * the mode, segments or CS limit of host code change.
+     */
+    struct t1_target {
+        uint64_t tag;
+        const void *host;
+    } * t1_targets;
+    uint64_t t1_stamp;  /* the current stamp, shifted left by 32 */
+    uint64_t t1_key[2]; /* mode | flat << 32, CS limit | TLB generation << 32 they hold for */
+    bool t1_active;     /* host code (or a helper it called) is running */
 };
+
+#define T1_TARGETS 65536
 
 /*
  * The segments tier 1 may access without checks: base 0, limit 4 GiB,

@@ -111,6 +111,8 @@ struct translator *translator_create(struct cpu *cpu, const struct translator_co
         t->t1 = tier1_create(t, t->cfg.code_size);
         if (!t->t1)
             t->cfg.tier = 0; /* no executable memory to be had: tier 0 it is */
+        t->t1_targets = g_new0(struct t1_target, T1_TARGETS);
+        t->t1_stamp = 1ull << 32; /* a zeroed entry never matches */
     }
     t->stats.tier = t->cfg.tier;
     t->stats.code_capacity = t->cfg.tier ? t->cfg.code_size : 0;
@@ -125,6 +127,7 @@ void translator_destroy(struct translator *t)
     smmu_set_map_callback(t->cpu->mmu, NULL, NULL);
     tcache_destroy(t->tc);
     tier1_destroy(t->t1);
+    g_free(t->t1_targets);
     g_free(t->jump_cache);
     g_free(t->scratch_block);
     g_free(t);
@@ -241,11 +244,27 @@ static bool can_enter(struct translator *t, struct tb *tb, uint64_t limit, bool 
     return translator_flat_segments(cpu) == b->flat;
 }
 
-/* Run host code from tb; returns the chain exit it left by, or NULL. */
+/*
+ * Run host code from tb; returns the chain exit it left by, or NULL. Host
+ * code that returns to tb's address later goes straight to it (struct
+ * t1_target).
+ */
 static const struct t1_link *run_tier1(struct translator *t, struct tb *tb)
 {
     struct cpu *cpu = t->cpu;
     const struct block *b = tb->payload;
+    uint64_t key[2] = {t->c->mode | (uint64_t)b->flat << 32,
+                       cpu->seg[S_CS].limit | (uint64_t)t->c->tlb->generation << 32};
+    if (key[0] != t->t1_key[0] || key[1] != t->t1_key[1]) {
+        t->t1_stamp += 1ull << 32;
+        t->t1_key[0] = key[0];
+        t->t1_key[1] = key[1];
+    }
+    if (b->flat & (1u << S_CS)) { /* CS base 0: EIP is the linear address */
+        struct t1_target *e = &t->t1_targets[tb->eip & (T1_TARGETS - 1)];
+        e->tag = t->t1_stamp | tb->eip;
+        e->host = b->host;
+    }
     uint64_t left = t->c->run_end - cpu->instructions;
     if (left > (1ull << 40))
         left = 1ull << 40;
@@ -301,7 +320,8 @@ enum cpu_exit translator_run(struct translator *t, uint64_t budget)
         }
         if (t->need_collect) {
             if (prev && !prev->valid)
-                prev = NULL; /* it is freed now */
+                prev = NULL;           /* it is freed now */
+            t->t1_stamp += 1ull << 32; /* host code's return targets may be among them */
             tcache_collect(t->tc);
             t->need_collect = false;
         }

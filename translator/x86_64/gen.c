@@ -474,6 +474,46 @@ static void gen_esp_add(struct emit *e, int8_t delta)
 }
 
 /*
+ * Go to the host code of the return target in R11D (a flat CS: linear =
+ * EIP) through struct t1_target, or leave for the loop. Flag-neutral: the
+ * tag is compared by adding its complement (NOT, LEA) and testing the sum
+ * with JRCXZ.
+ */
+static void gen_return_lookup(struct gen *g)
+{
+    struct emit *e = g->e;
+    static const uint8_t index[] = {
+        0x45, 0x0f, 0xb7, 0xcb,                         /* movzx r9d, r11w */
+        0x4e, 0x8d, 0x0c, 0xcd, 0x00, 0x00, 0x00, 0x00, /* lea r9, [r9 * 8] */
+        0x4f, 0x8d, 0x0c, 0x09,                         /* lea r9, [r9 + r9] */
+    };
+    G_STATIC_ASSERT(T1_TARGETS == 65536 && sizeof(struct t1_target) == 16);
+    emit_bytes(e, index, sizeof(index));
+    emit_load64(e, R8, H_TR, (int32_t)offsetof(struct translator, t1_targets));
+    static const uint8_t entry[] = {0x4f, 0x8d, 0x0c, 0x08}; /* lea r9, [r8 + r9] */
+    emit_bytes(e, entry, sizeof(entry));
+    emit_load64(e, R8, H_TR, (int32_t)offsetof(struct translator, t1_stamp));
+    static const uint8_t compare[] = {
+        0x4f, 0x8d, 0x04, 0x18,       /* lea r8, [r8 + r11]: the tag wanted */
+        0x49, 0xf7, 0xd0,             /* not r8 */
+        0x4d, 0x8b, 0x11,             /* mov r10, [r9]: the tag there */
+        0x4f, 0x8d, 0x44, 0x10, 0x01, /* lea r8, [r8 + r10 + 1]: 0 when they are equal */
+        0x49, 0x89, 0xca,             /* mov r10, rcx */
+        0x4c, 0x89, 0xc1,             /* mov rcx, r8 */
+        0xe3, 0x12,                   /* jrcxz hit */
+        0x4c, 0x89, 0xd1,             /* mov rcx, r10 */
+    };
+    emit_bytes(e, compare, sizeof(compare));
+    emit_mov_imm64(e, R9, EXIT_CODE(TR_EXIT_INDIRECT));
+    emit_jmp(e, g->b->exit_common);
+    static const uint8_t hit[] = {
+        0x4c, 0x89, 0xd1,       /* hit: mov rcx, r10 */
+        0x41, 0xff, 0x61, 0x08, /* jmp [r9 + 8] */
+    };
+    emit_bytes(e, hit, sizeof(hit));
+}
+
+/*
  * PUSH, POP and LEAVE once R10 points at the stack slot; CALL and RET do
  * their stack part here and leave through the block's end (gen_block_end).
  */
@@ -512,15 +552,14 @@ static void gen_stack(struct gen *g, const struct plan *p)
         emit_bytes(e, leave, sizeof(leave));
         break;
     }
-    case ST_RET: { /* EIP = [r10]; ESP += 4 + imm16; leave for the loop's lookup */
+    case ST_RET: { /* EIP = [r10]; ESP += 4 + imm16; on to the return target */
         static const uint8_t load[] = {0x45, 0x8b, 0x1a}; /* mov r11d, [r10] */
         emit_bytes(e, load, sizeof(load));
         static const uint8_t lea[] = {0x45, 0x8d, 0xa4, 0x24}; /* lea r12d, [r12 + disp32] */
         emit_bytes(e, lea, sizeof(lea));
         emit_u32(e, 4 + p->stack_imm);
         emit_store32(e, H_CPU, OFF_EIP, R11);
-        emit_mov_imm64(e, R9, EXIT_CODE(TR_EXIT_INDIRECT));
-        emit_jmp(e, g->b->exit_common);
+        gen_return_lookup(g);
         break;
     }
     default:
