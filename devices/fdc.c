@@ -409,6 +409,8 @@ static bool fdc_dma(struct fdc *fdc, uint8_t *buf, unsigned len, bool to_memory)
 static unsigned fdc_sector_io(struct fdc *fdc, uint64_t lba, bool write)
 {
     struct blockdev *bd = fdc->drive[fdc->x.drive].bd;
+    if (!bd) /* the disk was taken out in the middle of a transfer */
+        return ST1_MA;
     int r = write ? blockdev_write(bd, lba, fdc->x.buf, 1) : blockdev_read(bd, lba, fdc->x.buf, 1);
     return r < 0 ? ST1_DE | ST2_DD : 0;
 }

@@ -248,6 +248,7 @@ static int pc_storage_init(struct pc *pc, char **err)
         if (blockdev_open(pc->disks[PC_MAX_DISKS], pc->cfg.cdrom, BLOCKDEV_RO, NULL, err) < 0)
             return -1;
         ide_attach_cdrom(pc->ide, slot / 2, slot % 2, pc->disks[PC_MAX_DISKS]);
+        pc->cdrom_slot = slot;
     }
     return 0;
 }
@@ -431,6 +432,11 @@ void pc_poll_serial(struct pc *pc)
     size_t took = uart_receive(pc->com1, pc->serial_pending, pc->serial_npending);
     memmove(pc->serial_pending, pc->serial_pending + took, pc->serial_npending - took);
     pc->serial_npending -= took;
+}
+
+size_t pc_serial_receive(struct pc *pc, const uint8_t *buf, size_t len)
+{
+    return pc->com1 ? uart_receive(pc->com1, buf, len) : 0;
 }
 
 void pc_destroy(struct pc *pc)
