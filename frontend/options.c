@@ -145,6 +145,22 @@ static char *check_serial(const struct popek_options *o)
     return g_strdup_printf("--serial: '%s' is not stdio, none, file:PATH or tcp:HOST:PORT", v);
 }
 
+/* --monitor; stdio takes the terminal from the serial console, which then defaults to none. */
+static char *check_monitor(const struct popek_options *o)
+{
+    const char *v = o->monitor;
+    if (!strcmp(v, "stdio"))
+        return o->serial && !strcmp(o->serial, "stdio")
+                   ? g_strdup("--monitor: stdio is the serial console's (--serial=stdio); on the "
+                              "serial console Ctrl+A c reaches the monitor")
+                   : NULL;
+    if (g_str_has_prefix(v, "tcp:"))
+        return check_tcp("monitor", v);
+    if (g_str_has_prefix(v, "unix:") && v[5])
+        return NULL;
+    return g_strdup_printf("--monitor: '%s' is not stdio, tcp:HOST:PORT or unix:PATH", v);
+}
+
 static char *check_debugcon(const struct popek_options *o)
 {
     const char *v = o->debugcon;
@@ -232,8 +248,11 @@ static char *options_validate(struct popek_options *o)
         err = check_boot(o->boot);
     if (!err && (o->initrd || o->append) && !o->kernel)
         err = g_strdup_printf("--%s: needs --kernel", o->initrd ? "initrd" : "append");
+    if (!err && o->monitor)
+        err = check_monitor(o);
+    bool monitor_stdio = o->monitor && !strcmp(o->monitor, "stdio");
     if (!err && !o->serial)
-        o->serial = g_strdup(o->display == DISPLAY_NONE ? "stdio" : "none");
+        o->serial = g_strdup(o->display == DISPLAY_NONE && !monitor_stdio ? "stdio" : "none");
     if (!err)
         err = check_serial(o);
     if (!err)
@@ -304,6 +323,9 @@ enum options_result options_parse(int argc, char **argv, struct popek_options *o
          "tcp:HOST:PORT"},
         {"wait-gdb", 'S', 0, G_OPTION_ARG_NONE, &o->wait_gdb,
          "Hold the guest until gdb continues it", NULL},
+        {"monitor", 0, 0, G_OPTION_ARG_STRING, &o->monitor,
+         "The monitor on this door (also Ctrl+A c on the serial console)",
+         "stdio|tcp:HOST:PORT|unix:PATH"},
         {"stats", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_stats,
          "Print execution and translation-cache statistics at exit (JSON if FILE ends in .json)",
          "FILE"},
@@ -364,6 +386,7 @@ void options_free(struct popek_options *o)
     g_free(o->debugcon);
     g_free(o->net);
     g_free(o->gdb);
+    g_free(o->monitor);
     g_free(o->stats_file);
     g_free(o->screenshot);
     memset(o, 0, sizeof(*o));

@@ -27,6 +27,7 @@ struct popek_options {
     char *net; /* --net spec, user[,...]; NULL: none */
     char *gdb; /* tcp:HOST:PORT or NULL */
     bool wait_gdb;
+    char *monitor; /* stdio, tcp:HOST:PORT, unix:PATH or NULL */
     bool stats;
     char *stats_file; /* NULL: stderr */
     bool snapshot;
