@@ -219,7 +219,7 @@ static void cmd_request_sense(struct ide_device *d, const uint8_t *cdb)
 {
     uint8_t *r = d->buf;
     memset(r, 0, 18);
-    r[0] = 0x70; /* current error, fixed format */
+    r[0] = 0x70;            /* current error, fixed format */
     if (d->media_changed) { /* a pending unit attention is reported and cleared (SPC-2 5.6.5) */
         set_sense(d, SENSE_UNIT_ATTENTION, ASC_MEDIUM_CHANGED, 0);
         d->media_changed = false;
@@ -504,7 +504,7 @@ static void cmd_get_event_status(struct ide_device *d, const uint8_t *cdb)
         return;
     }
     put16(r, 6);
-    r[2] = 0x04; /* media class */
+    r[2] = 0x04;                /* media class */
     r[4] = d->media_event;      /* reported once */
     r[5] = d->bd ? 0x02 : 0x00; /* media present, door closed */
     d->media_event = 0;

@@ -28,10 +28,10 @@ enum console_seq_state { SEQ_NONE, SEQ_ESC, SEQ_CSI };
 struct console {
     struct monitor *mon;
     struct chardev *serial;
-    bool escapes;       /* the escape prefix is on (a terminal) */
-    bool raw;           /* we put the terminal in raw mode */
-    bool in_monitor;    /* Ctrl+A c: typed lines go to the monitor */
-    int in_fd;          /* -1 after end of input */
+    bool escapes;    /* the escape prefix is on (a terminal) */
+    bool raw;        /* we put the terminal in raw mode */
+    bool in_monitor; /* Ctrl+A c: typed lines go to the monitor */
+    int in_fd;       /* -1 after end of input */
     enum console_key_state key;
     enum console_seq_state seq;
     GByteArray *queue; /* for COM1 */

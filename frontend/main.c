@@ -165,8 +165,7 @@ int main(int argc, char **argv)
     if (net && net_attach(net, pc, &err) < 0)
         goto out;
     mon.pc = pc;
-    if (serial.in_fd >= 0 &&
-        !(console = console_create(&mon, &serial, isatty(serial.in_fd), &err)))
+    if (serial.in_fd >= 0 && !(console = console_create(&mon, &serial, isatty(serial.in_fd), &err)))
         goto out;
     if (opts.monitor && !(monitor = monitor_server_create(&mon, opts.monitor, &err)))
         goto out;

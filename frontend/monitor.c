@@ -36,8 +36,7 @@ static const char *skip_spaces(const char *s)
 
 static void cmd_stats(struct monitor *mon, const char *args, GString *out)
 {
-    stats_format(out, mon->pc, (double)(g_get_monotonic_time() - mon->start_us) / 1e6,
-                 STATS_TEXT);
+    stats_format(out, mon->pc, (double)(g_get_monotonic_time() - mon->start_us) / 1e6, STATS_TEXT);
 }
 
 /* `change DRIVE FILE` and `eject DRIVE`: the drive name, and after it what is left of the line. */
@@ -213,8 +212,7 @@ void monitor_run(struct monitor *mon, const char *line, GString *out)
         if (available(mon, c))
             c->run(mon, line + n, out);
         else
-            g_string_append_printf(out, "'%s' works only through gdb's monitor command\n",
-                                   c->name);
+            g_string_append_printf(out, "'%s' works only through gdb's monitor command\n", c->name);
         return;
     }
     g_string_append_printf(out, "unknown monitor command '%.*s': try 'help'\n", (int)n, line);

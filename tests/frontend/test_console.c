@@ -20,10 +20,10 @@ static const char *popek_bin, *echo_rom;
 
 struct term_child {
     pid_t pid;
-    int master;         /* what the "person" types into and reads from */
-    int slave;          /* kept open here to read the terminal's settings */
+    int master; /* what the "person" types into and reads from */
+    int slave;  /* kept open here to read the terminal's settings */
     struct termios before;
-    GString *seen;      /* everything read from the terminal */
+    GString *seen; /* everything read from the terminal */
 };
 
 /* Start popek headless on a new terminal in cooked mode, the echo guest as its BIOS. */
@@ -179,7 +179,8 @@ static void killed_by(int sig, int times)
     for (int i = 0; i < times; i++)
         g_assert_cmpint(kill(t.pid, sig), ==, 0);
     int status = wait_exit(&t);
-    /* Killed by the signal, or (under a sanitizer, which reports a SIGSEGV) exited with an error. */
+    /* Killed by the signal, or (under a sanitizer, which reports a SIGSEGV) exited with an error.
+     */
     g_assert_true(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0) ||
                   sig == SIGTERM);
     assert_restored(&t);

@@ -31,10 +31,10 @@ enum door { DOOR_TCP, DOOR_UNIX, DOOR_STDIO };
 
 struct session {
     GPid pid;
-    int in, out;   /* the monitor's stream: a socket (in == out) or popek's stdin and stdout */
-    int err;       /* popek's standard error */
-    char *dir;     /* scratch directory: images, the socket, screen dumps */
-    GString *buf;  /* read but not yet consumed */
+    int in, out;  /* the monitor's stream: a socket (in == out) or popek's stdin and stdout */
+    int err;      /* popek's standard error */
+    char *dir;    /* scratch directory: images, the socket, screen dumps */
+    GString *buf; /* read but not yet consumed */
 };
 
 static char *path_in(struct session *s, const char *name)
@@ -225,7 +225,7 @@ static void every_command(enum door door)
     session_start(&s, door, extra);
 
     char *help = cmd(&s, "help");
-    static const char *const names[] = {"stats", "regs",   "tlb",  "change",       "eject",
+    static const char *const names[] = {"stats",      "regs", "tlb",  "change",       "eject",
                                         "screendump", "stop", "cont", "system_reset", "quit"};
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
         g_assert_nonnull(strstr(help, names[i]));

@@ -599,6 +599,16 @@ static void test_monitor(void)
     out = monitor(&c, "frobnicate");
     g_assert_nonnull(strstr(out, "unknown monitor command"));
     g_free(out);
+    /* The commands every monitor door shares (tests/frontend/test_monitor.c has them all). */
+    out = monitor(&c, "eject fda");
+    g_assert_nonnull(strstr(out, "there is no floppy drive A:"));
+    g_free(out);
+    out = monitor(&c, "screendump x.bmp");
+    g_assert_nonnull(strstr(out, "usage: screendump FILE.png"));
+    g_free(out);
+    out = monitor(&c, "cont");
+    g_assert_nonnull(strstr(out, "gdb holds the guest"));
+    g_free(out);
     out = monitor(&c, "reset");
     g_free(out);
     g_assert_cmphex(reg(&c, REG_EIP), ==, 0xfff0);
