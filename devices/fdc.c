@@ -1019,6 +1019,16 @@ int fdc_attach(struct fdc *fdc, unsigned drive, struct blockdev *bd, char **err)
     return 0;
 }
 
+bool fdc_is_floppy_size(uint64_t bytes)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(geometries); i++) {
+        const struct fdc_geometry *g = &geometries[i];
+        if (bytes == (uint64_t)g->cylinders * g->heads * g->sectors * SECTOR_SIZE)
+            return true;
+    }
+    return false;
+}
+
 int fdc_drive_type(struct fdc *fdc, unsigned drive)
 {
     return drive < FDC_DRIVES ? fdc->drive[drive].type : FDC_TYPE_NONE;

@@ -94,6 +94,17 @@ static bool display_available(void)
 #endif
 }
 
+/*
+ * Headless with the BIOS's default firmware and nothing to boot, and no door (gdb, the monitor)
+ * to act through: SeaBIOS would retry forever in silence.
+ */
+static bool nothing_to_boot(const struct popek_options *o)
+{
+    bool media =
+        o->fda || o->fdb || o->hd[0] || o->hd[1] || o->hd[2] || o->hd[3] || o->cdrom || o->kernel;
+    return o->display == DISPLAY_NONE && !media && !o->bios && !o->gdb && !o->monitor;
+}
+
 int main(int argc, char **argv)
 {
     struct popek_options opts;
@@ -113,6 +124,12 @@ int main(int argc, char **argv)
         break;
     }
 
+    if (nothing_to_boot(&opts)) {
+        fprintf(stderr, "popek: nothing to boot: give an image (popek FILE, or --fda, --hda, "
+                        "--cdrom, --kernel)\n");
+        options_free(&opts);
+        return 1;
+    }
     const char *bios = opts.bios ? opts.bios : firmware_default_bios();
     if (!bios) {
         fprintf(stderr, "popek: no BIOS image: install SeaBIOS (Debian: seabios, or run "

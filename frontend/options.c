@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "frontend/image_kind.h"
 #include "frontend/net.h"
 #include "machine/machine.h"
 
@@ -240,10 +241,36 @@ static char *check_screenshot(const struct popek_options *o)
     return check_output_file("screenshot", o->screenshot);
 }
 
+/*
+ * `popek FILE`: the image goes into the floppy drive A:, the first hard disk or the CD-ROM drive
+ * by its kind, and is booted unless --boot says otherwise.
+ */
+static char *place_image(struct popek_options *o)
+{
+    enum image_kind kind;
+    char *err = NULL;
+    if (image_classify(o->image, &kind, &err) < 0) {
+        char *line = g_strdup_printf("%s (the image to boot)", err);
+        g_free(err);
+        return line;
+    }
+    char **slot = kind == IMAGE_FLOPPY ? &o->fda : kind == IMAGE_CDROM ? &o->cdrom : &o->hd[0];
+    const char *opt = kind == IMAGE_FLOPPY ? "fda" : kind == IMAGE_CDROM ? "cdrom" : "hda";
+    if (*slot)
+        return g_strdup_printf("'%s' is a %s image, but --%s is given too", o->image,
+                               image_kind_name(kind), opt);
+    *slot = g_strdup(o->image);
+    if (!o->boot)
+        o->boot = g_strdup(kind == IMAGE_FLOPPY ? "a" : kind == IMAGE_CDROM ? "d" : "c");
+    return NULL;
+}
+
 /* Cross-option rules and every value GOption could not check itself. */
 static char *options_validate(struct popek_options *o)
 {
-    char *err = check_paths(o);
+    char *err = o->image ? place_image(o) : NULL;
+    if (!err)
+        err = check_paths(o);
     if (!err && o->boot)
         err = check_boot(o->boot);
     if (!err && (o->initrd || o->append) && !o->kernel)
@@ -272,7 +299,9 @@ static char *options_validate(struct popek_options *o)
 
 static const char summary[] =
     "Boot a legacy x86 PC guest (DOS, Windows 9x, i386 Linux, bare-metal programs)\n"
-    "from floppy, disk and CD images or a kernel, without hardware virtualization.";
+    "from floppy, disk and CD images or a kernel, without hardware virtualization.\n"
+    "IMAGE goes into the floppy drive, the first hard disk or the CD-ROM drive by\n"
+    "its size and content (ISO 9660, the floppy sizes) and is booted.";
 
 enum options_result options_parse(int argc, char **argv, struct popek_options *o,
                                   bool display_available, char **err)
@@ -338,7 +367,8 @@ enum options_result options_parse(int argc, char **argv, struct popek_options *o
         {NULL},
     };
 
-    GOptionContext *ctx = g_option_context_new("- a virtual machine monitor for legacy x86 PCs");
+    GOptionContext *ctx =
+        g_option_context_new("[IMAGE] - a virtual machine monitor for legacy x86 PCs");
     GOptionGroup *group = g_option_group_new("popek", "popek options", "popek options", o, NULL);
     g_option_group_add_entries(group, entries);
     g_option_context_set_main_group(ctx, group);
@@ -356,12 +386,15 @@ enum options_result options_parse(int argc, char **argv, struct popek_options *o
         *err = g_strdup_printf("%s (see popek --help)", gerr->message);
         g_error_free(gerr);
         result = OPTIONS_ERROR;
-    } else if (n > 1) {
-        *err = g_strdup_printf("unexpected argument '%s' (see popek --help)", cursor[1]);
+    } else if (n > 2) {
+        *err = g_strdup_printf("unexpected argument '%s': one image at most (see popek --help)",
+                               cursor[2]);
         result = OPTIONS_ERROR;
     } else if (o->version) {
         result = OPTIONS_EXIT;
     } else {
+        if (n == 2)
+            o->image = g_strdup(cursor[1]);
         *err = options_validate(o);
         result = *err ? OPTIONS_ERROR : OPTIONS_OK;
     }
@@ -377,6 +410,7 @@ void options_free(struct popek_options *o)
     for (int i = 0; i < 4; i++)
         g_free(o->hd[i]);
     g_free(o->cdrom);
+    g_free(o->image);
     g_free(o->boot);
     g_free(o->kernel);
     g_free(o->initrd);

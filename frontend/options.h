@@ -16,6 +16,7 @@ struct popek_options {
     char *fda, *fdb;
     char *hd[4]; /* --hda .. --hdd */
     char *cdrom;
+    char *image; /* the bare FILE argument, put into fda, hda or cdrom by its kind */
     char *boot;
     char *kernel, *initrd, *append;
     char *bios;
