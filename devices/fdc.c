@@ -1019,6 +1019,14 @@ int fdc_attach(struct fdc *fdc, unsigned drive, struct blockdev *bd, char **err)
     return 0;
 }
 
+void fdc_add_drive(struct fdc *fdc, unsigned drive, enum fdc_drive_type type)
+{
+    if (drive < FDC_DRIVES && !fdc->drive[drive].bd) {
+        fdc->drive[drive].type = type;
+        fdc->drive[drive].max_track = 80 + EXTRA_TRACKS;
+    }
+}
+
 bool fdc_is_floppy_size(uint64_t bytes)
 {
     for (unsigned i = 0; i < G_N_ELEMENTS(geometries); i++) {

@@ -58,6 +58,9 @@ void fdc_reset(struct fdc *fdc);
  */
 int fdc_attach(struct fdc *fdc, unsigned drive, struct blockdev *bd, char **err);
 
+/* An empty drive of `type` in `drive` (0 or 1), for a medium put in later. */
+void fdc_add_drive(struct fdc *fdc, unsigned drive, enum fdc_drive_type type);
+
 /* Whether an image of `bytes` bytes has the size of a floppy this controller reads. */
 bool fdc_is_floppy_size(uint64_t bytes);
 

@@ -94,15 +94,21 @@ static bool display_available(void)
 #endif
 }
 
-/*
- * Headless with the BIOS's default firmware and nothing to boot, and no door (gdb, the monitor)
- * to act through: SeaBIOS would retry forever in silence.
- */
-static bool nothing_to_boot(const struct popek_options *o)
+/* Neither an image nor a kernel nor firmware of the user's own: SeaBIOS finds nothing to boot. */
+static bool no_media(const struct popek_options *o)
 {
     bool media =
         o->fda || o->fdb || o->hd[0] || o->hd[1] || o->hd[2] || o->hd[3] || o->cdrom || o->kernel;
-    return o->display == DISPLAY_NONE && !media && !o->bios && !o->gdb && !o->monitor;
+    return !media && !o->bios;
+}
+
+/*
+ * Headless with nothing to boot, and no door (gdb, the monitor) to act through: SeaBIOS would
+ * retry forever in silence.
+ */
+static bool nothing_to_boot(const struct popek_options *o)
+{
+    return o->display == DISPLAY_NONE && no_media(o) && !o->gdb && !o->monitor;
 }
 
 int main(int argc, char **argv)
@@ -164,7 +170,9 @@ int main(int argc, char **argv)
         .cdrom = opts.cdrom,
         .fd = {opts.fda, opts.fdb},
         .snapshot = opts.snapshot,
-        .boot = opts.boot,
+        /* A window with nothing to boot gets empty drives a dropped image can go into. */
+        .empty_drives = opts.display == DISPLAY_SDL && no_media(&opts),
+        .boot = opts.boot || opts.display != DISPLAY_SDL || !no_media(&opts) ? opts.boot : "adc",
         .kernel = opts.kernel,
         .initrd = opts.initrd,
         .append = opts.append,

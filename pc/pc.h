@@ -50,6 +50,7 @@ struct pc_config {
     const char *cdrom;            /* ATAPI CD-ROM image (the first free IDE slot from 2 on) */
     const char *fd[2];            /* floppy images, drives A: and B: */
     bool snapshot;                /* never write disk images */
+    bool empty_drives;            /* an empty floppy drive A: and CD-ROM drive where none is given */
     const char *boot;             /* boot order letters a, c, d (NULL: "cd") */
     const char *kernel;           /* direct boot: a bzImage or Multiboot kernel (NULL: none) */
     const char *initrd;           /* with kernel: initrd (Linux) or module (Multiboot) */
