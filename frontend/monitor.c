@@ -168,6 +168,8 @@ static const struct monitor_cmd commands[] = {
      "mode, descriptor caches, GDTR/IDTR/LDTR/TR, CR0-CR4, DR0-DR7, EFLAGS"},
     {"tlb", monitor_cmd_tlb, DOOR_ANY, "tlb ADDR",
      "what a linear address (hex) translates to, without side effects"},
+    {"disas", monitor_cmd_disas, DOOR_ANY, "disas [ADDR [N]]",
+     "N instructions at ADDR (linear, hex; default CS:EIP), decoded in the CPU's mode"},
     {"change", cmd_change, DOOR_ANY, "change DRIVE FILE",
      "put an image into fda, fdb or cdrom (the guest sees a disk change)"},
     {"eject", cmd_eject, DOOR_ANY, "eject DRIVE", "take the medium out of fda, fdb or cdrom"},

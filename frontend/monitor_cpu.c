@@ -1,9 +1,11 @@
 /*
  * The monitor's look at the CPU and the MMU: `regs` (what gdb's register
  * view leaves out: descriptor caches, control and debug registers, EFLAGS
- * spelled out) and `tlb` (what a linear address translates to, without
- * side effects).
+ * spelled out), `tlb` (what a linear address translates to, without side
+ * effects) and `disas` (guest code disassembled by Capstone as the CPU
+ * would decode it now: 16- or 32-bit by CS).
  */
+#include <capstone/capstone.h>
 #include <glib.h>
 
 #include "cpu/cpu.h"
@@ -133,4 +135,82 @@ void monitor_cmd_tlb(struct monitor *mon, const char *args, GString *out)
                            user ? "user (CPL 3)" : "supervisor");
     for (int acc = SMMU_READ; acc <= SMMU_FETCH; acc++)
         append_translation(out, mon->pc->mmu, (uint32_t)lin, acc, user);
+}
+
+#define DISAS_DEFAULT 10  /* instructions `disas` shows unless told */
+#define DISAS_MAX     100 /* and at most */
+#define INSN_MAX      15  /* bytes of the longest x86 instruction */
+
+/* `disas [ADDR [N]]`: ADDR (hex, linear) defaults to CS:EIP; N to DISAS_DEFAULT. 0, or -1. */
+static int parse_disas(const struct cpu *cpu, const char *args, uint32_t *lin, unsigned *n)
+{
+    char *line = g_strstrip(g_strdup(args));
+    char **words = g_strsplit_set(line, " \t", -1);
+    g_free(line);
+    char *end = NULL;
+    int ret = 0, nw = 0;
+    *lin = cpu->seg[S_CS].base + cpu->eip;
+    *n = DISAS_DEFAULT;
+    for (char **w = words; *w; w++) {
+        if (!**w)
+            continue;
+        if (nw == 0) {
+            guint64 v = g_ascii_strtoull(*w, &end, 16);
+            ret |= (end == *w || *end || v > 0xffffffffu) ? -1 : 0;
+            *lin = (uint32_t)v;
+        } else if (nw == 1) {
+            guint64 v = g_ascii_strtoull(*w, &end, 10);
+            ret |= (end == *w || *end || v == 0 || v > DISAS_MAX) ? -1 : 0;
+            *n = (unsigned)v;
+        } else {
+            ret = -1;
+        }
+        nw++;
+    }
+    g_strfreev(words);
+    return ret;
+}
+
+void monitor_cmd_disas(struct monitor *mon, const char *args, GString *out)
+{
+    const struct cpu *cpu = mon->pc->cpu;
+    uint32_t lin;
+    unsigned n;
+    if (parse_disas(cpu, args, &lin, &n) < 0) {
+        g_string_append_printf(out, "usage: disas [ADDR [N]] (ADDR linear, hex; N at most %d)\n",
+                               DISAS_MAX);
+        return;
+    }
+    bool code32 = (cpu->cr[0] & 1) && !(cpu->eflags & FL_VM) && (cpu->seg[S_CS].attr & SEG_ATTR_DB);
+    uint8_t buf[DISAS_MAX * INSN_MAX];
+    size_t len = smmu_probe_read(mon->pc->mmu, lin, buf, (size_t)n * INSN_MAX);
+    csh cs;
+    if (cs_open(CS_ARCH_X86, code32 ? CS_MODE_32 : CS_MODE_16, &cs) != CS_ERR_OK) {
+        g_string_append(out, "disas: Capstone cannot open an x86 disassembler\n");
+        return;
+    }
+    /* Capstone counts addresses as the CPU does, in CS: branch targets come out as offsets. */
+    uint32_t base = cpu->seg[S_CS].base;
+    g_string_append_printf(out, "%s-bit code, CS base %08x (branch targets are offsets in CS):\n",
+                           code32 ? "32" : "16", base);
+    cs_insn *insn = NULL;
+    size_t count = cs_disasm(cs, buf, len, (uint64_t)(uint32_t)(lin - base), n, &insn);
+    for (size_t i = 0; i < count; i++) {
+        GString *hex = g_string_new(NULL);
+        for (size_t b = 0; b < insn[i].size; b++)
+            g_string_append_printf(hex, "%02x ", insn[i].bytes[b]);
+        g_string_append_printf(out, "%08x  %-24s %s%s%s\n",
+                               (uint32_t)(base + (uint32_t)insn[i].address), hex->str,
+                               insn[i].mnemonic, insn[i].op_str[0] ? " " : "", insn[i].op_str);
+        g_string_free(hex, TRUE);
+    }
+    if (count < n) { /* stopped early: where, and why */
+        uint32_t next =
+            count ? base + (uint32_t)(insn[count - 1].address + insn[count - 1].size) : lin;
+        bool unmapped = next - lin + INSN_MAX > len && len < (size_t)n * INSN_MAX;
+        g_string_append_printf(out, "%08x  (%s)\n", next,
+                               unmapped ? "not mapped" : "not an instruction");
+    }
+    cs_free(insn, count);
+    cs_close(&cs);
 }

@@ -246,6 +246,14 @@ static void every_command(enum door door)
     g_assert_nonnull(strstr(regs, "eip=0000fff0"));
     g_assert_nonnull(strstr(regs, "cs   f000 base=ffff0000"));
     g_free(regs);
+    /* disas: the CPU's mode (16-bit at the reset vector), what the BIOS put there. */
+    char *dis = cmd(&s, "disas");
+    g_assert_nonnull(strstr(dis, "16-bit code, CS base ffff0000"));
+    g_assert_nonnull(strstr(dis, "fffffff0  ea "));
+    g_assert_nonnull(strstr(dis, "ljmp 0xf000:"));
+    g_free(dis);
+    expect_cmd(&s, "disas fffffff0 1 extra", "usage: disas");
+    expect_cmd(&s, "disas fffffff0 0", "usage: disas");
     expect_cmd(&s, "cont", "running");
     g_usleep(300000);
     g_assert_cmpuint(instructions(&s), >, 0);
