@@ -123,7 +123,10 @@ int main(int argc, char **argv)
         options_free(&opts);
         return 1;
     case OPTIONS_EXIT:
-        version_print(stdout);
+        if (opts.help)
+            options_print_help(stdout);
+        else
+            version_print(stdout);
         options_free(&opts);
         return 0;
     case OPTIONS_OK:

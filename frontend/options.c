@@ -297,20 +297,12 @@ static char *options_validate(struct popek_options *o)
     return err;
 }
 
-static const char summary[] =
-    "Boot a legacy x86 PC guest (DOS, Windows 9x, i386 Linux, bare-metal programs)\n"
-    "from floppy, disk and CD images or a kernel, without hardware virtualization.\n"
-    "IMAGE goes into the floppy drive, the first hard disk or the CD-ROM drive by\n"
-    "its size and content (ISO 9660, the floppy sizes) and is booted.";
-
-enum options_result options_parse(int argc, char **argv, struct popek_options *o,
-                                  bool display_available, char **err)
+/*
+ * The option table: GOption parses with it (values go into `o`), --help and the man page
+ * (options_doc.c) print it. A newly allocated copy, ending in an entry with a NULL name.
+ */
+GOptionEntry *options_entries(struct popek_options *o)
 {
-    memset(o, 0, sizeof(*o));
-    o->memory_mb = MACHINE_RAM_DEFAULT_MB;
-    o->display = display_available ? DISPLAY_SDL : DISPLAY_NONE;
-    *err = NULL;
-
     const GOptionEntry entries[] = {
         {"memory", 'm', 0, G_OPTION_ARG_CALLBACK, parse_memory,
          "Guest RAM in MiB (default 64, 1 to 3072)", "MB"},
@@ -346,8 +338,9 @@ enum options_result options_parse(int argc, char **argv, struct popek_options *o
         {"no-reboot", 0, 0, G_OPTION_ARG_NONE, &o->no_reboot,
          "Exit (status 0) when the guest resets or triple-faults", NULL},
         {"net", 0, 0, G_OPTION_ARG_STRING, &o->net,
-         "Network: an NE2000 PCI adapter on user-mode networking (default none)",
-         "none|user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT][,restrict=on]"},
+         "Network (default none): user puts an NE2000 PCI adapter on user-mode networking; "
+         "OPTIONs: hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT (also udp:), restrict=on",
+         "none|user[,OPTION...]"},
         {"gdb", 0, 0, G_OPTION_ARG_STRING, &o->gdb, "Listen for gdb on this address",
          "tcp:HOST:PORT"},
         {"wait-gdb", 'S', 0, G_OPTION_ARG_NONE, &o->wait_gdb,
@@ -364,16 +357,35 @@ enum options_result options_parse(int argc, char **argv, struct popek_options *o
         {"timeout", 0, 0, G_OPTION_ARG_CALLBACK, parse_timeout,
          "Stop the guest after this long (exit status 124)", "SECONDS"},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL},
+        {"help", 'h', 0, G_OPTION_ARG_NONE, &o->help, "Print this help and exit", NULL},
         {NULL},
     };
+    return g_memdup2(entries, sizeof(entries));
+}
+
+const char options_summary[] =
+    "Boot a legacy x86 PC guest (DOS, Windows 9x, i386 Linux, bare-metal programs)\n"
+    "from floppy, disk and CD images or a kernel, without hardware virtualization.\n"
+    "IMAGE goes into the floppy drive, the first hard disk or the CD-ROM drive by\n"
+    "its size and content (ISO 9660, the floppy sizes) and is booted.";
+
+enum options_result options_parse(int argc, char **argv, struct popek_options *o,
+                                  bool display_available, char **err)
+{
+    memset(o, 0, sizeof(*o));
+    o->memory_mb = MACHINE_RAM_DEFAULT_MB;
+    o->display = display_available ? DISPLAY_SDL : DISPLAY_NONE;
+    *err = NULL;
+
+    GOptionEntry *entries = options_entries(o);
 
     GOptionContext *ctx =
         g_option_context_new("[IMAGE] - a virtual machine monitor for legacy x86 PCs");
     GOptionGroup *group = g_option_group_new("popek", "popek options", "popek options", o, NULL);
     g_option_group_add_entries(group, entries);
     g_option_context_set_main_group(ctx, group);
-    g_option_context_set_summary(ctx, summary);
-    g_option_context_set_help_enabled(ctx, TRUE);
+    g_option_context_set_summary(ctx, options_summary);
+    g_option_context_set_help_enabled(ctx, FALSE); /* options_doc.c prints --help */
 
     char **args = g_new0(char *, argc + 1);
     for (int i = 0; i < argc; i++)
@@ -390,7 +402,7 @@ enum options_result options_parse(int argc, char **argv, struct popek_options *o
         *err = g_strdup_printf("unexpected argument '%s': one image at most (see popek --help)",
                                cursor[2]);
         result = OPTIONS_ERROR;
-    } else if (o->version) {
+    } else if (o->version || o->help) {
         result = OPTIONS_EXIT;
     } else {
         if (n == 2)
@@ -399,6 +411,7 @@ enum options_result options_parse(int argc, char **argv, struct popek_options *o
         result = *err ? OPTIONS_ERROR : OPTIONS_OK;
     }
     g_free(args);
+    g_free(entries);
     g_option_context_free(ctx);
     return result;
 }

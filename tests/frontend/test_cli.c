@@ -74,6 +74,24 @@ static void test_help_lists_every_option(void)
     run_free(&r);
 }
 
+/* --help fits an 80-column terminal, and -h is the same. */
+static void test_help_fits_80_columns(void)
+{
+    struct run r = run_popek("--help", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    char **lines = g_strsplit(r.out, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), >, 30);
+    for (char **l = lines; *l; l++) {
+        if (g_utf8_strlen(*l, -1) > 80)
+            g_error("a --help line is wider than 80 columns:\n%s", *l);
+    }
+    g_strfreev(lines);
+    struct run h = run_popek("-h", NULL);
+    g_assert_cmpstr(h.out, ==, r.out);
+    run_free(&h);
+    run_free(&r);
+}
+
 static void test_missing_disk_one_line(void)
 {
     struct run r = run_popek("--hda", "/nonexistent");
@@ -248,6 +266,7 @@ int main(int argc, char **argv)
     if (!popek_bin)
         g_error("POPEK_BIN is not set: run this test through meson test");
     g_test_add_func("/cli/help-lists-every-option", test_help_lists_every_option);
+    g_test_add_func("/cli/help-fits-80-columns", test_help_fits_80_columns);
     g_test_add_func("/cli/missing-disk-one-line", test_missing_disk_one_line);
     g_test_add_func("/cli/unknown-option-one-line", test_unknown_option_one_line);
     g_test_add_func("/cli/nothing-to-boot-one-line", test_nothing_to_boot_one_line);
