@@ -55,7 +55,9 @@ struct display {
     gint64 title_us;              /* when that was */
     double mips;                  /* over the last measurement period */
     uint64_t lookups, hits;       /* translation-cache lookups and hits over that period */
-    bool idle;                    /* halted through the whole last period */
+    bool idle;                    /* halted for most of the last period */
+    unsigned polls;               /* display polls in this period */
+    unsigned halted_polls;        /* those that found the CPU halted (in HLT) */
     bool show_stats;              /* the statistics overlay is on */
     gint64 start_us;              /* when the window opened: the statistics' time base */
     char title[160];
@@ -142,13 +144,19 @@ static void measure_speed(struct display *d, gint64 now)
     const struct tc_stats *tc = tcache_stats(cpu_tcache(d->pc->cpu));
     gint64 us = now - d->title_us;
     d->mips = us > 0 ? (double)(insns - d->title_insns) / (double)us : 0;
-    d->idle = d->pc->cpu->halted && insns == d->title_insns;
+    d->idle = display_mostly_halted(d->polls, d->halted_polls);
+    d->polls = d->halted_polls = 0;
     d->lookups = tc->lookups >= d->title_lookups ? tc->lookups - d->title_lookups : 0;
     d->hits = tc->hits >= d->title_hits ? tc->hits - d->title_hits : 0;
     d->title_insns = insns;
     d->title_lookups = tc->lookups;
     d->title_hits = tc->hits;
     d->title_us = now;
+}
+
+bool display_mostly_halted(unsigned polls, unsigned halted_polls)
+{
+    return polls > 0 && (uint64_t)halted_polls * 10 >= (uint64_t)polls * 9;
 }
 
 const char *display_state_name(bool debugger_hold, bool paused, bool idle)
@@ -500,6 +508,8 @@ static void display_poll(void *opaque, bool paused)
 {
     struct display *d = opaque;
     gint64 now = g_get_monotonic_time();
+    d->polls++;
+    d->halted_polls += d->pc->cpu->halted;
     if (now >= d->next_events_us) {
         handle_events(d);
         d->next_events_us = now + EVENT_PERIOD_US;
