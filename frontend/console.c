@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "frontend/chardev.h"
