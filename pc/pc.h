@@ -50,16 +50,16 @@ struct pc_config {
     const char *cdrom;            /* ATAPI CD-ROM image (the first free IDE slot from 2 on) */
     const char *fd[2];            /* floppy images, drives A: and B: */
     bool snapshot;                /* never write disk images */
-    bool empty_drives;          /* an empty floppy drive A: and CD-ROM drive where none is given */
-    const char *boot;           /* boot order letters a, c, d (NULL: "cd") */
-    const char *kernel;         /* direct boot: a bzImage or Multiboot kernel (NULL: none) */
-    const char *initrd;         /* with kernel: initrd (Linux) or module (Multiboot) */
-    const char *append;         /* with kernel: its command line */
-    struct pc_byte_sink serial; /* COM1 output; write NULL = discard */
-    int serial_in_fd;           /* COM1 input (-1: none) */
-    bool debug_exit;            /* isa-debug-exit at 0xF4 */
-    bool no_reboot;             /* exit instead of resetting */
-    double timeout;             /* seconds of host time, 0 = none */
+    bool empty_drives;            /* empty floppy A: and CD-ROM drives where none is given */
+    const char *boot;             /* boot order letters a, c, d (NULL: "cd") */
+    const char *kernel;           /* direct boot: a bzImage or Multiboot kernel (NULL: none) */
+    const char *initrd;           /* with kernel: initrd (Linux) or module (Multiboot) */
+    const char *append;           /* with kernel: its command line */
+    struct pc_byte_sink serial;   /* COM1 output; write NULL = discard */
+    int serial_in_fd;             /* COM1 input (-1: none) */
+    bool debug_exit;              /* isa-debug-exit at 0xF4 */
+    bool no_reboot;               /* exit instead of resetting */
+    double timeout;               /* seconds of host time, 0 = none */
     struct pc_byte_sink debugcon; /* ports 0xE9/0x402; write NULL = discard */
     const char *net;              /* --net spec: an NE2000 (RTL8029AS) on PCI when set */
     struct pc_byte_sink net_tx;   /* frames the NIC transmits; write NULL = discard */
