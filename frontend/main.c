@@ -162,6 +162,8 @@ int main(int argc, char **argv)
         goto out;
     if (opts.net && !(net = net_create(opts.net, &err)))
         goto out;
+    /* A window with nothing to boot gets empty drives a dropped image can go into. */
+    bool empty_drives = opts.display == DISPLAY_SDL && no_media(&opts);
     struct pc_config cfg = {
         .ram_mb = opts.memory_mb,
         .bios = bios,
@@ -173,9 +175,8 @@ int main(int argc, char **argv)
         .cdrom = opts.cdrom,
         .fd = {opts.fda, opts.fdb},
         .snapshot = opts.snapshot,
-        /* A window with nothing to boot gets empty drives a dropped image can go into. */
-        .empty_drives = opts.display == DISPLAY_SDL && no_media(&opts),
-        .boot = opts.boot || opts.display != DISPLAY_SDL || !no_media(&opts) ? opts.boot : "adc",
+        .empty_drives = empty_drives,
+        .boot = empty_drives && !opts.boot ? "adc" : opts.boot,
         .kernel = opts.kernel,
         .initrd = opts.initrd,
         .append = opts.append,
