@@ -8,6 +8,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* HOST of tcp:HOST:PORT as an address: empty means loopback; names are resolved. */
@@ -98,6 +99,9 @@ GSocket *listen_socket(const char *opt, const char *what, const char *spec, bool
     if (g_str_has_prefix(spec, "tcp:"))
         return listen_tcp(opt, what, spec, err);
     if (allow_unix && g_str_has_prefix(spec, "unix:") && spec[5]) {
+        struct stat st;
+        if (stat(spec + 5, &st) == 0 && S_ISSOCK(st.st_mode))
+            unlink(spec + 5); /* a socket left by an earlier run */
         GSocketAddress *sa = g_unix_socket_address_new(spec + 5);
         GSocket *sock = bind_listen(opt, spec + 5, sa, err);
         g_object_unref(sa);
