@@ -21,10 +21,12 @@
 #define SENSE_NOT_READY       0x02
 #define SENSE_MEDIUM_ERROR    0x03
 #define SENSE_ILLEGAL_REQUEST 0x05
+#define SENSE_UNIT_ATTENTION  0x06
 #define ASC_UNRECOVERED_READ  0x11
 #define ASC_INVALID_OPCODE    0x20
 #define ASC_LBA_OUT_OF_RANGE  0x21
 #define ASC_INVALID_FIELD     0x24
+#define ASC_MEDIUM_CHANGED    0x28 /* not ready to ready change, medium may have changed */
 #define ASC_SAVING_PARAMS     0x39
 #define ASC_NO_MEDIUM         0x3a
 #define ASC_REMOVAL_PREVENTED 0x53 /* ASCQ 0x02 */
@@ -172,6 +174,10 @@ static void atapi_reply(struct ide_device *d, uint32_t len, uint32_t alloc)
 static int atapi_load_chunk(struct ide_device *d)
 {
     uint32_t n = MIN(d->left, IDE_BUF_SIZE / CD_SECTOR);
+    if (!d->bd) { /* the disc was taken out in the middle of a read */
+        atapi_check(d, SENSE_NOT_READY, ASC_NO_MEDIUM, 0);
+        return -1;
+    }
     if (blockdev_read(d->bd, d->lba * 4, d->buf, n * 4) < 0) {
         atapi_check(d, SENSE_MEDIUM_ERROR, ASC_UNRECOVERED_READ, 0);
         return -1;
@@ -213,7 +219,11 @@ static void cmd_request_sense(struct ide_device *d, const uint8_t *cdb)
 {
     uint8_t *r = d->buf;
     memset(r, 0, 18);
-    r[0] = 0x70; /* current error, fixed format */
+    r[0] = 0x70;            /* current error, fixed format */
+    if (d->media_changed) { /* a pending unit attention is reported and cleared (SPC-2 5.6.5) */
+        set_sense(d, SENSE_UNIT_ATTENTION, ASC_MEDIUM_CHANGED, 0);
+        d->media_changed = false;
+    }
     r[2] = d->sense_key;
     r[7] = 10; /* additional length */
     r[12] = d->asc;
@@ -477,7 +487,7 @@ static void cmd_get_configuration(struct ide_device *d, const uint8_t *cdb)
     atapi_reply(d, n, get16(cdb + 7));
 }
 
-/* GET EVENT STATUS NOTIFICATION, polled only: the media class, never an event (MMC-2). */
+/* GET EVENT STATUS NOTIFICATION, polled only: the media class and its last event (MMC-2). */
 static void cmd_get_event_status(struct ide_device *d, const uint8_t *cdb)
 {
     uint8_t *r = d->buf;
@@ -495,7 +505,9 @@ static void cmd_get_event_status(struct ide_device *d, const uint8_t *cdb)
     }
     put16(r, 6);
     r[2] = 0x04;                /* media class */
+    r[4] = d->media_event;      /* reported once */
     r[5] = d->bd ? 0x02 : 0x00; /* media present, door closed */
+    d->media_event = 0;
     atapi_reply(d, 8, get16(cdb + 7));
 }
 
@@ -566,7 +578,15 @@ static void atapi_exec(struct ide_device *d)
         const struct atapi_cmd *c = &atapi_cmds[i];
         if (c->op != cdb[0])
             continue;
-        if (c->medium && !d->bd)
+        /*
+         * After a change of disc, the first command other than INQUIRY, REQUEST SENSE and GET
+         * EVENT STATUS NOTIFICATION ends in UNIT ATTENTION, MEDIUM MAY HAVE CHANGED (SPC-2 5.6.5,
+         * MMC-2 5.7): how a driver learns that its cached disc is gone.
+         */
+        if (d->media_changed && cdb[0] != 0x12 && cdb[0] != 0x03 && cdb[0] != 0x4a) {
+            d->media_changed = false;
+            atapi_check(d, SENSE_UNIT_ATTENTION, ASC_MEDIUM_CHANGED, 0);
+        } else if (c->medium && !d->bd)
             atapi_check(d, SENSE_NOT_READY, ASC_NO_MEDIUM, 0);
         else
             c->run(d, cdb);
@@ -576,6 +596,12 @@ static void atapi_exec(struct ide_device *d)
 }
 
 /* ---- entry points from ide.c ------------------------------------------------ */
+
+void atapi_media_changed(struct ide_device *d)
+{
+    d->media_changed = true;
+    d->media_event = d->bd ? 0x02 : 0x03; /* new media, or media removal (MMC-2 table 101) */
+}
 
 void atapi_reset(struct ide_device *d)
 {

@@ -409,6 +409,8 @@ static bool fdc_dma(struct fdc *fdc, uint8_t *buf, unsigned len, bool to_memory)
 static unsigned fdc_sector_io(struct fdc *fdc, uint64_t lba, bool write)
 {
     struct blockdev *bd = fdc->drive[fdc->x.drive].bd;
+    if (!bd) /* the disk was taken out in the middle of a transfer */
+        return ST1_MA;
     int r = write ? blockdev_write(bd, lba, fdc->x.buf, 1) : blockdev_read(bd, lba, fdc->x.buf, 1);
     return r < 0 ? ST1_DE | ST2_DD : 0;
 }
@@ -1015,6 +1017,24 @@ int fdc_attach(struct fdc *fdc, unsigned drive, struct blockdev *bd, char **err)
     }
     d->dskchg = true;
     return 0;
+}
+
+void fdc_add_drive(struct fdc *fdc, unsigned drive, enum fdc_drive_type type)
+{
+    if (drive < FDC_DRIVES && !fdc->drive[drive].bd) {
+        fdc->drive[drive].type = type;
+        fdc->drive[drive].max_track = 80 + EXTRA_TRACKS;
+    }
+}
+
+bool fdc_is_floppy_size(uint64_t bytes)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(geometries); i++) {
+        const struct fdc_geometry *g = &geometries[i];
+        if (bytes == (uint64_t)g->cylinders * g->heads * g->sectors * SECTOR_SIZE)
+            return true;
+    }
+    return false;
 }
 
 int fdc_drive_type(struct fdc *fdc, unsigned drive)

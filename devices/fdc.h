@@ -12,6 +12,9 @@
 #ifndef POPEK_DEVICES_FDC_H
 #define POPEK_DEVICES_FDC_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct blockdev;
 struct dma;
 struct irq_line;
@@ -54,6 +57,12 @@ void fdc_reset(struct fdc *fdc);
  * drive's disk-change line. Returns 0 on success.
  */
 int fdc_attach(struct fdc *fdc, unsigned drive, struct blockdev *bd, char **err);
+
+/* An empty drive of `type` in `drive` (0 or 1), for a medium put in later. */
+void fdc_add_drive(struct fdc *fdc, unsigned drive, enum fdc_drive_type type);
+
+/* Whether an image of `bytes` bytes has the size of a floppy this controller reads. */
+bool fdc_is_floppy_size(uint64_t bytes);
 
 /* The CMOS type of `drive`, from the last medium attached (0: no drive). */
 int fdc_drive_type(struct fdc *fdc, unsigned drive);

@@ -1106,3 +1106,15 @@ int ide_attach_cdrom(struct ide *ide, unsigned channel, unsigned unit, struct bl
     ide_update_irq(d->ch);
     return 0;
 }
+
+int ide_change_cdrom(struct ide *ide, unsigned channel, unsigned unit, struct blockdev *bd)
+{
+    if (channel >= IDE_CHANNELS || unit >= IDE_UNITS)
+        return -1;
+    struct ide_device *d = &ide->ch[channel].dev[unit];
+    if (d->kind != IDE_CDROM || d->locked)
+        return -1;
+    d->bd = bd;
+    atapi_media_changed(d);
+    return 0;
+}

@@ -40,6 +40,13 @@ int ide_attach_disk(struct ide *ide, unsigned channel, unsigned unit, struct blo
 /* An ATAPI CD-ROM drive; bd is read as 2048-byte sectors, NULL: no disc. */
 int ide_attach_cdrom(struct ide *ide, unsigned channel, unsigned unit, struct blockdev *bd);
 
+/*
+ * Put another disc (NULL: none) in the CD-ROM drive at a slot while the guest runs: the drive
+ * reports the change (UNIT ATTENTION, a media event). -1 when there is no CD-ROM drive there or
+ * the guest has locked its tray (PREVENT MEDIUM REMOVAL); the old image stays the caller's.
+ */
+int ide_change_cdrom(struct ide *ide, unsigned channel, unsigned unit, struct blockdev *bd);
+
 /* Put the bus-master registers at `base` (BAR4), moving them; 0 unmaps them. */
 void ide_bmdma_map(struct ide *ide, uint16_t base);
 

@@ -124,6 +124,8 @@ struct ide_device {
     uint8_t asc;         /* additional sense code */
     uint8_t ascq;        /* additional sense code qualifier */
     bool locked;         /* PREVENT ALLOW MEDIUM REMOVAL */
+    bool media_changed;  /* a disc went in or out: UNIT ATTENTION on the next command */
+    uint8_t media_event; /* media event for GET EVENT STATUS NOTIFICATION (0: none) */
 
     uint8_t buf[IDE_BUF_SIZE]; /* data block being transferred */
 };
@@ -171,5 +173,7 @@ void atapi_reset(struct ide_device *d);
 void atapi_cmd_packet(struct ide_device *d);
 void atapi_cmd_identify(struct ide_device *d);
 void atapi_block_done(struct ide_device *d);
+/* A disc went in or out (bd already set): UNIT ATTENTION, a media event. */
+void atapi_media_changed(struct ide_device *d);
 
 #endif

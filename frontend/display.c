@@ -19,6 +19,7 @@
 #include "devices/i8042.h"
 #include "devices/vga.h"
 #include "frontend/keymap.h"
+#include "frontend/media_drop.h"
 #include "frontend/picture.h"
 #include "frontend/screenshot.h"
 #include "frontend/stats.h"
@@ -29,6 +30,7 @@
 #define FRAME_RATE_MAX   60      /* frames per second at most, whatever the display says */
 #define EVENT_PERIOD_US  4000    /* host input is read this often */
 #define TITLE_PERIOD_US  1000000 /* MIPS and hit rate are measured over this; the overlay too */
+#define NOTE_US          3000000 /* how long a note (a shortcut's effect, a dropped file) shows */
 #define MIN_WINDOW_WIDTH 640     /* small modes open at 2x, 4x... up to this width */
 
 struct display {
@@ -54,11 +56,15 @@ struct display {
     gint64 title_us;              /* when that was */
     double mips;                  /* over the last measurement period */
     uint64_t lookups, hits;       /* translation-cache lookups and hits over that period */
-    bool idle;                    /* halted through the whole last period */
+    bool idle;                    /* halted for most of the last period */
+    unsigned polls;               /* display polls in this period */
+    unsigned halted_polls;        /* those that found the CPU halted (in HLT) */
     bool show_stats;              /* the statistics overlay is on */
     gint64 start_us;              /* when the window opened: the statistics' time base */
     char title[160];
     unsigned next_shot; /* screenshot number to try first */
+    char *note;         /* a short note over the screen (NULL: none) */
+    gint64 note_until;  /* when it goes (0: when another replaces it) */
 };
 
 /* ---- drawing ------------------------------------------------------------- */
@@ -139,13 +145,19 @@ static void measure_speed(struct display *d, gint64 now)
     const struct tc_stats *tc = tcache_stats(translator_tcache(d->pc->tr));
     gint64 us = now - d->title_us;
     d->mips = us > 0 ? (double)(insns - d->title_insns) / (double)us : 0;
-    d->idle = d->pc->cpu->halted && insns == d->title_insns;
+    d->idle = display_mostly_halted(d->polls, d->halted_polls);
+    d->polls = d->halted_polls = 0;
     d->lookups = tc->lookups >= d->title_lookups ? tc->lookups - d->title_lookups : 0;
     d->hits = tc->hits >= d->title_hits ? tc->hits - d->title_hits : 0;
     d->title_insns = insns;
     d->title_lookups = tc->lookups;
     d->title_hits = tc->hits;
     d->title_us = now;
+}
+
+bool display_mostly_halted(unsigned polls, unsigned halted_polls)
+{
+    return polls > 0 && (uint64_t)halted_polls * 10 >= (uint64_t)polls * 9;
 }
 
 const char *display_state_name(bool debugger_hold, bool paused, bool idle)
@@ -175,22 +187,56 @@ static void update_title(struct display *d)
 
 /* ---- the statistics overlay ---------------------------------------------- */
 
-/* Show the statistics as they are now, or hide them. */
+/* Show the note and the statistics as they are now, or hide the overlay. */
 static void update_overlay(struct display *d)
 {
-    if (!d->show_stats) {
+    if (!d->show_stats && !d->note) {
         if (picture_set_overlay(&d->pic, NULL))
             d->redraw = true;
         return;
     }
-    GString *text = g_string_new(NULL);
-    double seconds = (double)(g_get_monotonic_time() - d->start_us) / 1e6;
-    stats_format(text, d->pc, seconds, STATS_TEXT_NO_SCREEN);
+    GString *text = g_string_new(d->note);
+    if (d->show_stats) {
+        double seconds = (double)(g_get_monotonic_time() - d->start_us) / 1e6;
+        if (d->note)
+            g_string_append(text, "\n\n");
+        stats_format(text, d->pc, seconds, STATS_TEXT_NO_SCREEN);
+    }
     if (text->len && text->str[text->len - 1] == '\n')
         g_string_truncate(text, text->len - 1);
     if (picture_set_overlay(&d->pic, text->str))
         d->redraw = true;
     g_string_free(text, TRUE);
+}
+
+/* A note over the screen for NOTE_US (or, `lasting`, until the next one); also on stderr. */
+static void show_note(struct display *d, const char *text, bool lasting)
+{
+    g_free(d->note);
+    d->note = g_strdup(text);
+    d->note_until = lasting ? 0 : g_get_monotonic_time() + NOTE_US;
+    fprintf(stderr, "popek: %s\n", text);
+    update_overlay(d);
+}
+
+static void expire_note(struct display *d, gint64 now)
+{
+    if (d->note && d->note_until && now >= d->note_until) {
+        g_clear_pointer(&d->note, g_free);
+        update_overlay(d);
+    }
+}
+
+/* A file dropped onto the window goes into the drive its kind needs. */
+static void drop_file(struct display *d, char *path)
+{
+    bool boot;
+    char *note = media_drop(d->pc, path, &boot);
+    show_note(d, note, false);
+    if (boot)
+        pc_request_reset(d->pc);
+    g_free(note);
+    SDL_free(path);
 }
 
 /* ---- mouse --------------------------------------------------------------- */
@@ -306,10 +352,12 @@ static void take_screenshot(struct display *d)
     }
     d->next_shot++;
     if (screenshot_save(d->pc->vga, name, &err) < 0) {
-        fprintf(stderr, "popek: %s\n", err);
+        show_note(d, err, false);
         g_free(err);
     } else {
-        fprintf(stderr, "popek: screenshot saved to %s\n", name);
+        char *note = g_strdup_printf("screenshot saved to %s", name);
+        show_note(d, note, false);
+        g_free(note);
     }
     g_free(name);
 }
@@ -332,8 +380,10 @@ static bool shortcut(struct display *d, SDL_Scancode sc)
         toggle_fullscreen(d);
         break;
     case SDL_SCANCODE_P:
-        if (!d->pc->debugger_hold) /* gdb decides when a guest it stopped goes on */
+        if (!d->pc->debugger_hold) { /* gdb decides when a guest it stopped goes on */
             pc_set_paused(d->pc, !d->pc->paused);
+            show_note(d, d->pc->paused ? "paused (Ctrl+Alt+P resumes)" : "running", false);
+        }
         update_title(d);
         break;
     case SDL_SCANCODE_R:
@@ -344,6 +394,7 @@ static bool shortcut(struct display *d, SDL_Scancode sc)
         break;
     case SDL_SCANCODE_I:
         picture_set_integer_scale(&d->pic, !d->pic.integer_scale);
+        show_note(d, d->pic.integer_scale ? "integer scaling on" : "integer scaling off", false);
         d->redraw = true;
         break;
     case SDL_SCANCODE_O:
@@ -438,6 +489,9 @@ static void handle_events(struct display *d)
         case SDL_MOUSEBUTTONUP:
             mouse_button(d, &ev.button);
             break;
+        case SDL_DROPFILE:
+            drop_file(d, ev.drop.file);
+            break;
         case SDL_MOUSEWHEEL: /* SDL: positive is away from the user; PS/2: towards */
             if (d->grabbed)
                 d->dz -= ev.wheel.direction == SDL_MOUSEWHEEL_FLIPPED ? -ev.wheel.y : ev.wheel.y;
@@ -455,6 +509,8 @@ static void display_poll(void *opaque, bool paused)
 {
     struct display *d = opaque;
     gint64 now = g_get_monotonic_time();
+    d->polls++;
+    d->halted_polls += d->pc->cpu->halted;
     if (now >= d->next_events_us) {
         handle_events(d);
         d->next_events_us = now + EVENT_PERIOD_US;
@@ -465,6 +521,7 @@ static void display_poll(void *opaque, bool paused)
         if (d->next_frame_us <= now)
             d->next_frame_us = now + d->frame_period_us;
     }
+    expire_note(d, now);
     if (now >= d->next_title_us) {
         measure_speed(d, now);
         update_title(d);
@@ -510,6 +567,17 @@ struct display *display_create(struct pc *pc, char **err)
     d->title_us = d->start_us = g_get_monotonic_time();
     d->next_title_us = d->title_us + TITLE_PERIOD_US;
     update_title(d);
+    if (pc->cfg.empty_drives)
+        show_note(d,
+                  "No disk to boot. Drop a floppy or CD image onto this window,\n"
+                  "or give one on the command line: popek FILE",
+                  true);
+    const char *drop =
+        g_getenv("POPEK_TEST_DROP_FILE"); /* the window's tests: a drop, as X sends */
+    if (drop && *drop) {
+        SDL_Event ev = {.drop = {.type = SDL_DROPFILE, .file = SDL_strdup(drop)}};
+        SDL_PushEvent(&ev);
+    }
     return d;
 }
 
@@ -540,6 +608,7 @@ void display_destroy(struct display *d)
     if (d->grabbed)
         SDL_SetRelativeMouseMode(SDL_FALSE);
     picture_fini(&d->pic);
+    g_free(d->note);
     if (d->ren)
         SDL_DestroyRenderer(d->ren);
     if (d->win)

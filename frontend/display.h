@@ -39,10 +39,17 @@ struct display_status {
 
 /*
  * The guest's state as the title says it: "waiting for gdb" while a
- * debugger holds it, else "paused", "halted" (through the whole last
- * measurement) or "running".
+ * debugger holds it, else "paused", "halted" (in HLT for most of the last
+ * measurement, even if timer interrupts woke it) or "running".
  */
 const char *display_state_name(bool debugger_hold, bool paused, bool idle);
+
+/*
+ * Whether a guest counts as halted over a measurement: the window's poller, which runs between
+ * CPU slices and every few milliseconds while the CPU sits in HLT, found it halted at least 9
+ * times in 10. A DOS prompt waiting in HLT between timer ticks is halted; a busy loop is not.
+ */
+bool display_mostly_halted(unsigned polls, unsigned halted_polls);
 
 /*
  * The title for `s`, parts separated by `dash`, in out[size]:

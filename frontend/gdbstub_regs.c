@@ -102,12 +102,17 @@ static void xml_reg(GString *x, unsigned n)
     g_string_append(x, "/>\n");
 }
 
+/*
+ * The description names no <architecture>: gdb takes i386 from the core feature, and a user's
+ * `set architecture i8086` (for real-mode code) then holds, which an explicit i386 overrides.
+ * <osabi>none</osabi> keeps gdb from assuming a GNU/Linux process.
+ */
 char *gdb_target_xml(void)
 {
     GString *x = g_string_new("<?xml version=\"1.0\"?>\n"
                               "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
                               "<target version=\"1.0\">\n"
-                              "<architecture>i386</architecture>\n"
+                              "<osabi>none</osabi>\n"
                               "<feature name=\"org.gnu.gdb.i386.core\">\n"
                               "  <flags id=\"i386_eflags\" size=\"4\">\n");
     for (size_t i = 0; i < G_N_ELEMENTS(eflags_fields); i++)

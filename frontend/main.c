@@ -9,14 +9,19 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "frontend/chardev.h"
+#include "frontend/console.h"
 #include "frontend/display.h"
 #include "frontend/gdbstub.h"
+#include "frontend/monitor.h"
+#include "frontend/monitor_server.h"
 #include "frontend/net.h"
 #include "frontend/options.h"
 #include "frontend/screenshot.h"
 #include "frontend/stats.h"
+#include "frontend/term.h"
 #include "frontend/version.h"
 #include "pc/pc.h"
 
@@ -26,8 +31,15 @@
  */
 static volatile sig_atomic_t quit_signal;
 
+/* The first signal asks for a clean stop; the second kills popek, terminal restored. */
 static void on_quit_signal(int sig)
 {
+    if (quit_signal) {
+        term_restore_from_signal();
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     quit_signal = sig;
 }
 
@@ -38,10 +50,10 @@ static void quit_signal_poll(void *opaque, bool paused)
         pc_stop(opaque, PC_STOP_QUIT);
 }
 
-/* Catch SIGINT and SIGTERM once; a second one kills popek the usual way. */
+/* Catch SIGINT and SIGTERM; a second one kills popek the usual way. */
 static void install_quit_handler(struct pc *pc)
 {
-    struct sigaction sa = {.sa_handler = on_quit_signal, .sa_flags = SA_RESETHAND};
+    struct sigaction sa = {.sa_handler = on_quit_signal, .sa_flags = SA_NODEFER};
     sigemptyset(&sa.sa_mask);
     if (pc_add_poller(pc, quit_signal_poll, pc) < 0)
         return;
@@ -82,6 +94,23 @@ static bool display_available(void)
 #endif
 }
 
+/* Neither an image nor a kernel nor firmware of the user's own: SeaBIOS finds nothing to boot. */
+static bool no_media(const struct popek_options *o)
+{
+    bool media =
+        o->fda || o->fdb || o->hd[0] || o->hd[1] || o->hd[2] || o->hd[3] || o->cdrom || o->kernel;
+    return !media && !o->bios;
+}
+
+/*
+ * Headless with nothing to boot, and no door (gdb, the monitor) to act through: SeaBIOS would
+ * retry forever in silence.
+ */
+static bool nothing_to_boot(const struct popek_options *o)
+{
+    return o->display == DISPLAY_NONE && no_media(o) && !o->gdb && !o->monitor;
+}
+
 int main(int argc, char **argv)
 {
     struct popek_options opts;
@@ -94,13 +123,22 @@ int main(int argc, char **argv)
         options_free(&opts);
         return 1;
     case OPTIONS_EXIT:
-        version_print(stdout);
+        if (opts.help)
+            options_print_help(stdout);
+        else
+            version_print(stdout);
         options_free(&opts);
         return 0;
     case OPTIONS_OK:
         break;
     }
 
+    if (nothing_to_boot(&opts)) {
+        fprintf(stderr, "popek: nothing to boot: give an image (popek FILE, or --fda, --hda, "
+                        "--cdrom, --kernel)\n");
+        options_free(&opts);
+        return 1;
+    }
     const char *bios = opts.bios ? opts.bios : firmware_default_bios();
     if (!bios) {
         fprintf(stderr, "popek: no BIOS image: install SeaBIOS (Debian: seabios, or run "
@@ -116,11 +154,16 @@ int main(int argc, char **argv)
     struct pc *pc = NULL;
     struct display *display = NULL;
     struct gdbstub *gdb = NULL;
+    struct monitor mon = {.start_us = g_get_monotonic_time()};
+    struct console *console = NULL;
+    struct monitor_server *monitor = NULL;
     if ((opts.debugcon && chardev_open(&debugcon, "debugcon", opts.debugcon, &err) < 0) ||
         chardev_open(&serial, "serial", opts.serial, &err) < 0)
         goto out;
     if (opts.net && !(net = net_create(opts.net, &err)))
         goto out;
+    /* A window with nothing to boot gets empty drives a dropped image can go into. */
+    bool empty_drives = opts.display == DISPLAY_SDL && no_media(&opts);
     struct pc_config cfg = {
         .ram_mb = opts.memory_mb,
         .bios = bios,
@@ -132,12 +175,13 @@ int main(int argc, char **argv)
         .cdrom = opts.cdrom,
         .fd = {opts.fda, opts.fdb},
         .snapshot = opts.snapshot,
-        .boot = opts.boot,
+        .empty_drives = empty_drives,
+        .boot = empty_drives && !opts.boot ? "adc" : opts.boot,
         .kernel = opts.kernel,
         .initrd = opts.initrd,
         .append = opts.append,
         .serial = {chardev_sink, &serial},
-        .serial_in_fd = serial.in_fd,
+        .serial_in_fd = -1, /* the console below feeds COM1 */
         .net = opts.net,
         .net_tx = {net_guest_frame, net},
     };
@@ -149,6 +193,11 @@ int main(int argc, char **argv)
     }
     if (net && net_attach(net, pc, &err) < 0)
         goto out;
+    mon.pc = pc;
+    if (serial.in_fd >= 0 && !(console = console_create(&mon, &serial, isatty(serial.in_fd), &err)))
+        goto out;
+    if (opts.monitor && !(monitor = monitor_server_create(&mon, opts.monitor, &err)))
+        goto out;
     if (opts.display == DISPLAY_SDL && !(display = display_create(pc, &err)))
         goto out;
     install_quit_handler(pc);
@@ -159,6 +208,8 @@ int main(int argc, char **argv)
     status = pc_run(pc);
     gdbstub_destroy(gdb, status);
     gdb = NULL;
+    console_destroy(console); /* the terminal back in its own mode before anything is printed */
+    console = NULL;
     save_final_screen(&opts, pc, display);
     if (opts.stats &&
         stats_save(opts.stats_file, pc, (double)(g_get_monotonic_time() - start) / 1e6, &err) < 0) {
@@ -174,6 +225,8 @@ out:
     }
     if (gdb)
         gdbstub_destroy(gdb, status);
+    monitor_server_destroy(monitor);
+    console_destroy(console);
     display_destroy(display);
     if (pc) {
         pc_destroy(pc);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "frontend/image_kind.h"
 #include "frontend/net.h"
 #include "machine/machine.h"
 
@@ -145,6 +146,22 @@ static char *check_serial(const struct popek_options *o)
     return g_strdup_printf("--serial: '%s' is not stdio, none, file:PATH or tcp:HOST:PORT", v);
 }
 
+/* --monitor; stdio takes the terminal from the serial console, which then defaults to none. */
+static char *check_monitor(const struct popek_options *o)
+{
+    const char *v = o->monitor;
+    if (!strcmp(v, "stdio"))
+        return o->serial && !strcmp(o->serial, "stdio")
+                   ? g_strdup("--monitor: stdio is the serial console's (--serial=stdio); on the "
+                              "serial console Ctrl+A c reaches the monitor")
+                   : NULL;
+    if (g_str_has_prefix(v, "tcp:"))
+        return check_tcp("monitor", v);
+    if (g_str_has_prefix(v, "unix:") && v[5])
+        return NULL;
+    return g_strdup_printf("--monitor: '%s' is not stdio, tcp:HOST:PORT or unix:PATH", v);
+}
+
 static char *check_debugcon(const struct popek_options *o)
 {
     const char *v = o->debugcon;
@@ -224,16 +241,45 @@ static char *check_screenshot(const struct popek_options *o)
     return check_output_file("screenshot", o->screenshot);
 }
 
+/*
+ * `popek FILE`: the image goes into the floppy drive A:, the first hard disk or the CD-ROM drive
+ * by its kind, and is booted unless --boot says otherwise.
+ */
+static char *place_image(struct popek_options *o)
+{
+    enum image_kind kind;
+    char *err = NULL;
+    if (image_classify(o->image, &kind, &err) < 0) {
+        char *line = g_strdup_printf("%s (the image to boot)", err);
+        g_free(err);
+        return line;
+    }
+    char **slot = kind == IMAGE_FLOPPY ? &o->fda : kind == IMAGE_CDROM ? &o->cdrom : &o->hd[0];
+    const char *opt = kind == IMAGE_FLOPPY ? "fda" : kind == IMAGE_CDROM ? "cdrom" : "hda";
+    if (*slot)
+        return g_strdup_printf("'%s' is a %s image, but --%s is given too", o->image,
+                               image_kind_name(kind), opt);
+    *slot = g_strdup(o->image);
+    if (!o->boot)
+        o->boot = g_strdup(kind == IMAGE_FLOPPY ? "a" : kind == IMAGE_CDROM ? "d" : "c");
+    return NULL;
+}
+
 /* Cross-option rules and every value GOption could not check itself. */
 static char *options_validate(struct popek_options *o)
 {
-    char *err = check_paths(o);
+    char *err = o->image ? place_image(o) : NULL;
+    if (!err)
+        err = check_paths(o);
     if (!err && o->boot)
         err = check_boot(o->boot);
     if (!err && (o->initrd || o->append) && !o->kernel)
         err = g_strdup_printf("--%s: needs --kernel", o->initrd ? "initrd" : "append");
+    if (!err && o->monitor)
+        err = check_monitor(o);
+    bool monitor_stdio = o->monitor && !strcmp(o->monitor, "stdio");
     if (!err && !o->serial)
-        o->serial = g_strdup(o->display == DISPLAY_NONE ? "stdio" : "none");
+        o->serial = g_strdup(o->display == DISPLAY_NONE && !monitor_stdio ? "stdio" : "none");
     if (!err)
         err = check_serial(o);
     if (!err)
@@ -251,18 +297,12 @@ static char *options_validate(struct popek_options *o)
     return err;
 }
 
-static const char summary[] =
-    "Boot a legacy x86 PC guest (DOS, Windows 9x, i386 Linux, bare-metal programs)\n"
-    "from floppy, disk and CD images or a kernel, without hardware virtualization.";
-
-enum options_result options_parse(int argc, char **argv, struct popek_options *o,
-                                  bool display_available, char **err)
+/*
+ * The option table: GOption parses with it (values go into `o`), --help and the man page
+ * (options_doc.c) print it. A newly allocated copy, ending in an entry with a NULL name.
+ */
+GOptionEntry *options_entries(struct popek_options *o)
 {
-    memset(o, 0, sizeof(*o));
-    o->memory_mb = MACHINE_RAM_DEFAULT_MB;
-    o->display = display_available ? DISPLAY_SDL : DISPLAY_NONE;
-    *err = NULL;
-
     const GOptionEntry entries[] = {
         {"memory", 'm', 0, G_OPTION_ARG_CALLBACK, parse_memory,
          "Guest RAM in MiB (default 64, 1 to 3072)", "MB"},
@@ -298,12 +338,16 @@ enum options_result options_parse(int argc, char **argv, struct popek_options *o
         {"no-reboot", 0, 0, G_OPTION_ARG_NONE, &o->no_reboot,
          "Exit (status 0) when the guest resets or triple-faults", NULL},
         {"net", 0, 0, G_OPTION_ARG_STRING, &o->net,
-         "Network: an NE2000 PCI adapter on user-mode networking (default none)",
-         "none|user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT][,restrict=on]"},
+         "Network (default none): user puts an NE2000 PCI adapter on user-mode networking; "
+         "OPTIONs: hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT (also udp:), restrict=on",
+         "none|user[,OPTION...]"},
         {"gdb", 0, 0, G_OPTION_ARG_STRING, &o->gdb, "Listen for gdb on this address",
          "tcp:HOST:PORT"},
         {"wait-gdb", 'S', 0, G_OPTION_ARG_NONE, &o->wait_gdb,
          "Hold the guest until gdb continues it", NULL},
+        {"monitor", 0, 0, G_OPTION_ARG_STRING, &o->monitor,
+         "The monitor on this door (also Ctrl+A c on the serial console)",
+         "stdio|tcp:HOST:PORT|unix:PATH"},
         {"stats", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_stats,
          "Print execution and translation-cache statistics at exit (JSON if FILE ends in .json)",
          "FILE"},
@@ -313,15 +357,35 @@ enum options_result options_parse(int argc, char **argv, struct popek_options *o
         {"timeout", 0, 0, G_OPTION_ARG_CALLBACK, parse_timeout,
          "Stop the guest after this long (exit status 124)", "SECONDS"},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL},
+        {"help", 'h', 0, G_OPTION_ARG_NONE, &o->help, "Print this help and exit", NULL},
         {NULL},
     };
+    return g_memdup2(entries, sizeof(entries));
+}
 
-    GOptionContext *ctx = g_option_context_new("- a virtual machine monitor for legacy x86 PCs");
+const char options_summary[] =
+    "Boot a legacy x86 PC guest (DOS, Windows 9x, i386 Linux, bare-metal programs)\n"
+    "from floppy, disk and CD images or a kernel, without hardware virtualization.\n"
+    "IMAGE goes into the floppy drive, the first hard disk or the CD-ROM drive by\n"
+    "its size and content (ISO 9660, the floppy sizes) and is booted.";
+
+enum options_result options_parse(int argc, char **argv, struct popek_options *o,
+                                  bool display_available, char **err)
+{
+    memset(o, 0, sizeof(*o));
+    o->memory_mb = MACHINE_RAM_DEFAULT_MB;
+    o->display = display_available ? DISPLAY_SDL : DISPLAY_NONE;
+    *err = NULL;
+
+    GOptionEntry *entries = options_entries(o);
+
+    GOptionContext *ctx =
+        g_option_context_new("[IMAGE] - a virtual machine monitor for legacy x86 PCs");
     GOptionGroup *group = g_option_group_new("popek", "popek options", "popek options", o, NULL);
     g_option_group_add_entries(group, entries);
     g_option_context_set_main_group(ctx, group);
-    g_option_context_set_summary(ctx, summary);
-    g_option_context_set_help_enabled(ctx, TRUE);
+    g_option_context_set_summary(ctx, options_summary);
+    g_option_context_set_help_enabled(ctx, FALSE); /* options_doc.c prints --help */
 
     char **args = g_new0(char *, argc + 1);
     for (int i = 0; i < argc; i++)
@@ -334,16 +398,20 @@ enum options_result options_parse(int argc, char **argv, struct popek_options *o
         *err = g_strdup_printf("%s (see popek --help)", gerr->message);
         g_error_free(gerr);
         result = OPTIONS_ERROR;
-    } else if (n > 1) {
-        *err = g_strdup_printf("unexpected argument '%s' (see popek --help)", cursor[1]);
+    } else if (n > 2) {
+        *err = g_strdup_printf("unexpected argument '%s': one image at most (see popek --help)",
+                               cursor[2]);
         result = OPTIONS_ERROR;
-    } else if (o->version) {
+    } else if (o->version || o->help) {
         result = OPTIONS_EXIT;
     } else {
+        if (n == 2)
+            o->image = g_strdup(cursor[1]);
         *err = options_validate(o);
         result = *err ? OPTIONS_ERROR : OPTIONS_OK;
     }
     g_free(args);
+    g_free(entries);
     g_option_context_free(ctx);
     return result;
 }
@@ -355,6 +423,7 @@ void options_free(struct popek_options *o)
     for (int i = 0; i < 4; i++)
         g_free(o->hd[i]);
     g_free(o->cdrom);
+    g_free(o->image);
     g_free(o->boot);
     g_free(o->kernel);
     g_free(o->initrd);
@@ -364,6 +433,7 @@ void options_free(struct popek_options *o)
     g_free(o->debugcon);
     g_free(o->net);
     g_free(o->gdb);
+    g_free(o->monitor);
     g_free(o->stats_file);
     g_free(o->screenshot);
     memset(o, 0, sizeof(*o));

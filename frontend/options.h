@@ -6,8 +6,10 @@
 #ifndef POPEK_FRONTEND_OPTIONS_H
 #define POPEK_FRONTEND_OPTIONS_H
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum display_kind { DISPLAY_SDL, DISPLAY_NONE };
 
@@ -16,6 +18,7 @@ struct popek_options {
     char *fda, *fdb;
     char *hd[4]; /* --hda .. --hdd */
     char *cdrom;
+    char *image; /* the bare FILE argument, put into fda, hda or cdrom by its kind */
     char *boot;
     char *kernel, *initrd, *append;
     char *bios;
@@ -27,12 +30,14 @@ struct popek_options {
     char *net; /* --net spec, user[,...]; NULL: none */
     char *gdb; /* tcp:HOST:PORT or NULL */
     bool wait_gdb;
+    char *monitor; /* stdio, tcp:HOST:PORT, unix:PATH or NULL */
     bool stats;
     char *stats_file; /* NULL: stderr */
     bool snapshot;
     char *screenshot;
     double timeout; /* seconds, 0 = none */
     bool version;
+    bool help;
 };
 
 enum options_result {
@@ -50,5 +55,15 @@ enum options_result {
 enum options_result options_parse(int argc, char **argv, struct popek_options *o,
                                   bool display_available, char **err);
 void options_free(struct popek_options *o);
+
+/* The option table (see options.c) and what popek is, for --help and the man page. */
+GOptionEntry *options_entries(struct popek_options *o);
+extern const char options_summary[];
+
+/* --help, within 80 columns (options_doc.c). */
+void options_print_help(FILE *out);
+
+/* The manual page, popek(1), in man(7) markup (options_doc.c). */
+void options_print_man(FILE *out, const char *version);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * --stats output (see stats.h): one formatter, stats_format, for the
- * report at exit, the gdb stub's `monitor stats` and the window's overlay.
+ * report at exit, the monitor's `stats` and the window's overlay. The text
+ * is for people (selectors and addresses in hex, the run's MIPS), the JSON
+ * for programs (plain numbers, the screen's rows without their padding).
  */
 #include "frontend/stats.h"
 
@@ -21,6 +23,12 @@ struct counter {
     uint64_t value;
 };
 
+/* A selector (4 hex digits) or an address (8): how the text shows these counters. */
+static unsigned hex_digits(const char *name)
+{
+    return !strcmp(name, "cpu.cs") ? 4 : !strcmp(name, "cpu.eip") ? 8 : 0;
+}
+
 /* The top of the guest's stack (16-bit words), for a look at where it is stuck. */
 static void format_stack(struct pc *pc, char *out, size_t size)
 {
@@ -32,16 +40,24 @@ static void format_stack(struct pc *pc, char *out, size_t size)
         g_snprintf(out + strlen(out), size - strlen(out), "%s%04x", i ? " " : "", words[i]);
 }
 
+/* Millions of guest instructions a second, over the whole run. */
+static double run_mips(const struct pc *pc, double seconds)
+{
+    return seconds > 0 ? (double)pc->cpu->instructions / seconds / 1e6 : 0;
+}
+
 static void format_json(GString *out, struct pc *pc, double seconds, const struct counter *c,
                         size_t n, const char *stack)
 {
-    g_string_append_printf(out, "{\n  \"seconds\": %.3f", seconds);
+    g_string_append_printf(out, "{\n  \"seconds\": %.3f,\n  \"cpu.mips\": %.3f", seconds,
+                           run_mips(pc, seconds));
     for (size_t i = 0; i < n; i++)
         g_string_append_printf(out, ",\n  \"%s\": %" G_GUINT64_FORMAT, c[i].name, c[i].value);
     g_string_append_printf(out, ",\n  \"cpu.stack\": \"%s\",\n  \"screen.text\": [", stack);
     char row[256];
     for (unsigned r = 0; vga_text_row(pc->vga, r, row, sizeof(row)); r++) {
         g_string_append_printf(out, "%s\n    \"", r ? "," : "");
+        g_strchomp(row); /* the row's text, without the blanks that pad it to the screen's width */
         for (const char *ch = row; *ch; ch++) {
             if (*ch == '"' || *ch == '\\')
                 g_string_append_c(out, '\\');
@@ -55,9 +71,16 @@ static void format_json(GString *out, struct pc *pc, double seconds, const struc
 static void format_text(GString *out, struct pc *pc, double seconds, const struct counter *c,
                         size_t n, const char *stack, bool screen)
 {
-    g_string_append_printf(out, "popek statistics after %.3f s:\n", seconds);
-    for (size_t i = 0; i < n; i++)
-        g_string_append_printf(out, "  %-24s %" G_GUINT64_FORMAT "\n", c[i].name, c[i].value);
+    g_string_append_printf(out, "popek statistics after %.3f s (%.1f MIPS on average):\n", seconds,
+                           run_mips(pc, seconds));
+    for (size_t i = 0; i < n; i++) {
+        unsigned hex = hex_digits(c[i].name);
+        if (hex)
+            g_string_append_printf(out, "  %-24s %0*" G_GINT64_MODIFIER "x\n", c[i].name, (int)hex,
+                                   c[i].value);
+        else
+            g_string_append_printf(out, "  %-24s %" G_GUINT64_FORMAT "\n", c[i].name, c[i].value);
+    }
     g_string_append_printf(out, "  %-24s %s\n", "cpu.stack", stack);
     /* In a text mode, the screen (rows with something on them). */
     char row[256];
@@ -90,15 +113,15 @@ void stats_format(GString *out, struct pc *pc, double seconds, enum stats_style 
         {"tcache.dropped_dma", tc->dropped[TC_DROP_DMA]},
         {"tcache.dropped_flush", tc->dropped[TC_DROP_FLUSH]},
         {"tcache.decode_ns", tc->decode_ns},
-        {"mmu.walks", mm->walks},
-        {"mmu.fills", mm->fills},
-        {"mmu.faults", mm->faults},
+        {"mmu.page_walks", mm->walks},
+        {"mmu.tlb_fills", mm->fills},
+        {"mmu.page_faults", mm->faults},
         {"mmu.flush_cr3", mm->flushes[SMMU_FLUSH_CR3]},
         {"mmu.flush_invlpg", mm->flushes[SMMU_FLUSH_INVLPG]},
         {"mmu.flush_paging_mode", mm->flushes[SMMU_FLUSH_PAGING_MODE]},
         {"mmu.flush_a20", mm->flushes[SMMU_FLUSH_A20]},
         {"mmu.flush_memmap", mm->flushes[SMMU_FLUSH_MEMMAP]},
-        {"mmu.watch_hits", mm->watch_hits},
+        {"mmu.watched_page_writes", mm->watch_hits},
         {"nic.rx_packets", nic->rx_packets},
         {"nic.rx_bytes", nic->rx_bytes},
         {"nic.rx_dropped", nic->rx_dropped},

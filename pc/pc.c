@@ -237,18 +237,25 @@ static int pc_storage_init(struct pc *pc, char **err)
             g_printerr("popek: warning: %s is not writable: attached read-only\n", pc->cfg.hd[i]);
         ide_attach_disk(pc->ide, i / 2, i % 2, pc->disks[i]);
     }
-    if (pc->cfg.cdrom) {
+    if (pc->cfg.empty_drives && !pc->cfg.fd[0])
+        fdc_add_drive(pc->fdc, 0, FDC_TYPE_1M44);
+    if (pc->cfg.cdrom || pc->cfg.empty_drives) {
         unsigned slot = 2;
         while (slot < PC_MAX_DISKS && pc->cfg.hd[slot])
             slot++;
+        if (slot == PC_MAX_DISKS && !pc->cfg.cdrom)
+            return 0; /* no room for an empty CD-ROM drive: none */
         if (slot == PC_MAX_DISKS) {
             *err = g_strdup("--cdrom: all four IDE slots hold disks");
             return -1;
         }
-        pc->disks[PC_MAX_DISKS] = g_new0(struct blockdev, 1);
-        if (blockdev_open(pc->disks[PC_MAX_DISKS], pc->cfg.cdrom, BLOCKDEV_RO, NULL, err) < 0)
-            return -1;
+        if (pc->cfg.cdrom) {
+            pc->disks[PC_MAX_DISKS] = g_new0(struct blockdev, 1);
+            if (blockdev_open(pc->disks[PC_MAX_DISKS], pc->cfg.cdrom, BLOCKDEV_RO, NULL, err) < 0)
+                return -1;
+        }
         ide_attach_cdrom(pc->ide, slot / 2, slot % 2, pc->disks[PC_MAX_DISKS]);
+        pc->cdrom_slot = slot;
     }
     return 0;
 }
@@ -433,6 +440,11 @@ void pc_poll_serial(struct pc *pc)
     size_t took = uart_receive(pc->com1, pc->serial_pending, pc->serial_npending);
     memmove(pc->serial_pending, pc->serial_pending + took, pc->serial_npending - took);
     pc->serial_npending -= took;
+}
+
+size_t pc_serial_receive(struct pc *pc, const uint8_t *buf, size_t len)
+{
+    return pc->com1 ? uart_receive(pc->com1, buf, len) : 0;
 }
 
 void pc_destroy(struct pc *pc)

@@ -52,6 +52,7 @@ struct pc_config {
     const char *cdrom;            /* ATAPI CD-ROM image (the first free IDE slot from 2 on) */
     const char *fd[2];            /* floppy images, drives A: and B: */
     bool snapshot;                /* never write disk images */
+    bool empty_drives;            /* empty floppy A: and CD-ROM drives where none is given */
     const char *boot;             /* boot order letters a, c, d (NULL: "cd") */
     const char *kernel;           /* direct boot: a bzImage or Multiboot kernel (NULL: none) */
     const char *initrd;           /* with kernel: initrd (Linux) or module (Multiboot) */
@@ -116,6 +117,7 @@ struct pc {
     struct ne2000_pci *nic_pci;
     struct blockdev *disks[PC_MAX_DISKS + 1]; /* open images (NULL: none) */
     struct blockdev *floppies[2];
+    unsigned cdrom_slot;        /* IDE slot of the CD-ROM drive (channel * 2 + unit); 0: none */
     uint32_t pci_pirq[4];       /* per PIRQA-D: the PCI slots asserting it */
     uint16_t pci_irqs;          /* the PIC inputs PCI interrupts drive high */
     uint8_t serial_pending[64]; /* host input COM1 has not taken yet */
@@ -150,6 +152,24 @@ void pc_stop(struct pc *pc, enum pc_stop why);
 
 /* Feed host input to COM1 (called between CPU slices). */
 void pc_poll_serial(struct pc *pc);
+
+/* Give COM1 received bytes; returns how many its FIFO took (the rest: try again later). */
+size_t pc_serial_receive(struct pc *pc, const uint8_t *buf, size_t len);
+
+/* The removable drives, for media changes while the guest runs (media.c). */
+enum pc_drive { PC_DRIVE_FDA, PC_DRIVE_FDB, PC_DRIVE_CDROM, PC_DRIVES };
+
+/* The drive's name as the monitor spells it ("fda", "fdb", "cdrom"), and back (-1: none). */
+const char *pc_drive_name(enum pc_drive drive);
+int pc_drive_by_name(const char *name);
+
+/*
+ * Put the image at `path` into `drive` (NULL: take the medium out), between CPU slices. The
+ * guest sees the change as a real drive shows it: the floppy's disk-change line, the CD-ROM's
+ * UNIT ATTENTION. Returns 0, or -1 with *err a one-line message (no such drive, an image the
+ * drive cannot take, a tray the guest locked); the old medium then stays in.
+ */
+int pc_change_media(struct pc *pc, enum pc_drive drive, const char *path, char **err);
 
 /* Run until the guest or a limit stops it; returns the exit status. */
 int pc_run(struct pc *pc);

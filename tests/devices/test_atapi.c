@@ -2,8 +2,8 @@
  * The ATAPI CD-ROM at the register level: the PACKET protocol (interrupt
  * reason, byte count limit, DRQ blocks), the packet commands (INQUIRY,
  * READ CAPACITY, READ (10)/(12)/CD, READ TOC, MODE SENSE, GET
- * CONFIGURATION, ...), sense data after errors, an empty drive, and
- * reads through the bus master.
+ * CONFIGURATION, ...), sense data after errors, an empty drive, a disc
+ * changed while running, and reads through the bus master.
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -598,6 +598,52 @@ static void test_misc_commands(void)
     rig_free(r);
 }
 
+/*
+ * A disc changed while the guest runs: the next command ends in UNIT ATTENTION, MEDIUM MAY HAVE
+ * CHANGED (once), GET EVENT STATUS NOTIFICATION reports the event once, and a locked tray keeps
+ * its disc.
+ */
+static void test_media_change(void)
+{
+    struct rig *r = rig_new();
+    const uint8_t tur[12] = {0x00}, cap[12] = {0x25};
+    const uint8_t gesn[12] = {0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8};
+    uint8_t buf[64], st;
+    /* Take the disc out of the master drive: UNIT ATTENTION first, then NOT READY. */
+    g_assert_cmpint(ide_change_cdrom(r->ide, 1, 0, NULL), ==, 0);
+    run(r, 0, gesn, buf, sizeof(buf), &st);
+    g_assert_cmphex(buf[4] & 0x0f, ==, 0x03); /* media removal */
+    g_assert_cmphex(buf[5], ==, 0x00);
+    run(r, 0, gesn, buf, sizeof(buf), &st);
+    g_assert_cmphex(buf[4] & 0x0f, ==, 0); /* reported once */
+    expect_check(r, 0, tur, 6, 0x28, 0);
+    expect_check(r, 0, tur, 2, 0x3a, 0);
+    /* Put it into the empty slave drive: REQUEST SENSE reports the attention and clears it. */
+    g_assert_cmpint(ide_change_cdrom(r->ide, 1, 1, &r->cd), ==, 0);
+    expect_sense(r, 1, 6, 0x28, 0);
+    g_assert_cmpuint(run(r, 1, cap, buf, sizeof(buf), &st), ==, 8);
+    g_assert_cmphex(st, ==, ST_DRDY);
+    g_assert_cmpuint(get32(buf), ==, CD_SEC - 1);
+    /* INQUIRY does not consume the attention; READ CAPACITY does. */
+    g_assert_cmpint(ide_change_cdrom(r->ide, 1, 1, &r->cd), ==, 0);
+    const uint8_t inq[12] = {0x12, 0, 0, 0, 36};
+    run(r, 1, inq, buf, sizeof(buf), &st);
+    g_assert_cmphex(st, ==, ST_DRDY);
+    expect_check(r, 1, cap, 6, 0x28, 0);
+    run(r, 1, cap, buf, sizeof(buf), &st);
+    g_assert_cmphex(st, ==, ST_DRDY);
+    /* A tray the guest locked keeps its disc; a slot without a CD drive refuses. */
+    const uint8_t prevent[12] = {0x1e, 0, 0, 0, 1}, allow[12] = {0x1e};
+    run(r, 1, prevent, buf, sizeof(buf), &st);
+    g_assert_cmpint(ide_change_cdrom(r->ide, 1, 1, NULL), ==, -1);
+    run(r, 1, tur, buf, sizeof(buf), &st);
+    g_assert_cmphex(st, ==, ST_DRDY);
+    run(r, 1, allow, buf, sizeof(buf), &st);
+    g_assert_cmpint(ide_change_cdrom(r->ide, 1, 1, NULL), ==, 0);
+    g_assert_cmpint(ide_change_cdrom(r->ide, 0, 0, &r->cd), ==, -1);
+    rig_free(r);
+}
+
 static void test_resets(void)
 {
     struct rig *r = rig_new();
@@ -649,5 +695,6 @@ int main(int argc, char **argv)
     g_test_add_func("/atapi/dma-read", test_dma_read);
     g_test_add_func("/atapi/misc-commands", test_misc_commands);
     g_test_add_func("/atapi/resets", test_resets);
+    g_test_add_func("/atapi/media-change", test_media_change);
     return g_test_run();
 }

@@ -1,20 +1,47 @@
 /*
- * png_check FILE: pass (exit 0) when a screenshot is not blank, that is
- * when at least MIN_INK of its pixels differ from its top-left pixel (the
- * background). Prints the size and the count either way. For the window's
- * end-to-end test (run-sdl-e2e).
+ * png_check FILE [note|no-note]: pass (exit 0) when a screenshot is not
+ * blank, that is when at least MIN_INK of its pixels differ from its
+ * top-left pixel (the background). With `note`, the window's note box must
+ * also show in the top-left quarter (pixels of the overlay's background
+ * colour over the guest's black); with `no-note`, it must not. Prints what
+ * it counted either way. For the window's end-to-end test (run-sdl-e2e).
  */
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MIN_INK 200 /* pixels: a line of text is thousands */
+#include "frontend/overlay.h"
+
+#define MIN_INK  200 /* pixels: a line of text is thousands */
+#define MIN_NOTE 500 /* pixels of the note box's background: a one-line note has thousands */
+
+/* One channel of the overlay's background blended over black, as the window draws it. */
+static int blended(unsigned shift)
+{
+    unsigned alpha = OVERLAY_BG >> 24, c = (OVERLAY_BG >> shift) & 0xff;
+    return (int)(c * alpha / 255);
+}
+
+/* Pixels of the top-left quarter in the overlay's background colour (within rounding). */
+static size_t note_pixels(const unsigned char *px, unsigned w, unsigned h)
+{
+    int want[3] = {blended(16), blended(8), blended(0)};
+    size_t n = 0;
+    for (unsigned y = 0; y < h / 4; y++) {
+        for (unsigned x = 0; x < w / 2; x++) {
+            const unsigned char *p = px + 3 * ((size_t)y * w + x);
+            n += abs(p[0] - want[0]) <= 3 && abs(p[1] - want[1]) <= 3 && abs(p[2] - want[2]) <= 3;
+        }
+    }
+    return n;
+}
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: png_check FILE.png\n");
+    if (argc < 2 || argc > 3 ||
+        (argc == 3 && strcmp(argv[2], "note") && strcmp(argv[2], "no-note"))) {
+        fprintf(stderr, "usage: png_check FILE.png [note|no-note]\n");
         return 2;
     }
     png_image image;
@@ -34,8 +61,15 @@ int main(int argc, char **argv)
     size_t n = (size_t)image.width * image.height, ink = 0;
     for (size_t i = 1; i < n; i++)
         ink += memcmp(px + 3 * i, px, 3) != 0;
+    size_t note = note_pixels(px, image.width, image.height);
     free(px);
-    printf("png_check: %s: %ux%u, %zu pixels differ from the background\n", argv[1], image.width,
-           image.height, ink);
-    return ink >= MIN_INK ? 0 : 1;
+    printf("png_check: %s: %ux%u, %zu pixels differ from the background, %zu look like a note\n",
+           argv[1], image.width, image.height, ink, note);
+    if (ink < MIN_INK)
+        return 1;
+    if (argc == 3 && !strcmp(argv[2], "note"))
+        return note >= MIN_NOTE ? 0 : 1;
+    if (argc == 3)
+        return note < MIN_NOTE ? 0 : 1;
+    return 0;
 }

@@ -63,7 +63,7 @@ static void test_help_lists_every_option(void)
         "--hdd",     "--cdrom",    "--boot",   "--kernel",   "--initrd",     "--append",
         "--bios",    "--display",  "--serial", "--debugcon", "--debug-exit", "--no-reboot",
         "--gdb",     "--wait-gdb", "--stats",  "--snapshot", "--screenshot", "--timeout",
-        "--version", "-m,",        "-S,",
+        "--monitor", "--version",  "-m,",      "-S,",
     };
     struct run r = run_popek("--help", NULL);
     g_assert_cmpint(r.status, ==, 0);
@@ -71,6 +71,24 @@ static void test_help_lists_every_option(void)
         if (!strstr(r.out, opts[i]))
             g_error("--help does not mention %s:\n%s", opts[i], r.out);
     }
+    run_free(&r);
+}
+
+/* --help fits an 80-column terminal, and -h is the same. */
+static void test_help_fits_80_columns(void)
+{
+    struct run r = run_popek("--help", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    char **lines = g_strsplit(r.out, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), >, 30);
+    for (char **l = lines; *l; l++) {
+        if (g_utf8_strlen(*l, -1) > 80)
+            g_error("a --help line is wider than 80 columns:\n%s", *l);
+    }
+    g_strfreev(lines);
+    struct run h = run_popek("-h", NULL);
+    g_assert_cmpstr(h.out, ==, r.out);
+    run_free(&h);
     run_free(&r);
 }
 
@@ -83,6 +101,16 @@ static void test_missing_disk_one_line(void)
     g_assert_true(g_str_has_prefix(r.err, "popek: "));
     g_assert_nonnull(strstr(r.err, "/nonexistent"));
     g_assert_nonnull(strstr(r.err, "No such file or directory"));
+    run_free(&r);
+}
+
+/* Headless, with SeaBIOS and nothing to boot: one line and status 1, instead of waiting forever. */
+static void test_nothing_to_boot_one_line(void)
+{
+    struct run r = run_popek("--display=none", NULL);
+    g_assert_cmpint(r.status, ==, 1);
+    g_assert_cmpuint(count_lines(r.err), ==, 1);
+    g_assert_nonnull(strstr(r.err, "nothing to boot"));
     run_free(&r);
 }
 
@@ -238,8 +266,10 @@ int main(int argc, char **argv)
     if (!popek_bin)
         g_error("POPEK_BIN is not set: run this test through meson test");
     g_test_add_func("/cli/help-lists-every-option", test_help_lists_every_option);
+    g_test_add_func("/cli/help-fits-80-columns", test_help_fits_80_columns);
     g_test_add_func("/cli/missing-disk-one-line", test_missing_disk_one_line);
     g_test_add_func("/cli/unknown-option-one-line", test_unknown_option_one_line);
+    g_test_add_func("/cli/nothing-to-boot-one-line", test_nothing_to_boot_one_line);
     g_test_add_func("/cli/version-names-libraries", test_version_names_libraries);
     g_test_add_func("/cli/bad-memory-one-line", test_bad_memory_one_line);
     g_test_add_func("/cli/debug-exit-and-stats", test_debug_exit_and_stats);

@@ -117,6 +117,12 @@ static void test_state_name(void)
     g_assert_cmpstr(display_state_name(false, true, true), ==, "paused");
     g_assert_cmpstr(display_state_name(true, true, false), ==, "waiting for gdb");
     g_assert_cmpstr(display_state_name(true, true, true), ==, "waiting for gdb");
+    /* Halted: found in HLT at 9 polls in 10 or more (a timer tick now and then still wakes it). */
+    g_assert_true(display_mostly_halted(100, 100));
+    g_assert_true(display_mostly_halted(100, 90));
+    g_assert_false(display_mostly_halted(100, 89));
+    g_assert_false(display_mostly_halted(100, 0));
+    g_assert_false(display_mostly_halted(0, 0));
 }
 
 static void test_title(void)

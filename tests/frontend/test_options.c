@@ -95,7 +95,64 @@ static void test_unknown_and_stray(void)
 {
     expect_error("--frobnicate", "--frobnicate", NULL);
     expect_error("popek --help", "--frobnicate", NULL);
-    expect_error("unexpected argument 'disk.img'", "disk.img", NULL);
+    expect_error("unexpected argument 'b.img': one image at most", "a.img", "b.img", NULL);
+    expect_error("cannot open 'disk.img': No such file or directory (the image to boot)",
+                 "disk.img", NULL);
+}
+
+/* A file of `size` bytes in tmpdir, zero but for "CD001" at byte 32769 when `iso`. */
+static char *sized_file(const char *name, size_t size, bool iso)
+{
+    char *path = g_build_filename(tmpdir, name, NULL);
+    char *data = g_malloc0(size);
+    if (iso)
+        memcpy(data + 16 * 2048 + 1, "CD001", 5);
+    g_assert_true(g_file_set_contents(path, data, (gssize)size, NULL));
+    g_free(data);
+    return path;
+}
+
+/* `popek FILE`: a floppy, a CD or a hard disk by size and content, booted unless --boot says. */
+static void test_bare_image(void)
+{
+    struct popek_options o;
+    char *err;
+    char *fd144 = sized_file("a.img", 1474560, false), *fd360 = sized_file("b.img", 368640, false);
+    char *iso = sized_file("c.iso", 40 * 2048, true), *disk = sized_file("d.img", 40 * 2048, false);
+    /* An ISO of a floppy's size is still a CD: the content wins. */
+    char *iso_floppy_size = sized_file("e.iso", 1474560, true);
+    g_assert_cmpint(parse(&o, &err, false, fd144, NULL), ==, OPTIONS_OK);
+    g_assert_cmpstr(o.fda, ==, fd144);
+    g_assert_cmpstr(o.boot, ==, "a");
+    options_free(&o);
+    g_assert_cmpint(parse(&o, &err, false, fd360, NULL), ==, OPTIONS_OK);
+    g_assert_cmpstr(o.fda, ==, fd360);
+    options_free(&o);
+    g_assert_cmpint(parse(&o, &err, false, iso, NULL), ==, OPTIONS_OK);
+    g_assert_cmpstr(o.cdrom, ==, iso);
+    g_assert_cmpstr(o.boot, ==, "d");
+    g_assert_null(o.hd[0]);
+    options_free(&o);
+    g_assert_cmpint(parse(&o, &err, false, iso_floppy_size, NULL), ==, OPTIONS_OK);
+    g_assert_cmpstr(o.cdrom, ==, iso_floppy_size);
+    options_free(&o);
+    g_assert_cmpint(parse(&o, &err, false, disk, NULL), ==, OPTIONS_OK);
+    g_assert_cmpstr(o.hd[0], ==, disk);
+    g_assert_cmpstr(o.boot, ==, "c");
+    options_free(&o);
+    /* --boot stays as given; a drive given twice is refused. */
+    g_assert_cmpint(parse(&o, &err, false, "--boot=c", fd144, NULL), ==, OPTIONS_OK);
+    g_assert_cmpstr(o.boot, ==, "c");
+    g_assert_cmpstr(o.fda, ==, fd144);
+    options_free(&o);
+    expect_error("is a floppy image, but --fda is given too", "--fda", fd360, fd144, NULL);
+    expect_error("is a hard disk image, but --hda is given too", "--hda", disk, disk, NULL);
+    expect_error("'/' is a directory (the image to boot)", "/", NULL);
+    g_free(fd144);
+    g_free(fd360);
+    g_free(iso);
+    g_free(disk);
+    g_free(iso_floppy_size);
 }
 
 static void test_paths(void)
@@ -174,6 +231,13 @@ static void test_values(void)
     expect_error("--debugcon: 'tcp::1'", "--debugcon=tcp::1", NULL);
     expect_error("--gdb: 'udp::1234'", "--gdb=udp::1234", NULL);
     expect_error("--wait-gdb: needs --gdb", "-S", NULL);
+    expect_error("--monitor: 'com1' is not stdio, tcp:HOST:PORT or unix:PATH", "--monitor=com1",
+                 NULL);
+    expect_error("--monitor: 'unix:' is not", "--monitor=unix:", NULL);
+    expect_error("--monitor: 'tcp:localhost' is not tcp:HOST:PORT", "--monitor=tcp:localhost",
+                 NULL);
+    expect_error("--monitor: stdio is the serial console's", "--serial=stdio", "--monitor=stdio",
+                 NULL);
     expect_error("--timeout: '-1'", "--timeout=-1", NULL);
     expect_error("--timeout: 'soon'", "--timeout=soon", NULL);
     expect_error("--append: needs --kernel", "--append=console=ttyS0", NULL);
@@ -192,6 +256,24 @@ static void test_screenshot(void)
     expect_error("does not end in .png", "--display=none", "--screenshot=shot.bmp", NULL);
     g_free(arg);
     g_free(png);
+}
+
+/* --monitor=stdio takes the terminal: the serial console defaults to none headless. */
+static void test_monitor(void)
+{
+    struct popek_options o;
+    char *err;
+    g_assert_cmpint(parse(&o, &err, false, "--display=none", "--monitor=stdio", NULL), ==,
+                    OPTIONS_OK);
+    g_assert_cmpstr(o.serial, ==, "none");
+    g_assert_cmpstr(o.monitor, ==, "stdio");
+    options_free(&o);
+    g_assert_cmpint(parse(&o, &err, false, "--display=none", "--monitor=unix:monitor.sock", NULL),
+                    ==, OPTIONS_OK);
+    g_assert_cmpstr(o.serial, ==, "stdio");
+    options_free(&o);
+    g_assert_cmpint(parse(&o, &err, false, "--monitor=tcp::4444", NULL), ==, OPTIONS_OK);
+    options_free(&o);
 }
 
 static void test_net(void)
@@ -244,6 +326,8 @@ int main(int argc, char **argv)
     g_test_add_func("/options/values", test_values);
     g_test_add_func("/options/screenshot", test_screenshot);
     g_test_add_func("/options/net", test_net);
+    g_test_add_func("/options/monitor", test_monitor);
+    g_test_add_func("/options/bare-image", test_bare_image);
     g_test_add_func("/options/version", test_version);
     int rc = g_test_run();
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpu/cpu.h"
 #include "frontend/overlay.h"
 #include "frontend/stats.h"
 #include "pc/pc.h"
@@ -299,17 +300,33 @@ static void test_stats_text(void)
 
     /* The overlay has the statistics, line for line as --stats prints them... */
     static const char *const lines[] = {
-        "popek statistics after 1.500 s:\n",
+        "popek statistics after 1.500 s (",
         "\n  cpu.instructions ",
         "\n  cpu.eip ",
         "\n  tcache.lookups ",
         "\n  tcache.hits ",
-        "\n  mmu.walks ",
-        "\n  mmu.watch_hits ",
+        "\n  mmu.page_walks ",
+        "\n  mmu.watched_page_writes ",
         "\n  cpu.stack ",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
         g_assert_nonnull(strstr(overlay, lines[i]));
+    /* Selector and address in hex, as a person reads them. */
+    char *cs = g_strdup_printf("\n  %-24s %04x\n", "cpu.cs", pc->cpu->seg[S_CS].selector);
+    char *eip = g_strdup_printf("\n  %-24s %08x\n", "cpu.eip", pc->cpu->eip);
+    g_assert_nonnull(strstr(overlay, cs));
+    g_assert_nonnull(strstr(overlay, eip));
+    g_free(cs);
+    g_free(eip);
+    /* The JSON keeps numbers, and the screen's rows without their padding. */
+    GString *json = g_string_new(NULL);
+    stats_format(json, pc, 1.5, STATS_JSON);
+    char *eip_json = g_strdup_printf("\"cpu.eip\": %u,", pc->cpu->eip);
+    g_assert_nonnull(strstr(json->str, eip_json));
+    g_assert_nonnull(strstr(json->str, "\"cpu.mips\": "));
+    g_assert_nonnull(strstr(json->str, "\"hello from the guest\""));
+    g_free(eip_json);
+    g_string_free(json, TRUE);
     /* ...and not the text screen, which --stats prints after them. */
     g_assert_null(strstr(overlay, "screen"));
     g_assert_true(g_str_has_prefix(full, overlay));

@@ -18,12 +18,16 @@ struct child {
     int out, err; /* pipes from its stdout and stderr */
 };
 
-/* Start popek with no disks (SeaBIOS finds nothing to boot and waits) and the debug console on
- * stdout. */
-static struct child start(const char *screenshot)
+/*
+ * Start popek with an empty floppy (SeaBIOS finds nothing to boot and waits) and the debug
+ * console on stdout.
+ */
+static struct child start(const char *screenshot, const char *floppy)
 {
     char *shot = g_strdup_printf("--screenshot=%s", screenshot);
+    char *fda = g_strdup_printf("--fda=%s", floppy);
     const char *argv[] = {popek_bin,
+                          fda,
                           "--display=none",
                           "--serial=none",
                           "--debugcon=stdio",
@@ -39,6 +43,7 @@ static struct child start(const char *screenshot)
         g_error("cannot run %s: %s", popek_bin, error->message);
     g_strfreev(envp);
     g_free(shot);
+    g_free(fda);
     return c;
 }
 
@@ -83,7 +88,11 @@ static void stops_cleanly(int sig)
 {
     char *dir = g_dir_make_tmp("popek-signal-XXXXXX", NULL);
     char *png = g_build_filename(dir, "screen.png", NULL);
-    struct child c = start(png);
+    char *floppy = g_build_filename(dir, "empty.img", NULL);
+    char *zeros = g_malloc0(1474560);
+    g_assert_true(g_file_set_contents(floppy, zeros, 1474560, NULL));
+    g_free(zeros);
+    struct child c = start(png, floppy);
     wait_for_guest(&c);
     g_assert_cmpint(kill(c.pid, sig), ==, 0);
     char *err;
@@ -94,6 +103,8 @@ static void stops_cleanly(int sig)
     g_assert_nonnull(strstr(err, "cpu.instructions"));
     g_assert_true(g_file_test(png, G_FILE_TEST_IS_REGULAR));
     g_unlink(png);
+    g_unlink(floppy);
+    g_free(floppy);
     g_rmdir(dir);
     g_free(err);
     g_free(png);

@@ -2,7 +2,8 @@
  * Debian's gdb against popek: `gdb -batch` attaches to a guest held by -S,
  * reads registers and memory, stops at a breakpoint, steps, catches a
  * write, a read (the CPU fetching an IVT entry) and an access through
- * hardware watchpoints, disassembles 16-bit code, shows the x87 as RESET
+ * hardware watchpoints, disassembles 16-bit code (gdb's i8086 and the
+ * monitor's disas, on bytes that decode differently as 32-bit code), shows the x87 as RESET
  * left it, asks the monitor and kills the guest. The gdb binary comes from
  * GDB_BIN.
  */
@@ -73,7 +74,8 @@ static void test_gdb_session(void)
         "set $eip = 0x7c07",
         "continue",
         "set architecture i8086",
-        "x/i 0x7c0b",
+        "x/2i 0x7c04",
+        "monitor disas 7c04 2",
         "monitor stats",
         "p/x $cr0",
         "info float",
@@ -93,7 +95,11 @@ static void test_gdb_session(void)
     expect_in(out, "Hardware read watchpoint 3: *(short *)0x1a\n\nValue = 0");
     expect_in(out, "eip            0x7c20");
     expect_in(out, "Hardware access (read/write) watchpoint 4: *(short *)0x500\n\nValue = 4660");
-    expect_in(out, "jmp    0x7c0b");
+    /* B8 34 12 A3 00 05: two 16-bit instructions, one 32-bit one (mov eax, 0x0a31234...). */
+    expect_in(out, "0x7c04:\tmov    $0x1234,%ax");
+    expect_in(out, "0x7c07:\tmov    %ax,0x500");
+    expect_in(out, "00007c04  b8 34 12                 mov ax, 0x1234");
+    expect_in(out, "00007c07  a3 00 05                 mov word ptr [0x500], ax");
     expect_in(out, "cpu.instructions");
     expect_in(out, "0x60000010");
     /* The x87 after RESET (SDM Vol. 3A Table 9-1): CW 0040H, tags 5555H (every register zero). */

@@ -1,0 +1,44 @@
+/*
+ * The serial console on the terminal (--serial=stdio): what is typed goes
+ * to COM1, in raw mode when standard input is a terminal, with an escape
+ * prefix as QEMU users know it:
+ *
+ *   Ctrl+A x        quit popek
+ *   Ctrl+A c        switch between the guest and the monitor
+ *   Ctrl+A h        list these keys
+ *   Ctrl+A Ctrl+A   send Ctrl+A to the guest
+ *
+ * In the monitor, a line typed (with Backspace, Ctrl+U, Ctrl+C to drop it)
+ * runs a monitor command. Input that is not a terminal goes to the guest
+ * as it is, without the escape prefix.
+ */
+#ifndef POPEK_FRONTEND_CONSOLE_H
+#define POPEK_FRONTEND_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct chardev;
+struct monitor;
+struct console;
+
+#define CONSOLE_ESCAPE 0x01 /* Ctrl+A */
+
+/*
+ * Take over the input of `serial` (its in_fd) for COM1 and register the
+ * console's pc poller on the monitor's pc. `escapes`: the escape prefix
+ * and raw mode, for a terminal. NULL with *err when the poller cannot be
+ * added.
+ */
+struct console *console_create(struct monitor *mon, struct chardev *serial, bool escapes,
+                               char **err);
+void console_destroy(struct console *c);
+
+/* What a key press does (the poller's work, for tests): bytes read from the terminal. */
+void console_input(struct console *c, const uint8_t *buf, size_t len);
+
+/* Whether the monitor has the keyboard (Ctrl+A c). */
+bool console_in_monitor(const struct console *c);
+
+#endif
