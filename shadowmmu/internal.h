@@ -23,6 +23,7 @@ struct smmu_slot_info {
     uint64_t phys;     /* physical page */
     bool global;       /* survives CR3 loads */
     bool listed;       /* on the filled list */
+    bool writable;     /* writes may go to RAM directly but for a watch or trap on the page */
 };
 
 /* The result of a successful walk. */

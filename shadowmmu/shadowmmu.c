@@ -20,6 +20,7 @@ static void slot_clear(struct shadowmmu *mmu, int user, unsigned idx)
 {
     struct smmu_tlb_entry *e = slot(mmu, user, idx);
     e->tag[SMMU_READ] = e->tag[SMMU_WRITE] = e->tag[SMMU_FETCH] = SMMU_TAG_NONE;
+    mmu->info[user][idx].writable = false;
 }
 
 /* Clear every filled slot, or every non-global one. */
@@ -58,6 +59,11 @@ static const struct mem_range *host_range(const struct shadowmmu *mmu, uint64_t 
     return r;
 }
 
+static bool reg_kind_ram(const struct mem_range *r)
+{
+    return r->region->kind == MEM_RAM;
+}
+
 /* Remember a successful walk in the TLB slot of (linear, user). */
 static void fill(struct shadowmmu *mmu, uint32_t linear, int user, const struct smmu_walk *w)
 {
@@ -77,7 +83,9 @@ static void fill(struct shadowmmu *mmu, uint32_t linear, int user, const struct 
         mmu->filled[mmu->nfilled++] = (uint16_t)(((unsigned)user << SMMU_TLB_BITS) | idx);
         info->listed = true;
     }
-    *info = (struct smmu_slot_info){page, w->big_mask, phys_page, w->global, true};
+    bool may_write = w->writable || (!user && !(mmu->cr0 & CR0_WP));
+    *info = (struct smmu_slot_info){
+        page, w->big_mask, phys_page, w->global, true, may_write && w->dirty && reg_kind_ram(r)};
     if (w->big_mask != PAGE_4K_MASK)
         mmu->nbig++;
 
@@ -89,8 +97,7 @@ static void fill(struct shadowmmu *mmu, uint32_t linear, int user, const struct 
     if (smmu_page_trapped(mmu, page))
         return; /* data accesses go the slow way, where breakpoints are checked */
     e->tag[SMMU_READ] = page;
-    bool may_write = w->writable || (!user && !(mmu->cr0 & CR0_WP));
-    if (may_write && w->dirty && reg->kind == MEM_RAM && !watched(mmu, phys_page))
+    if (info->writable && !watched(mmu, phys_page))
         e->tag[SMMU_WRITE] = page;
 }
 
@@ -313,6 +320,14 @@ int smmu_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, unsigned
 {
     uint64_t phys[2];
     unsigned len[2];
+    /* A write to a watched page (code and data sharing it) the TLB slot already allows:
+       no walk and no refill, only the watchers are told. */
+    const struct smmu_slot_info *info = &mmu->info[user][(linear >> 12) & (SMMU_TLB_SIZE - 1)];
+    if (info->writable && info->lin == (linear & PAGE_4K_MASK) &&
+        (linear & 0xfff) + size <= SMMU_PAGE_SIZE && watched(mmu, info->phys)) {
+        phys_write(mmu, info->phys | (linear & 0xfff), buf, size);
+        return 0;
+    }
     if (translate_span(mmu, linear, size, SMMU_WRITE, user, phys, len, fault) < 0)
         return -1;
     phys_write(mmu, phys[0], buf, len[0]);

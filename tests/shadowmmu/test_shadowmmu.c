@@ -442,13 +442,22 @@ static void test_write_watch(struct fixture *f, gconstpointer data)
     g_assert_cmpuint(log.size, ==, 2);
     g_assert_cmphex(get32(f, 0x200020) & 0xffff, ==, 0xabcd); /* the write happened */
     g_assert_null(smmu_fast_ptr(smmu_tlb(f->mmu), 0x5020, 2, SMMU_WRITE, 0));
+    /* More writes to the watched page: reported each, but no walk and no refill. */
+    uint64_t walks = smmu_get_stats(f->mmu)->walks, fills = smmu_get_stats(f->mmu)->fills;
+    for (unsigned i = 0; i < 3; i++)
+        g_assert_cmpint(smmu_write(f->mmu, 0x5030 + i, &v, 1, 0, &fault), ==, 0);
+    g_assert_cmpuint(log.calls, ==, 4);
+    g_assert_cmphex(log.paddr, ==, 0x200032);
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->walks, ==, walks);
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->fills, ==, fills);
+    log.calls = 1;
     /* A device writing into the page by DMA is reported too. */
     uint8_t buf[16] = {0};
     memmap_write_buf(&f->m.mem, 0x1ffff8, buf, sizeof(buf));
     g_assert_cmpuint(log.calls, ==, 2);
     g_assert_cmphex(log.paddr, ==, 0x200000);
     g_assert_cmpuint(log.size, ==, 8);
-    g_assert_cmpuint(smmu_get_stats(f->mmu)->watch_hits, ==, 2);
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->watch_hits, ==, 5);
     /* Unwatched: writes go direct again. */
     smmu_unwatch_page(f->mmu, 0x200000);
     g_assert_cmpint(smmu_write(f->mmu, 0x5020, &v, 2, 0, &fault), ==, 0);
