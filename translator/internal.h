@@ -74,10 +74,11 @@ struct translator {
 #define T1_TARGETS 65536
 
 /*
- * The segments tier 1 may access without checks: base 0, limit 4 GiB,
- * present, expand-up, writable data (CS: readable code), one bit per
- * segment register.
+ * The segments tier 1 may access without limit checks: limit 4 GiB,
+ * present, expand-up, writable data (CS: readable code), bit n for segment
+ * register n; bit SEG_BASE0 + n: its base is 0 as well (no base to add).
  */
+#define SEG_BASE0 8
 uint32_t translator_flat_segments(const struct cpu *cpu);
 
 /* The instructions host code retired so far, for cpu->instructions. */

@@ -66,20 +66,20 @@ bool translator_tier1_available(void)
     return tier1_host_supported();
 }
 
-/* A segment tier 1 may use without checks: base 0, 4 GiB, present, expand-up, writable. */
-static bool flat(const struct cpu_segment *s, bool code)
+/* A segment tier 1 may use without checks: 4 GiB, present, expand-up, writable (code: readable). */
+static bool open_4g(const struct cpu_segment *s, bool code)
 {
     uint16_t want = code ? (SEG_ATTR_S | SEG_ATTR_P | 0x8 | 0x2) : (SEG_ATTR_S | SEG_ATTR_P | 0x2);
     uint16_t mask = code ? (SEG_ATTR_S | SEG_ATTR_P | 0x8 | 0x2) : (SEG_ATTR_S | SEG_ATTR_P | 0xe);
-    return s->base == 0 && s->limit == 0xffffffffu && (s->attr & mask) == want;
+    return s->limit == 0xffffffffu && (s->attr & mask) == want;
 }
 
 uint32_t translator_flat_segments(const struct cpu *cpu)
 {
     uint32_t bits = 0;
     for (unsigned s = 0; s < S_COUNT; s++) {
-        if (flat(&cpu->seg[s], s == S_CS))
-            bits |= 1u << s;
+        if (open_4g(&cpu->seg[s], s == S_CS))
+            bits |= (1u << s) | (cpu->seg[s].base == 0 ? 1u << (SEG_BASE0 + s) : 0);
     }
     return bits;
 }
@@ -260,7 +260,7 @@ static const struct t1_link *run_tier1(struct translator *t, struct tb *tb)
         t->t1_key[0] = key[0];
         t->t1_key[1] = key[1];
     }
-    if (b->flat & (1u << S_CS)) { /* CS base 0: EIP is the linear address */
+    if (b->flat & (1u << (SEG_BASE0 + S_CS))) { /* EIP is the linear address */
         struct t1_target *e = &t->t1_targets[tb->eip & (T1_TARGETS - 1)];
         e->tag = t->t1_stamp | tb->eip;
         e->host = b->host;

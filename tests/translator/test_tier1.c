@@ -230,6 +230,24 @@ static void test_stack_ops(struct pair *p, gconstpointer data)
     g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_INDIRECT], <, 5);
 }
 
+/* FS with a base (per-CPU data, thread-local storage): the base is added in host code. */
+static void test_segment_base(struct pair *p, gconstpointer data)
+{
+    /* mov eax, fs:[ebx]; add fs:[ebx + 4], eax; mov ecx, fs:[0x10]; hlt */
+    static const uint8_t code[] = {0x64, 0x8b, 0x03, 0x64, 0x01, 0x43, 0x04, 0x64,
+                                   0x8b, 0x0d, 0x10, 0x00, 0x00, 0x00, 0xf4};
+    load(p, code, sizeof(code), 0);
+    for (unsigned k = 0; k < 2; k++) {
+        cpu_set_segment(p->f[k].cpu, S_FS, 0x18, 0x2000, 0xffffffffu, 0xc093);
+        uint32_t v[2] = {0x11111111, 0x22222222};
+        memmap_write_buf(&p->f[k].m.mem, 0x2000 + p->f[k].cpu->regs[R_EBX], v, sizeof(v));
+    }
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_EAX], ==, 0x11111111);
+    g_assert_cmpuint(t1_stats(p)->native_insns, >=, 3);
+    g_assert_cmpuint(t1_stats(p)->helper_insns, ==, 1); /* only the HLT */
+}
+
 /* A return target rewritten by a device: the return runs the new code, not the old. */
 static void test_return_target_dropped(struct pair *p, gconstpointer data)
 {
@@ -302,6 +320,7 @@ int main(int argc, char **argv)
     ADD("stack-ops", test_stack_ops, NULL);
     ADD("push-faults", test_push_faults, NULL);
     ADD("return-target-dropped", test_return_target_dropped, NULL);
+    ADD("segment-base", test_segment_base, NULL);
     ADD("code-buffer-full", test_code_buffer_full, &small);
 #undef ADD
     return g_test_run();

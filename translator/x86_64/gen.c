@@ -229,7 +229,7 @@ static bool plan_stack(struct gen *g, struct plan *p)
     const ZydisDecodedInstruction *zi = &p->zi;
     unsigned op = zi->opcode;
     if (zi->opcode_map != ZYDIS_OPCODE_MAP_DEFAULT || zi->operand_width != 32 ||
-        !(g->flat & (1u << S_SS)) || zi->raw.prefix_count)
+        !(g->flat & (1u << (SEG_BASE0 + S_SS))) || zi->raw.prefix_count)
         return false;
     if (op >= 0x50 && op <= 0x57) {
         p->stack = ST_PUSH_REG;
@@ -245,7 +245,7 @@ static bool plan_stack(struct gen *g, struct plan *p)
     } else if (op == 0xe8 && p == &g->p[g->n - 1]) {
         p->stack = ST_CALL;
     } else if ((op == 0xc3 || op == 0xc2) && p == &g->p[g->n - 1] &&
-               (g->flat & (1u << S_CS))) { /* a flat CS: no limit check on the return */
+               (g->flat & (1u << (SEG_BASE0 + S_CS)))) { /* no limit check on the return */
         p->stack = ST_RET;
         p->stack_imm = op == 0xc2 ? (uint32_t)p->ops[0].imm.value.u : 0;
     } else {
@@ -428,6 +428,14 @@ static void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand 
     int32_t tlb_off = (g->user ? SMMU_TLB_SIZE * TLB_ENTRY_SIZE : 0);
     emit_u8(e, 0x9c); /* pushfq */
     gen_lea(e, R10, mem);
+    unsigned seg = seg_index(mem->mem.segment);
+    if (!(g->flat & (1u << (SEG_BASE0 + seg)))) { /* add the base (FS for per-CPU data...) */
+        emit_load32(e, R11, H_CPU,
+                    (int32_t)(offsetof(struct cpu, seg) + seg * sizeof(struct cpu_segment) +
+                              offsetof(struct cpu_segment, base)));
+        static const uint8_t add[] = {0x47, 0x8d, 0x14, 0x1a}; /* lea r10d, [r10 + r11] */
+        emit_bytes(e, add, sizeof(add));
+    }
     static const uint8_t index[] = {
         0x45, 0x89, 0xd3,                         /* mov r11d, r10d */
         0x41, 0xc1, 0xeb, 0x0c,                   /* shr r11d, 12 */
