@@ -318,9 +318,9 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_
         break;
     case 1:
         *a = CPU_SIGNATURE;
-        *b = 0;
+        *b = 0; /* initial APIC ID 0 */
         *c = 0;
-        *d = features;
+        *d = features | (cpu->apic_base.read ? 1u << 9 : 0); /* APIC: when the board has one */
         break;
     case 2: /* cache and TLB descriptors of a Pentium II */
         *a = 0x03020101u;
