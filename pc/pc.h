@@ -21,6 +21,8 @@ struct piix3;
 struct fw_cfg;
 struct port92;
 struct pic;
+struct lapic;
+struct ioapic;
 struct pit;
 struct port61;
 struct rtc;
@@ -98,6 +100,8 @@ struct pc {
     struct fw_cfg *fw_cfg;
     struct port92 *port92;
     struct pic *pic;
+    struct lapic *lapic;
+    struct ioapic *ioapic;
     struct pit *pit;
     struct port61 *port61;
     struct rtc *rtc;
