@@ -91,7 +91,8 @@ struct cpu_irq_source {
 /*
  * IA32_APIC_BASE (MSR 1Bh) belongs to the local APIC (SDM Vol. 3A §10.4.4):
  * RDMSR and WRMSR ask it; `write` returns -1 for a value with reserved bits
- * set (WRMSR raises #GP). With `read` set, CPUID.1:EDX reports the APIC.
+ * set (WRMSR raises #GP). With `read` set, CPUID.1:EDX reports the APIC
+ * while the MSR's global enable (bit 11) is set.
  * NULL: no APIC, the CPU keeps the MSR's value itself.
  */
 struct cpu_apic_base {

@@ -589,7 +589,8 @@ int lapic_set_base(void *opaque, uint64_t value)
     if (value & BASE_RESERVED)
         return -1;
     bool was_enabled = hw_enabled(a);
-    a->base = (value & ~BASE_BSP) | (a->base & BASE_BSP);
+    /* Once disabled, a P6-family APIC stays disabled until reset (SDM §10.4.3), as in QEMU. */
+    a->base = (value & BASE_ADDR) | (a->base & BASE_BSP) | (value & a->base & BASE_ENABLE);
     if (was_enabled && !hw_enabled(a))
         reset_registers(a); /* and LINT0 stays masked: the 8259 drives INTR itself */
     memmap_move(&a->m->mem, a->page, a->base & BASE_ADDR);

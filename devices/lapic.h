@@ -67,7 +67,8 @@ void lapic_reset(struct lapic *a);
 /*
  * IA32_APIC_BASE: the base (bits 12-35), BSP (bit 8, read-only) and the
  * global enable (bit 11). Clearing the enable puts the APIC back in its
- * power-on state and hides its page; the 8259 then drives INTR directly.
+ * power-on state and hides its page until the next reset; the 8259 then
+ * drives INTR directly.
  * lapic_set_base returns -1, changing nothing, when a reserved bit is set
  * (the processor raises #GP).
  */

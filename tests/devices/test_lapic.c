@@ -197,6 +197,14 @@ static void test_base_msr(void)
     g_assert_cmphex(lapic_get_base(f.a), ==, 0xfed00900u);
     g_assert_cmphex(memmap_read(&f.m.mem, 0xfed00030u, 4), ==, 0x00050014u);
     g_assert_cmphex(rd(&f, 0x30), ==, 0xffffffffu);
+    /* disabled, it stays disabled until reset (P6 family, SDM §10.4.3) */
+    g_assert_cmpint(lapic_set_base(f.a, 0xfee00000u), ==, 0);
+    g_assert_cmpint(lapic_set_base(f.a, 0xfee00800u), ==, 0);
+    g_assert_cmphex(lapic_get_base(f.a), ==, 0xfee00100u);
+    g_assert_cmphex(rd(&f, 0x30), ==, 0xffffffffu);
+    lapic_reset(f.a);
+    g_assert_cmphex(lapic_get_base(f.a), ==, 0xfee00900u);
+    g_assert_cmphex(rd(&f, 0x30), ==, 0x00050014u);
     teardown(&f);
 }
 
