@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "frontend/apic_show.h"
 #include "frontend/gdbstub_internal.h"
 #include "frontend/stats.h"
 #include "pc/pc.h"
@@ -97,6 +98,13 @@ static void cmd_regs(struct gdbstub *s, const char *args, GString *out)
     append_bits(out, cpu->cr[4], cr4_bits, G_N_ELEMENTS(cr4_bits));
     g_string_append_printf(out, "\ndr0=%08x dr1=%08x dr2=%08x dr3=%08x\ndr6=%08x dr7=%08x\n",
                            cpu->dr[0], cpu->dr[1], cpu->dr[2], cpu->dr[3], cpu->dr[6], cpu->dr[7]);
+    apic_show_lapic(out, s->pc);
+}
+
+static void cmd_ioapic(struct gdbstub *s, const char *args, GString *out)
+{
+    (void)args;
+    apic_show_ioapic(out, s->pc);
 }
 
 static void cmd_stats(struct gdbstub *s, const char *args, GString *out)
@@ -185,7 +193,9 @@ static const struct {
     const char *help;
 } commands[] = {
     {"help", cmd_help, "this list"},
-    {"regs", cmd_regs, "mode, descriptor caches, GDTR/IDTR/LDTR/TR, CR0-CR4, DR0-DR7, EFLAGS"},
+    {"regs", cmd_regs,
+     "mode, descriptor caches, GDTR/IDTR/LDTR/TR, CR0-CR4, DR0-DR7, EFLAGS, the local APIC"},
+    {"ioapic", cmd_ioapic, "the I/O APIC's redirection table and input pins"},
     {"stats", cmd_stats, "instructions, interrupts, translation cache and shadow MMU counters"},
     {"tlb", cmd_tlb, "tlb ADDR: what a linear address translates to (no side effects)"},
     {"reset", cmd_reset, "reset the machine (CPU and devices)"},
