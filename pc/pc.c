@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cpu/cpu.h"
+#include "devices/acpi_pm.h"
 #include "devices/fdc.h"
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
@@ -32,6 +33,7 @@
 #include "devices/vga.h"
 #include "devices/vga_pci.h"
 #include "machine/blockdev.h"
+#include "pc/acpi.h"
 #include "pc/kernel.h"
 #include "shadowmmu/shadowmmu.h"
 
@@ -54,6 +56,12 @@ void pc_request_reset(struct pc *pc)
 static void reset_from_device(void *opaque)
 {
     pc_request_reset(opaque);
+}
+
+/* ACPI soft-off (SLP_EN with the _S5 sleep type): the run ends as a guest poweroff. */
+static void acpi_power_off(void *opaque)
+{
+    pc_stop(opaque, PC_STOP_POWEROFF);
 }
 
 static void update_a20(struct pc *pc)
@@ -312,6 +320,17 @@ static void pc_fw_cfg_init(struct pc *pc)
     fw_cfg_add_file(fw, "etc/e820", e820, sizeof(e820));
     /* Guest tests tell popek from QEMU by this (both speak fw_cfg). */
     fw_cfg_add_file(fw, "opt/org.popek/machine", "popek", 5);
+    /* ACPI tables, from what this board has (pc_devices_init). */
+    acpi_install(fw, &(struct acpi_board){
+                         .ram_size = pc->m.ram_size,
+                         .lapic_base = LAPIC_DEFAULT_BASE,
+                         .ioapic_base = IOAPIC_BASE,
+                         .pm_base = ACPI_PM_BASE,
+                         .sci_irq = PC_SCI_IRQ,
+                         .reset_port = 0xcf9, /* the PIIX3's reset control register */
+                         .reset_value = 0x06, /* hard reset: SYS_RST | RST_CPU */
+                         .com1 = pc->com1 != NULL,
+                     });
     /* The VGA BIOS SeaBIOS runs for the standard VGA. */
     char *vgabios = firmware_vga_bios(pc->cfg.bios);
     char *rom = NULL;
@@ -360,6 +379,8 @@ static void pc_devices_init(struct pc *pc)
     pc->port61 = port61_create(m, pc->pit);
     pc->rtc = rtc_create(m, &irq[8]);
     pc->dma = dma_create(m);
+    pc->acpi_pm = acpi_pm_create(m, ACPI_PM_BASE, &irq[PC_SCI_IRQ],
+                                 &(struct acpi_pm_callbacks){acpi_power_off, pc});
     pc->fdc = fdc_create(m, pc->dma, &irq[6]);
 
     /* Keyboard, mouse and serial port. */
@@ -444,6 +465,7 @@ void pc_reset(struct pc *pc)
     port61_reset(pc->port61);
     rtc_reset(pc->rtc);
     dma_reset(pc->dma);
+    acpi_pm_reset(pc->acpi_pm);
     fdc_reset(pc->fdc);
     i8042_reset(pc->kbc);
     uart_reset(pc->com1);
@@ -501,6 +523,7 @@ void pc_destroy(struct pc *pc)
     i8042_destroy(pc->kbc);
     fdc_destroy(pc->fdc);
     dma_destroy(pc->dma);
+    acpi_pm_destroy(pc->acpi_pm);
     for (unsigned i = 0; i < 2; i++) {
         if (pc->floppies[i]) {
             blockdev_close(pc->floppies[i]);

@@ -21,6 +21,7 @@ struct piix3;
 struct fw_cfg;
 struct port92;
 struct pic;
+struct acpi_pm;
 struct lapic;
 struct ioapic;
 struct pit;
@@ -44,6 +45,7 @@ struct pc_byte_sink {
 };
 
 #define PC_MAX_DISKS 4
+#define PC_SCI_IRQ   9 /* the ACPI SCI's ISA IRQ (as on QEMU's PIIX4 PM) */
 
 struct pc_config {
     uint32_t ram_mb;
@@ -73,6 +75,7 @@ enum pc_stop {
     PC_STOP_TIMEOUT,    /* --timeout expired: status 124 */
     PC_STOP_RESET,      /* reset or triple fault with --no-reboot: status 0 */
     PC_STOP_QUIT,       /* the user quit (window closed, Ctrl+C, debugger kill): status 0 */
+    PC_STOP_POWEROFF,   /* the guest powered off through ACPI: status 0 */
 };
 
 /*
@@ -111,6 +114,7 @@ struct pc {
     struct vga *vga;
     struct vga_pci *vga_pci;
     struct dma *dma;
+    struct acpi_pm *acpi_pm;
     struct fdc *fdc;
     struct ne2000 *nic; /* NULL: no network */
     struct ne2000_pci *nic_pci;
