@@ -23,10 +23,10 @@
 #define STS_WAK    (1u << 15)
 #define EN_MASK    (STS_TMR | STS_GBL | STS_PWRBTN | STS_RTC)
 /* PM1 control (Table 4-16). */
-#define CNT_SCI_EN      (1u << 0)
-#define CNT_SLP_TYP(v)  (((v) >> 10) & 7u)
-#define CNT_SLP_EN      (1u << 13)
-#define CNT_MASK        0x1c07u /* SCI_EN, BM_RLD, GBL_RLS, SLP_TYP: what reads back */
+#define CNT_SCI_EN     (1u << 0)
+#define CNT_SLP_TYP(v) (((v) >> 10) & 7u)
+#define CNT_SLP_EN     (1u << 13)
+#define CNT_MASK       0x1c07u /* SCI_EN, BM_RLD, GBL_RLS, SLP_TYP: what reads back */
 
 struct acpi_pm {
     struct machine *m;
@@ -109,7 +109,7 @@ static void write_byte(struct acpi_pm *pm, unsigned offset, uint8_t b, uint16_t 
     switch (offset) {
     case 0:
     case 1:
-        pm->sts &= (uint16_t)~((unsigned)b << shift);
+        pm->sts &= (uint16_t) ~((unsigned)b << shift);
         break;
     case 2:
     case 3:

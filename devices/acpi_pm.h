@@ -17,12 +17,12 @@
 struct machine;
 struct acpi_pm;
 
-#define ACPI_PM_BASE     0x600u /* where QEMU's PIIX4 PM function puts them, as SeaBIOS expects */
-#define ACPI_PM_SIZE     12u    /* PM1a_EVT (4), PM1a_CNT (2), 2 unused, PM_TMR (4) */
-#define ACPI_PM_EVT      0u     /* offsets of the blocks, for the FADT */
-#define ACPI_PM_CNT      4u
-#define ACPI_PM_TMR      8u
-#define ACPI_PM_TIMER_HZ 3579545u
+#define ACPI_PM_BASE             0x600u /* where QEMU's PIIX4 PM function puts them, as SeaBIOS expects */
+#define ACPI_PM_SIZE             12u /* PM1a_EVT (4), PM1a_CNT (2), 2 unused, PM_TMR (4) */
+#define ACPI_PM_EVT              0u  /* offsets of the blocks, for the FADT */
+#define ACPI_PM_CNT              4u
+#define ACPI_PM_TMR              8u
+#define ACPI_PM_TIMER_HZ         3579545u
 #define ACPI_PM_SLP_TYP_SOFT_OFF 0u /* PIIX4 PMCNTRL SUS_TYP 000b: the _S5 value */
 
 struct acpi_pm_callbacks {

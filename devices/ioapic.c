@@ -18,33 +18,33 @@
 #include "machine/machine.h"
 
 /* Memory-mapped registers (§3.0) and the indirect registers (§3.2). */
-#define IOREGSEL      0x00
-#define IOWIN         0x10
-#define REG_ID        0x00
-#define REG_VERSION   0x01
-#define REG_ARB       0x02
-#define REG_REDIR     0x10 /* entry n: low dword at 0x10 + 2n, high dword at 0x11 + 2n */
+#define IOREGSEL       0x00
+#define IOWIN          0x10
+#define REG_ID         0x00
+#define REG_VERSION    0x01
+#define REG_ARB        0x02
+#define REG_REDIR      0x10 /* entry n: low dword at 0x10 + 2n, high dword at 0x11 + 2n */
 #define IOAPIC_VERSION (0x11u | (IOAPIC_PINS - 1u) << 16)
 
 /* Redirection entry bits (§3.2.4). */
-#define RE_VECTOR(e)     ((uint8_t)(e))
-#define RE_MODE(e)       ((unsigned)((e) >> 8) & 7u)
-#define RE_LOGICAL       (1ull << 11)
-#define RE_ACTIVE_LOW    (1ull << 13)
-#define RE_REMOTE_IRR    (1ull << 14)
-#define RE_LEVEL         (1ull << 15)
-#define RE_MASKED        (1ull << 16)
-#define RE_DEST(e)       ((uint8_t)((e) >> 56))
-#define RE_WRITABLE      0xff0000000001afffull /* all but delivery status, remote IRR, reserved */
+#define RE_VECTOR(e)  ((uint8_t)(e))
+#define RE_MODE(e)    ((unsigned)((e) >> 8) & 7u)
+#define RE_LOGICAL    (1ull << 11)
+#define RE_ACTIVE_LOW (1ull << 13)
+#define RE_REMOTE_IRR (1ull << 14)
+#define RE_LEVEL      (1ull << 15)
+#define RE_MASKED     (1ull << 16)
+#define RE_DEST(e)    ((uint8_t)((e) >> 56))
+#define RE_WRITABLE   0xff0000000001afffull /* all but delivery status, remote IRR, reserved */
 
 struct ioapic {
     struct machine *m;
     struct mem_region *page;
     struct ioapic_callbacks cb;
-    uint8_t regsel;                 /* IOREGSEL: the register IOWIN reaches */
-    uint32_t id;                    /* IOAPICID, bits 24-27 */
-    uint64_t redir[IOAPIC_PINS];    /* redirection table */
-    uint32_t levels;                /* input pin levels, a bit per pin */
+    uint8_t regsel;              /* IOREGSEL: the register IOWIN reaches */
+    uint32_t id;                 /* IOAPICID, bits 24-27 */
+    uint64_t redir[IOAPIC_PINS]; /* redirection table */
+    uint32_t levels;             /* input pin levels, a bit per pin */
 };
 
 static bool asserted(const struct ioapic *io, unsigned pin)
@@ -141,7 +141,7 @@ static void write_entry(struct ioapic *io, unsigned pin, bool high, uint32_t v)
     uint64_t value = high ? (uint64_t)v << 32 : v;
     *e = (*e & ~mask) | (value & mask);
     if (!(*e & RE_LEVEL))
-        *e &= ~RE_REMOTE_IRR; /* remote IRR means nothing for edge-triggered entries */
+        *e &= ~RE_REMOTE_IRR;   /* remote IRR means nothing for edge-triggered entries */
     ioapic_update_irq(io, pin); /* unmasking an asserted level-triggered pin sends it */
 }
 
@@ -209,7 +209,8 @@ struct ioapic *ioapic_create(struct machine *m, const struct ioapic_callbacks *c
     io->m = m;
     if (cb)
         io->cb = *cb;
-    io->page = memmap_add_mmio(&m->mem, "ioapic", IOAPIC_BASE, IOAPIC_SIZE, &ioapic_mmio_ops, io, 1);
+    io->page =
+        memmap_add_mmio(&m->mem, "ioapic", IOAPIC_BASE, IOAPIC_SIZE, &ioapic_mmio_ops, io, 1);
     ioapic_reset(io);
     return io;
 }

@@ -23,11 +23,11 @@ struct ioapic;
 
 /* An interrupt message (82093AA datasheet §3.2.4, the redirection entry's fields). */
 struct ioapic_msg {
-    uint8_t dest;     /* APIC ID, or a logical destination set */
-    bool logical;     /* destination mode */
-    unsigned mode;    /* delivery mode: 0 fixed, 1 lowest priority, 2 SMI, 4 NMI, 5 INIT, 7 ExtINT */
+    uint8_t dest;  /* APIC ID, or a logical destination set */
+    bool logical;  /* destination mode */
+    unsigned mode; /* delivery mode: 0 fixed, 1 lowest priority, 2 SMI, 4 NMI, 5 INIT, 7 ExtINT */
     uint8_t vector;
-    bool level;       /* level-triggered: the receiver will broadcast its EOI */
+    bool level; /* level-triggered: the receiver will broadcast its EOI */
 };
 
 struct ioapic_callbacks {

@@ -18,23 +18,23 @@
 #include "machine/machine.h"
 
 /* Register offsets, SDM Vol. 3A Table 10-1. */
-#define REG_ID      0x020
-#define REG_VERSION 0x030
-#define REG_TPR     0x080
-#define REG_APR     0x090
-#define REG_PPR     0x0a0
-#define REG_EOI     0x0b0
-#define REG_RRD     0x0c0
-#define REG_LDR     0x0d0
-#define REG_DFR     0x0e0
-#define REG_SVR     0x0f0
-#define REG_ISR     0x100 /* eight registers, 0x100-0x170 */
-#define REG_TMR     0x180
-#define REG_IRR     0x200
-#define REG_ESR     0x280
-#define REG_ICR_LO  0x300
-#define REG_ICR_HI  0x310
-#define REG_LVT     0x320 /* six entries, 0x320-0x370, in enum lvt order */
+#define REG_ID            0x020
+#define REG_VERSION       0x030
+#define REG_TPR           0x080
+#define REG_APR           0x090
+#define REG_PPR           0x0a0
+#define REG_EOI           0x0b0
+#define REG_RRD           0x0c0
+#define REG_LDR           0x0d0
+#define REG_DFR           0x0e0
+#define REG_SVR           0x0f0
+#define REG_ISR           0x100 /* eight registers, 0x100-0x170 */
+#define REG_TMR           0x180
+#define REG_IRR           0x200
+#define REG_ESR           0x280
+#define REG_ICR_LO        0x300
+#define REG_ICR_HI        0x310
+#define REG_LVT           0x320 /* six entries, 0x320-0x370, in enum lvt order */
 #define REG_TIMER_INITIAL 0x380
 #define REG_TIMER_CURRENT 0x390
 #define REG_TIMER_DIVIDE  0x3e0
@@ -53,12 +53,12 @@
 
 /* LVT fields, SDM Figure 10-8. */
 enum lvt { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_COUNT };
-#define LVT_VECTOR(v)   ((v)&0xffu)
-#define LVT_MODE(v)     (((v) >> 8) & 7u)
-#define LVT_REMOTE_IRR  (1u << 14)
-#define LVT_LEVEL       (1u << 15)
-#define LVT_MASKED      (1u << 16)
-#define LVT_PERIODIC    (1u << 17)
+#define LVT_VECTOR(v)  ((v)&0xffu)
+#define LVT_MODE(v)    (((v) >> 8) & 7u)
+#define LVT_REMOTE_IRR (1u << 14)
+#define LVT_LEVEL      (1u << 15)
+#define LVT_MASKED     (1u << 16)
+#define LVT_PERIODIC   (1u << 17)
 /* The bits software may write in each entry (delivery status and remote IRR are read-only). */
 static const uint32_t lvt_writable[LVT_COUNT] = {
     [LVT_TIMER] = 0x300ffu, [LVT_THERMAL] = 0x107ffu, [LVT_PERF] = 0x107ffu,
@@ -66,39 +66,39 @@ static const uint32_t lvt_writable[LVT_COUNT] = {
 };
 
 /* ICR fields, SDM Figure 10-12. */
-#define ICR_WRITABLE   0x000ccfffu
-#define ICR_LOGICAL    (1u << 11)
-#define ICR_ASSERT     (1u << 14)
-#define ICR_LEVEL      (1u << 15)
+#define ICR_WRITABLE     0x000ccfffu
+#define ICR_LOGICAL      (1u << 11)
+#define ICR_ASSERT       (1u << 14)
+#define ICR_LEVEL        (1u << 15)
 #define ICR_SHORTHAND(v) (((v) >> 18) & 3u)
 enum { SH_NONE, SH_SELF, SH_ALL, SH_OTHERS };
 
 /* Error status bits, SDM Figure 10-9. */
-#define ESR_SEND_ILLEGAL   (1u << 5)
-#define ESR_RECV_ILLEGAL   (1u << 6)
-#define ESR_ILLEGAL_REG    (1u << 7)
+#define ESR_SEND_ILLEGAL (1u << 5)
+#define ESR_RECV_ILLEGAL (1u << 6)
+#define ESR_ILLEGAL_REG  (1u << 7)
 
 struct lapic {
     struct machine *m;
     struct mem_region *page;
     struct lapic_callbacks cb;
     struct lapic_extint lint0;
-    uint64_t base;           /* IA32_APIC_BASE */
-    uint32_t id;             /* APIC ID, bits 24-31 */
-    uint8_t tpr;             /* task priority */
-    uint32_t ldr;            /* logical destination, bits 24-31 */
-    uint32_t dfr;            /* destination format, bits 28-31 (0xF flat, 0x0 cluster) */
-    uint32_t svr;            /* spurious vector, software enable, focus checking */
+    uint64_t base;                   /* IA32_APIC_BASE */
+    uint32_t id;                     /* APIC ID, bits 24-31 */
+    uint8_t tpr;                     /* task priority */
+    uint32_t ldr;                    /* logical destination, bits 24-31 */
+    uint32_t dfr;                    /* destination format, bits 28-31 (0xF flat, 0x0 cluster) */
+    uint32_t svr;                    /* spurious vector, software enable, focus checking */
     uint32_t isr[8], tmr[8], irr[8]; /* in service, trigger mode, requests: 256 bits each */
-    uint32_t esr;            /* error status as last latched by a write */
-    uint32_t esr_pending;    /* errors seen since that write */
-    uint32_t icr_lo, icr_hi; /* interrupt command */
+    uint32_t esr;                    /* error status as last latched by a write */
+    uint32_t esr_pending;            /* errors seen since that write */
+    uint32_t icr_lo, icr_hi;         /* interrupt command */
     uint32_t lvt[LVT_COUNT];
-    uint32_t timer_initial;  /* initial count */
-    uint32_t timer_divide;   /* divide configuration, bits 0, 1 and 3 */
-    uint64_t timer_anchor;   /* virtual ns at which the count was timer_count */
-    uint32_t timer_count;    /* the count at timer_anchor (0: stopped) */
-    struct vtimer timer;     /* fires when the count reaches zero */
+    uint32_t timer_initial; /* initial count */
+    uint32_t timer_divide;  /* divide configuration, bits 0, 1 and 3 */
+    uint64_t timer_anchor;  /* virtual ns at which the count was timer_count */
+    uint32_t timer_count;   /* the count at timer_anchor (0: stopped) */
+    struct vtimer timer;    /* fires when the count reaches zero */
 };
 
 /* --- the 256-bit registers ---------------------------------------------------- */
@@ -642,8 +642,8 @@ struct lapic *lapic_create(struct machine *m, const struct lapic_callbacks *cb,
         a->lint0 = *lint0;
     vtimer_init(&a->timer, timer_fire, a);
     /* Above everything on the bus: the processor's own accesses to the page reach its APIC. */
-    a->page = memmap_add_mmio(&m->mem, "lapic", LAPIC_DEFAULT_BASE, LAPIC_SIZE, &lapic_mmio_ops,
-                              a, 10);
+    a->page =
+        memmap_add_mmio(&m->mem, "lapic", LAPIC_DEFAULT_BASE, LAPIC_SIZE, &lapic_mmio_ops, a, 10);
     lapic_reset(a);
     return a;
 }

@@ -39,8 +39,9 @@ enum lapic_delivery {
 
 /* What the APIC drives outside itself; any function may be NULL. */
 struct lapic_callbacks {
-    void (*nmi)(void *opaque);                 /* an NMI for the processor */
-    void (*eoi)(void *opaque, uint8_t vector); /* EOI of a level-triggered vector: to the I/O APICs */
+    void (*nmi)(void *opaque); /* an NMI for the processor */
+    void (*eoi)(void *opaque,
+                uint8_t vector); /* EOI of a level-triggered vector: to the I/O APICs */
     void *opaque;
 };
 
@@ -88,11 +89,11 @@ void lapic_deliver(struct lapic *a, enum lapic_delivery mode, uint8_t vector, bo
 
 /* A summary for statistics and the debugger. */
 struct lapic_info {
-    bool enabled;     /* IA32_APIC_BASE enable */
-    bool sw_enabled;  /* SVR bit 8 */
-    uint32_t base;    /* the page's address */
+    bool enabled;    /* IA32_APIC_BASE enable */
+    bool sw_enabled; /* SVR bit 8 */
+    uint32_t base;   /* the page's address */
     uint8_t id, tpr, ppr;
-    int irr, isr;     /* the highest vector requested and in service, -1: none */
+    int irr, isr; /* the highest vector requested and in service, -1: none */
     uint32_t lvt_timer, lvt_lint0, lvt_lint1, lvt_error;
     uint32_t timer_initial, timer_current;
     unsigned timer_divide; /* 1 to 128 */

@@ -27,9 +27,9 @@ void apic_show_lapic(GString *out, struct pc *pc)
         g_string_append(out, "apic: disabled in IA32_APIC_BASE (the 8259 drives INTR)\n");
         return;
     }
-    g_string_append_printf(out, "apic: base=%08x id=%u %s tpr=%02x ppr=%02x esr=%02x", a.base,
-                           a.id, a.sw_enabled ? "software-enabled" : "software-disabled", a.tpr,
-                           a.ppr, a.esr);
+    g_string_append_printf(out, "apic: base=%08x id=%u %s tpr=%02x ppr=%02x esr=%02x", a.base, a.id,
+                           a.sw_enabled ? "software-enabled" : "software-disabled", a.tpr, a.ppr,
+                           a.esr);
     if (a.irr >= 0)
         g_string_append_printf(out, " pending=%02x", a.irr);
     if (a.isr >= 0)
@@ -52,12 +52,14 @@ void apic_show_ioapic(GString *out, struct pc *pc)
                            ioapic_id(io), IOAPIC_PINS);
     for (unsigned pin = 0; pin < IOAPIC_PINS; pin++) {
         uint64_t e = ioapic_entry(io, pin);
-        g_string_append_printf(
-            out, "  pin %2u: %016" G_GINT64_MODIFIER "x vector=%02x %-6s %s dest=%02x %s %s%s%s input=%d\n",
-            pin, e, (unsigned)(e & 0xff), delivery_modes[(e >> 8) & 7],
-            (e & (1u << 11)) ? "logical " : "physical", (unsigned)(e >> 56),
-            (e & (1u << 15)) ? "level" : "edge ", (e & (1u << 13)) ? "low " : "high",
-            (e & (1u << 14)) ? " remote-IRR" : "", (e & (1u << 16)) ? " masked" : "",
-            ioapic_pin_level(io, pin));
+        g_string_append_printf(out,
+                               "  pin %2u: %016" G_GINT64_MODIFIER
+                               "x vector=%02x %-6s %s dest=%02x %s %s%s%s input=%d\n",
+                               pin, e, (unsigned)(e & 0xff), delivery_modes[(e >> 8) & 7],
+                               (e & (1u << 11)) ? "logical " : "physical", (unsigned)(e >> 56),
+                               (e & (1u << 15)) ? "level" : "edge ",
+                               (e & (1u << 13)) ? "low " : "high",
+                               (e & (1u << 14)) ? " remote-IRR" : "",
+                               (e & (1u << 16)) ? " masked" : "", ioapic_pin_level(io, pin));
     }
 }

@@ -68,7 +68,7 @@ static size_t header(GByteArray *b, const char *sig, uint8_t revision)
     g_byte_array_append(b, (const uint8_t *)sig, 4);
     append_le(b, 0, 4); /* length, set by finish() */
     g_byte_array_append(b, &revision, 1);
-    append_le(b, 0, 1); /* checksum */
+    append_le(b, 0, 1);                                            /* checksum */
     g_byte_array_append(b, (const uint8_t *)"POPEK POPEKPC ", 14); /* OEM ID, OEM table ID */
     append_le(b, 1, 4);
     g_byte_array_append(b, (const uint8_t *)"PPEK", 4); /* creator ID */
@@ -164,7 +164,7 @@ static size_t build_madt(GByteArray *b, const struct acpi_board *board)
     static const uint8_t ioapic[4] = {1, 12, 0 /* ID */, 0};
     g_byte_array_append(b, ioapic, sizeof(ioapic));
     append_le(b, board->ioapic_base, 4);
-    append_le(b, 0, 4); /* GSI base */
+    append_le(b, 0, 4);        /* GSI base */
     madt_override(b, 0, 2, 0); /* the 8254 on pin 2 */
     /* the SCI and the IRQs SeaBIOS gives PCI: level-triggered, active high, as the MP table says */
     static const uint8_t level_irqs[] = {5, 9, 10, 11};
@@ -234,9 +234,9 @@ void acpi_build(const struct acpi_board *board, struct acpi_blobs *out)
 
     GByteArray *r = g_byte_array_new();
     g_byte_array_append(r, (const uint8_t *)"RSD PTR ", 8);
-    append_zero(r, 1);                                   /* checksum */
+    append_zero(r, 1);                                    /* checksum */
     g_byte_array_append(r, (const uint8_t *)"POPEK ", 6); /* OEM ID */
-    append_zero(r, 1);                                   /* revision 0: ACPI 1.0 RSDP */
+    append_zero(r, 1);                                    /* revision 0: ACPI 1.0 RSDP */
     append_le(r, rsdt, 4);
 
     loader_allocate(l, TABLES_FILE, 64, ZONE_HIGH); /* the FACS wants 64-byte alignment */
@@ -246,8 +246,7 @@ void acpi_build(const struct acpi_board *board, struct acpi_blobs *out)
     loader_checksum(l, TABLES_FILE, (uint32_t)fadt + 9, (uint32_t)fadt, FADT_LEN);
     for (unsigned i = 0; i < 2; i++)
         loader_pointer(l, TABLES_FILE, TABLES_FILE, (uint32_t)(rsdt + HEADER_LEN + 4 * i), 4);
-    loader_checksum(l, TABLES_FILE, (uint32_t)rsdt + 9, (uint32_t)rsdt,
-                    (uint32_t)(t->len - rsdt));
+    loader_checksum(l, TABLES_FILE, (uint32_t)rsdt + 9, (uint32_t)rsdt, (uint32_t)(t->len - rsdt));
     loader_pointer(l, RSDP_FILE, TABLES_FILE, 16, 4);
     loader_checksum(l, RSDP_FILE, 8, 0, 20);
     *out = (struct acpi_blobs){t, r, l};

@@ -27,7 +27,7 @@ struct acpi_board {
     unsigned sci_irq;     /* ISA IRQ of the SCI */
     uint16_t reset_port;  /* the FADT reset register */
     uint8_t reset_value;
-    bool com1;            /* a 16550 at 0x3F8 */
+    bool com1; /* a 16550 at 0x3F8 */
 };
 
 /* The three fw_cfg files. */

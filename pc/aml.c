@@ -8,23 +8,23 @@
 
 #include <string.h>
 
-#define EXT_PREFIX     0x5b
-#define DUAL_NAME      0x2e
-#define MULTI_NAME     0x2f
-#define BYTE_PREFIX    0x0a
-#define WORD_PREFIX    0x0b
-#define DWORD_PREFIX   0x0c
-#define STRING_PREFIX  0x0d
-#define QWORD_PREFIX   0x0e
-#define SCOPE_OP       0x10
-#define BUFFER_OP      0x11
-#define PACKAGE_OP     0x12
-#define METHOD_OP      0x14
-#define IF_OP          0xa0
-#define REGION_OP      0x80 /* after EXT_PREFIX */
-#define FIELD_OP       0x81
-#define DEVICE_OP      0x82
-#define PROCESSOR_OP   0x83
+#define EXT_PREFIX    0x5b
+#define DUAL_NAME     0x2e
+#define MULTI_NAME    0x2f
+#define BYTE_PREFIX   0x0a
+#define WORD_PREFIX   0x0b
+#define DWORD_PREFIX  0x0c
+#define STRING_PREFIX 0x0d
+#define QWORD_PREFIX  0x0e
+#define SCOPE_OP      0x10
+#define BUFFER_OP     0x11
+#define PACKAGE_OP    0x12
+#define METHOD_OP     0x14
+#define IF_OP         0xa0
+#define REGION_OP     0x80 /* after EXT_PREFIX */
+#define FIELD_OP      0x81
+#define DEVICE_OP     0x82
+#define PROCESSOR_OP  0x83
 
 void aml_byte(GByteArray *b, uint8_t v)
 {
@@ -94,7 +94,8 @@ void aml_string(GByteArray *b, const char *s)
 /* EISA ID: three letters in 5 bits each, then four hex digits, stored big-endian (§6.1.5). */
 void aml_eisaid(GByteArray *b, const char *id)
 {
-    unsigned vendor = ((id[0] - '@') & 31u) << 10 | ((id[1] - '@') & 31u) << 5 | ((id[2] - '@') & 31u);
+    unsigned vendor =
+        ((id[0] - '@') & 31u) << 10 | ((id[1] - '@') & 31u) << 5 | ((id[2] - '@') & 31u);
     unsigned product = (unsigned)strtoul(id + 3, NULL, 16);
     uint8_t bytes[4] = {(uint8_t)(vendor >> 8), (uint8_t)vendor, (uint8_t)(product >> 8),
                         (uint8_t)product};
@@ -252,8 +253,9 @@ void aml_operation_region(GByteArray *b, const char *name, uint8_t space, uint32
 
 void aml_res_io(GByteArray *b, uint16_t base, uint8_t length)
 {
-    uint8_t d[8] = {0x47, 0x01, (uint8_t)base, (uint8_t)(base >> 8),
-                    (uint8_t)base, (uint8_t)(base >> 8), 1, length};
+    uint8_t d[8] = {
+        0x47, 0x01,  (uint8_t)base, (uint8_t)(base >> 8), (uint8_t)base, (uint8_t)(base >> 8),
+        1,    length};
     g_byte_array_append(b, d, sizeof(d));
 }
 
@@ -311,8 +313,8 @@ void aml_res_dword_memory(GByteArray *b, uint32_t min, uint32_t max)
 void aml_res_interrupt(GByteArray *b, const unsigned *irqs, unsigned n)
 {
     unsigned len = 2 + 4 * n;
-    uint8_t d[5] = {0x89, (uint8_t)len, (uint8_t)(len >> 8), 0x09 /* consumer, level, high, shared */,
-                    (uint8_t)n};
+    uint8_t d[5] = {0x89, (uint8_t)len, (uint8_t)(len >> 8),
+                    0x09 /* consumer, level, high, shared */, (uint8_t)n};
     g_byte_array_append(b, d, 5);
     for (unsigned i = 0; i < n; i++)
         aml_le(b, irqs[i], 4);

@@ -15,15 +15,15 @@
 #include <stdint.h>
 
 /* Opcodes (ACPI 2.0 §16.3) the builders below do not wrap. */
-#define AML_ZERO      0x00
-#define AML_ONE       0x01
-#define AML_NAME      0x08
-#define AML_RETURN    0xa4
-#define AML_STORE     0x70
-#define AML_AND       0x7b
-#define AML_OR        0x7d
-#define AML_LOCAL0    0x60
-#define AML_ARG0      0x68
+#define AML_ZERO               0x00
+#define AML_ONE                0x01
+#define AML_NAME               0x08
+#define AML_RETURN             0xa4
+#define AML_STORE              0x70
+#define AML_AND                0x7b
+#define AML_OR                 0x7d
+#define AML_LOCAL0             0x60
+#define AML_ARG0               0x68
 #define AML_CREATE_DWORD_FIELD 0x8a
 
 /* A name: "\\_SB.PCI0", "PCI0.ISA", "^LNKA"; segments shorter than 4 are padded with '_'. */

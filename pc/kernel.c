@@ -43,11 +43,11 @@
  * the EBDA, away from what the boot ROM keeps there while it copies
  * (bootrom.asm: its stack, GDT, DMA structure and the boot descriptor).
  */
-#define LOW_RAM_START     0x500u
-#define LOW_RAM_END       0x9fc00u
-#define BOOTROM_DATA      0x6000u
-#define BOOTROM_DATA_END  0x7100u
-#define HIGH_RAM          0x100000u
+#define LOW_RAM_START    0x500u
+#define LOW_RAM_END      0x9fc00u
+#define BOOTROM_DATA     0x6000u
+#define BOOTROM_DATA_END 0x7100u
+#define HIGH_RAM         0x100000u
 
 struct piece {
     const char *name; /* fw_cfg file */

@@ -61,10 +61,10 @@ static void test_reset_state(void)
 {
     struct fixture f;
     setup(&f);
-    g_assert_cmphex(in(&f, 0, 2), ==, 0);     /* PM1_STS */
-    g_assert_cmphex(in(&f, 2, 2), ==, 0);     /* PM1_EN */
+    g_assert_cmphex(in(&f, 0, 2), ==, 0);      /* PM1_STS */
+    g_assert_cmphex(in(&f, 2, 2), ==, 0);      /* PM1_EN */
     g_assert_cmphex(in(&f, 4, 2), ==, 0x0001); /* PM1_CNT: SCI_EN */
-    g_assert_cmphex(in(&f, 8, 4), ==, 0);     /* PM_TMR at time 0 */
+    g_assert_cmphex(in(&f, 8, 4), ==, 0);      /* PM_TMR at time 0 */
     g_assert_cmpint(f.sci, ==, 0);
     teardown(&f);
 }

@@ -10,7 +10,7 @@
 #include "devices/ioapic.h"
 #include "machine/machine.h"
 
-#define B 0xfec00000u
+#define B      0xfec00000u
 #define MAXMSG 16
 
 struct fixture {

@@ -20,7 +20,7 @@ struct fixture {
     unsigned nmis;
     unsigned eois;
     uint8_t eoi_vector;
-    bool pic_request;   /* the fake 8259's INTR */
+    bool pic_request; /* the fake 8259's INTR */
     unsigned pic_acks;
 };
 
@@ -108,18 +108,18 @@ static void test_reset_state(void)
     struct fixture f;
     setup(&f);
     g_assert_cmphex(lapic_get_base(f.a), ==, 0xfee00900u);
-    g_assert_cmphex(rd(&f, 0x20), ==, 0);                 /* ID */
-    g_assert_cmphex(rd(&f, 0x30), ==, 0x00050014u);       /* version 14h, max LVT 5 */
-    g_assert_cmphex(rd(&f, 0x80), ==, 0);                 /* TPR */
-    g_assert_cmphex(rd(&f, 0xe0), ==, 0xffffffffu);       /* DFR: flat */
-    g_assert_cmphex(rd(&f, 0xf0), ==, 0xff);              /* SVR: software disabled */
-    g_assert_cmphex(rd(&f, 0x320), ==, 0x10000);          /* timer masked */
-    g_assert_cmphex(rd(&f, 0x350), ==, 0x700);            /* LINT0: ExtINT (virtual wire) */
-    g_assert_cmphex(rd(&f, 0x360), ==, 0x10000);          /* LINT1 masked */
-    g_assert_cmphex(rd(&f, 0x370), ==, 0x10000);          /* error masked */
-    g_assert_cmphex(rd(&f, 0x3e0), ==, 0);                /* divide by 2 */
+    g_assert_cmphex(rd(&f, 0x20), ==, 0);           /* ID */
+    g_assert_cmphex(rd(&f, 0x30), ==, 0x00050014u); /* version 14h, max LVT 5 */
+    g_assert_cmphex(rd(&f, 0x80), ==, 0);           /* TPR */
+    g_assert_cmphex(rd(&f, 0xe0), ==, 0xffffffffu); /* DFR: flat */
+    g_assert_cmphex(rd(&f, 0xf0), ==, 0xff);        /* SVR: software disabled */
+    g_assert_cmphex(rd(&f, 0x320), ==, 0x10000);    /* timer masked */
+    g_assert_cmphex(rd(&f, 0x350), ==, 0x700);      /* LINT0: ExtINT (virtual wire) */
+    g_assert_cmphex(rd(&f, 0x360), ==, 0x10000);    /* LINT1 masked */
+    g_assert_cmphex(rd(&f, 0x370), ==, 0x10000);    /* error masked */
+    g_assert_cmphex(rd(&f, 0x3e0), ==, 0);          /* divide by 2 */
     for (unsigned r = 0x100; r < 0x280; r += 0x10)
-        g_assert_cmphex(rd(&f, r), ==, 0);                /* ISR, TMR, IRR */
+        g_assert_cmphex(rd(&f, r), ==, 0); /* ISR, TMR, IRR */
     teardown(&f);
 }
 
@@ -294,7 +294,7 @@ static void test_errors(void)
     g_assert_cmphex(rd(&f, 0x280), ==, 0x40); /* received illegal vector */
     wr(&f, 0x280, 0);
     g_assert_cmphex(rd(&f, 0x280), ==, 0);
-    wr(&f, 0x370, 0xe3); /* error LVT unmasked, vector 0xE3 */
+    wr(&f, 0x370, 0xe3);   /* error LVT unmasked, vector 0xE3 */
     wr(&f, 0x300, 0x4003); /* fixed IPI with vector 3 to itself (dest 0 = ID 0) */
     wr(&f, 0x280, 0);
     g_assert_cmphex(rd(&f, 0x280), ==, 0x20); /* send illegal vector */
@@ -398,7 +398,7 @@ static void test_icr(void)
     wr(&f, 0x300, 0x40061); /* fixed, shorthand self */
     g_assert_true(irr_has(&f, 0x61));
     g_assert_cmphex(rd(&f, 0x300), ==, 0x40061); /* delivery status 0: idle */
-    wr(&f, 0x300, 0xc0062); /* all excluding self */
+    wr(&f, 0x300, 0xc0062);                      /* all excluding self */
     g_assert_false(irr_has(&f, 0x62));
     wr(&f, 0x020, 0x03000000); /* ID 3 */
     wr(&f, 0x310, 0x03000000);

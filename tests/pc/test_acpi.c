@@ -53,8 +53,8 @@ static void test_aml_encodings(void)
     assert_bytes(b, (const uint8_t[]){'\\', 0x2e, '_', 'S', 'B', '_', 'P', 'C', 'I', '0'}, 10);
     aml_name(b, "\\_SB.PCI0.ISA.PRQA");
     assert_bytes(b,
-                 (const uint8_t[]){'\\', 0x2f, 4,   '_', 'S', 'B', '_', 'P', 'C', 'I',
-                                   '0',  'I',  'S', 'A', '_', 'P', 'R', 'Q', 'A'},
+                 (const uint8_t[]){'\\', 0x2f, 4, '_', 'S', 'B', '_', 'P', 'C', 'I', '0', 'I', 'S',
+                                   'A', '_', 'P', 'R', 'Q', 'A'},
                  19);
     aml_name(b, "^LNK");
     assert_bytes(b, (const uint8_t[]){'^', 'L', 'N', 'K', '_'}, 5);
@@ -63,10 +63,10 @@ static void test_aml_encodings(void)
     aml_int(b, 0xff);
     aml_int(b, 0x100);
     aml_int(b, 0x12345678);
-    assert_bytes(b,
-                 (const uint8_t[]){0x00, 0x01, 0x0a, 0xff, 0x0b, 0x00, 0x01, 0x0c, 0x78, 0x56,
-                                   0x34, 0x12},
-                 12);
+    assert_bytes(
+        b,
+        (const uint8_t[]){0x00, 0x01, 0x0a, 0xff, 0x0b, 0x00, 0x01, 0x0c, 0x78, 0x56, 0x34, 0x12},
+        12);
     /* "PNP0A03" compresses to 0x41D0 then 0x0A03 (ACPI 2.0 §6.1.5; EisaId in iasl) */
     aml_eisaid(b, "PNP0A03");
     assert_bytes(b, (const uint8_t[]){0x0c, 0x41, 0xd0, 0x0a, 0x03}, 5);
@@ -185,7 +185,7 @@ static void test_tables(void)
     g_assert_cmphex(facs % 64, ==, 0);
     g_assert_cmpmem(at(&l, facs), 4, "FACS", 4);
     table(&l, le32(fadt + 40), "DSDT");
-    g_assert_cmpuint(fadt[46], ==, 9);          /* SCI_INT */
+    g_assert_cmpuint(fadt[46], ==, 9);           /* SCI_INT */
     g_assert_cmphex(le32(fadt + 48), ==, 0);     /* SMI_CMD: no mode switch */
     g_assert_cmphex(le32(fadt + 56), ==, 0x600); /* PM1a_EVT_BLK */
     g_assert_cmphex(le32(fadt + 64), ==, 0x604); /* PM1a_CNT_BLK */
@@ -194,7 +194,7 @@ static void test_tables(void)
     g_assert_cmpuint(fadt[89], ==, 2);
     g_assert_cmpuint(fadt[91], ==, 4);
     g_assert_cmphex(le32(fadt + 112) & (1u << 10), !=, 0); /* RESET_REG_SUP */
-    g_assert_cmpuint(fadt[116], ==, 1);                      /* reset register: system I/O */
+    g_assert_cmpuint(fadt[116], ==, 1);                    /* reset register: system I/O */
     g_assert_cmphex(le32(fadt + 120), ==, 0xcf9);
     g_assert_cmphex(fadt[128], ==, 0x06);
     g_assert_cmphex(le32(fadt + 152), ==, 0x600); /* X_PM1a_EVT_BLK address */
@@ -248,9 +248,15 @@ static void test_dsdt_iasl(void)
     g_autofree char *text = NULL;
     g_assert_true(g_file_get_contents(dsl, &text, NULL, NULL));
     static const char *const want[] = {
-        "Processor (CPU0, 0x00",     "Name (\\_S5, Package (0x04)", "EisaId (\"PNP0A03\")",
-        "Name (_PRT, Package (0x7C)", "\\_SB.LNKA",                "EisaId (\"PNP0501\")",
-        "EisaId (\"PNP0C0F\")",      "PCI_Config, 0x60, 0x04",    "0xFEBFFFFF",
+        "Processor (CPU0, 0x00",
+        "Name (\\_S5, Package (0x04)",
+        "EisaId (\"PNP0A03\")",
+        "Name (_PRT, Package (0x7C)",
+        "\\_SB.LNKA",
+        "EisaId (\"PNP0501\")",
+        "EisaId (\"PNP0C0F\")",
+        "PCI_Config, 0x60, 0x04",
+        "0xFEBFFFFF",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
         if (!strstr(text, want[i]))
