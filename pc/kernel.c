@@ -128,11 +128,21 @@ static bool area_free(const struct layout *l, uint64_t addr, uint64_t len, uint6
     return true;
 }
 
+/*
+ * The top of RAM belongs to the firmware: SeaBIOS keeps its high zone
+ * there (CONFIG_MAX_HIGHTABLE, 256 KiB: the ACPI tables, the MP and SMBIOS
+ * structures before they are copied, its own relocated code) and reserves
+ * it in the e820 map. An initrd copied there by the boot ROM would
+ * overwrite them.
+ */
+#define FIRMWARE_HIGH_ZONE 0x40000u
+
 /* Where an initrd of `len` bytes goes: page-aligned, as high as `limit` and RAM allow. */
 static int place_initrd(uint64_t len, uint64_t low, uint64_t limit, uint64_t ram, uint32_t *at,
                         char **err)
 {
-    uint64_t top = MIN(limit + 1, ram);
+    uint64_t usable = ram > FIRMWARE_HIGH_ZONE ? ram - FIRMWARE_HIGH_ZONE : 0;
+    uint64_t top = MIN(limit + 1, usable);
     if (len > top || ((top - len) & ~0xfffull) < low) {
         *err = g_strdup("--initrd: the initrd does not fit in guest RAM above the kernel "
                         "(give more memory with -m)");
