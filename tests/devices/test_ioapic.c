@@ -179,6 +179,37 @@ static void test_reset(void)
     teardown(&f);
 }
 
+/* Random register traffic, pin levels and EOIs: the I/O APIC survives them. */
+static void test_hostile(void)
+{
+    struct fixture f;
+    setup(&f);
+    GRand *r = g_rand_new_with_seed(82093);
+    for (unsigned i = 0; i < 200000; i++) {
+        uint32_t v = g_rand_int(r);
+        unsigned size = 1u << g_rand_int_range(r, 0, 3);
+        switch (g_rand_int_range(r, 0, 5)) {
+        case 0:
+            memmap_write(&f.m.mem, B + g_rand_int_range(r, 0, 0x20), v, size);
+            break;
+        case 1:
+            memmap_read(&f.m.mem, B + g_rand_int_range(r, 0, IOAPIC_SIZE), size);
+            break;
+        case 2:
+            ioapic_set_irq(f.io, v % 32, v >> 8 & 1);
+            break;
+        case 3:
+            ioapic_eoi(f.io, (uint8_t)v);
+            break;
+        default:
+            wr(&f, (uint8_t)(0x10 + v % 48), g_rand_int(r));
+            break;
+        }
+    }
+    g_rand_free(r);
+    teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -187,5 +218,6 @@ int main(int argc, char **argv)
     g_test_add_func("/ioapic/level", test_level);
     g_test_add_func("/ioapic/polarity", test_polarity);
     g_test_add_func("/ioapic/reset", test_reset);
+    g_test_add_func("/ioapic/hostile", test_hostile);
     return g_test_run();
 }
