@@ -179,7 +179,7 @@ static bool extint_open(const struct lapic *a)
 static void accept(struct lapic *a, uint8_t vector, bool level);
 
 /* A newly detected error: latched for the next ESR write, signalled through the error LVT. */
-static void error(struct lapic *a, uint32_t bits)
+static void signal_error(struct lapic *a, uint32_t bits)
 {
     bool fresh = (a->esr_pending & bits) != bits;
     a->esr_pending |= bits;
@@ -192,7 +192,7 @@ static void error(struct lapic *a, uint32_t bits)
 static void accept(struct lapic *a, uint8_t vector, bool level)
 {
     if (vector < 16) {
-        error(a, ESR_RECV_ILLEGAL);
+        signal_error(a, ESR_RECV_ILLEGAL);
         return;
     }
     bit_set(a->irr, vector);
@@ -399,7 +399,7 @@ static void send_ipi(struct lapic *a)
         break;
     }
     if ((mode == LAPIC_DM_FIXED || mode == LAPIC_DM_LOWEST) && vector < 16) {
-        error(a, ESR_SEND_ILLEGAL);
+        signal_error(a, ESR_SEND_ILLEGAL);
         return;
     }
     if (to_self && (mode == LAPIC_DM_FIXED || mode == LAPIC_DM_LOWEST || mode == LAPIC_DM_NMI))
@@ -452,7 +452,7 @@ static uint32_t reg_read(struct lapic *a, unsigned reg)
     case REG_TIMER_DIVIDE:
         return a->timer_divide;
     default:
-        error(a, ESR_ILLEGAL_REG);
+        signal_error(a, ESR_ILLEGAL_REG);
         return 0;
     }
 }
@@ -523,7 +523,7 @@ static void reg_write(struct lapic *a, unsigned reg, uint32_t v)
         break; /* read-only */
     default:
         if (!(reg >= REG_ISR && reg < REG_IRR + 0x80))
-            error(a, ESR_ILLEGAL_REG);
+            signal_error(a, ESR_ILLEGAL_REG);
         break;
     }
 }
