@@ -153,11 +153,13 @@ main:
     and eax, 0x0b
     CHECK32 eax, 0x0b, "divide configuration not kept"
     mov dword [L_LVT_TIMER], 0x00048        ; one-shot, vector 0x48
-    mov dword [L_TIMER_INIT], 2000000
+    ; counting down: a long count (a second at 1 GHz), so that a busy host
+    ; cannot make it expire between the reads
+    mov dword [L_TIMER_INIT], 1000000000
     mov eax, [L_TIMER_CUR]
     test eax, eax
     jz .cur_bad
-    cmp eax, 2000000
+    cmp eax, 1000000000
     jbe .cur_ok
 .cur_bad:
     FAIL32 "one-shot: current count not within (0, initial]"
@@ -169,6 +171,9 @@ main:
     jb .counts
     FAIL32 "one-shot: current count does not go down"
 .counts:
+    mov dword [L_TIMER_INIT], 0             ; stops it
+    CHECK32 dword [L_TIMER_CUR], 0, "initial count 0: current count not 0"
+    mov dword [L_TIMER_INIT], 2000000       ; 2 ms
     sti
     WAIT_GE COUNT(0x48), 1, "one-shot timer: no interrupt"
     WAIT_TSC 10000000
