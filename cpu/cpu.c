@@ -221,6 +221,12 @@ void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size)
         cpu_raise(cpu, EX_GP, 0);
 }
 
+/* An APIC the board gave the CPU, not disabled in IA32_APIC_BASE (SDM Vol. 3A §10.4.3). */
+static bool apic_enabled(struct cpu *cpu)
+{
+    return cpu->apic_base.read && (cpu->apic_base.read(cpu->apic_base.opaque) & (1u << 11));
+}
+
 void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
 {
     /* Only what popek implements: FPU VME PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV PAT FXSR. */
@@ -236,9 +242,9 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_
         break;
     case 1:
         *a = CPU_SIGNATURE;
-        *b = 0;
+        *b = 0; /* initial APIC ID 0 */
         *c = 0;
-        *d = features;
+        *d = features | (apic_enabled(cpu) ? 1u << 9 : 0);
         break;
     case 2: /* cache and TLB descriptors of a Pentium II */
         *a = 0x03020101u;

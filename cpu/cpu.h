@@ -88,6 +88,19 @@ struct cpu_irq_source {
     void *opaque;
 };
 
+/*
+ * IA32_APIC_BASE (MSR 1Bh) belongs to the local APIC (SDM Vol. 3A §10.4.4):
+ * RDMSR and WRMSR ask it; `write` returns -1 for a value with reserved bits
+ * set (WRMSR raises #GP). With `read` set, CPUID.1:EDX reports the APIC
+ * while the MSR's global enable (bit 11) is set.
+ * NULL: no APIC, the CPU keeps the MSR's value itself.
+ */
+struct cpu_apic_base {
+    uint64_t (*read)(void *opaque);
+    int (*write)(void *opaque, uint64_t value);
+    void *opaque;
+};
+
 struct cpu {
     uint32_t regs[8];
     uint32_t eip;
@@ -118,6 +131,7 @@ struct cpu {
     struct machine *machine;
     struct shadowmmu *mmu;
     struct cpu_irq_source irq;
+    struct cpu_apic_base apic_base;
     /*
      * The x87's MS-DOS compatible error reporting (CR0.NE = 0, SDM Vol. 1
      * App. D): ferr(opaque, 1) when an unmasked x87 exception becomes

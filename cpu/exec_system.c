@@ -208,7 +208,7 @@ void h_rdmsr(struct cpu *cpu, const struct insn *in)
             v = cpu_read_tsc(cpu);
             break;
         case MSR_APIC_BASE:
-            v = m->apic_base;
+            v = cpu->apic_base.read ? cpu->apic_base.read(cpu->apic_base.opaque) : m->apic_base;
             break;
         case MSR_MTRR_CAP:
             v = 0x508; /* 8 variable ranges, fixed ranges, write-combining */
@@ -245,7 +245,10 @@ void h_wrmsr(struct cpu *cpu, const struct insn *in)
         cpu_write_tsc(cpu, v);
         break;
     case MSR_APIC_BASE:
-        m->apic_base = v;
+        if (!cpu->apic_base.write)
+            m->apic_base = v;
+        else if (cpu->apic_base.write(cpu->apic_base.opaque, v) < 0)
+            cpu_raise(cpu, EX_GP, 0);
         break;
     case MSR_SYSENTER_CS:
         m->sysenter_cs = (uint32_t)v;

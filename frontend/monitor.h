@@ -26,6 +26,7 @@ void monitor_run(struct monitor *mon, const char *line, GString *out);
 
 /* The commands of the CPU and MMU (monitor_cpu.c). */
 void monitor_cmd_regs(struct monitor *mon, const char *args, GString *out);
+void monitor_cmd_ioapic(struct monitor *mon, const char *args, GString *out);
 void monitor_cmd_tlb(struct monitor *mon, const char *args, GString *out);
 void monitor_cmd_disas(struct monitor *mon, const char *args, GString *out);
 

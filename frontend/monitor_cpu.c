@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "cpu/cpu.h"
+#include "frontend/apic_show.h"
 #include "frontend/monitor.h"
 #include "pc/pc.h"
 #include "shadowmmu/shadowmmu.h"
@@ -97,6 +98,13 @@ void monitor_cmd_regs(struct monitor *mon, const char *args, GString *out)
     append_bits(out, cpu->cr[4], cr4_bits, G_N_ELEMENTS(cr4_bits));
     g_string_append_printf(out, "\ndr0=%08x dr1=%08x dr2=%08x dr3=%08x\ndr6=%08x dr7=%08x\n",
                            cpu->dr[0], cpu->dr[1], cpu->dr[2], cpu->dr[3], cpu->dr[6], cpu->dr[7]);
+    apic_show_lapic(out, mon->pc);
+}
+
+void monitor_cmd_ioapic(struct monitor *mon, const char *args, GString *out)
+{
+    (void)args;
+    apic_show_ioapic(out, mon->pc);
 }
 
 /* One access kind of `monitor tlb`: where it goes, or the #PF it would raise. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "devices/lapic.h"
 #include "devices/ne2000.h"
 #include "devices/vga.h"
 #include "pc/pc.h"
@@ -44,6 +45,32 @@ static void format_stack(struct pc *pc, char *out, size_t size)
 static double run_mips(const struct pc *pc, double seconds)
 {
     return seconds > 0 ? (double)pc->cpu->instructions / seconds / 1e6 : 0;
+}
+
+/*
+ * The local APIC's state after the other counters: its enables, priorities,
+ * the highest vectors pending and in service (0: none; vectors 0-15 cannot
+ * be either) and the timer. Returns how many it wrote.
+ */
+#define APIC_COUNTERS 10
+static size_t apic_counters(struct pc *pc, struct counter *c)
+{
+    struct lapic_info a;
+    lapic_get_info(pc->lapic, &a);
+    const struct counter apic[APIC_COUNTERS] = {
+        {"apic.enabled", a.enabled && a.sw_enabled},
+        {"apic.tpr", a.tpr},
+        {"apic.ppr", a.ppr},
+        {"apic.pending_vector", a.irr < 0 ? 0 : (uint64_t)a.irr},
+        {"apic.in_service_vector", a.isr < 0 ? 0 : (uint64_t)a.isr},
+        {"apic.lvt_timer", a.lvt_timer},
+        {"apic.timer_initial", a.timer_initial},
+        {"apic.timer_current", a.timer_current},
+        {"apic.timer_divide", a.timer_divide},
+        {"apic.lvt_lint0", a.lvt_lint0},
+    };
+    memcpy(c, apic, sizeof(apic));
+    return APIC_COUNTERS;
 }
 
 static void format_json(GString *out, struct pc *pc, double seconds, const struct counter *c,
@@ -130,12 +157,15 @@ void stats_format(GString *out, struct pc *pc, double seconds, enum stats_style 
         {"nic.tx_errors", nic->tx_errors},
     };
     size_t n = G_N_ELEMENTS(c) - (pc->nic ? 0 : 6);
+    struct counter all[G_N_ELEMENTS(c) + APIC_COUNTERS];
+    memcpy(all, c, n * sizeof(c[0]));
+    n += apic_counters(pc, all + n);
     char stack[128];
     format_stack(pc, stack, sizeof(stack));
     if (style == STATS_JSON)
-        format_json(out, pc, seconds, c, n, stack);
+        format_json(out, pc, seconds, all, n, stack);
     else
-        format_text(out, pc, seconds, c, n, stack, style == STATS_TEXT);
+        format_text(out, pc, seconds, all, n, stack, style == STATS_TEXT);
 }
 
 void stats_write(FILE *out, struct pc *pc, double seconds, int json)

@@ -25,13 +25,29 @@
 #define LINUX_CMDLINE_ADDR 0x20000u
 #define LINUX_KERNEL_ADDR  0x100000u
 
-/* Multiboot: the information structure, memory map and command line. */
-#define MB_INFO_ADDR    0x9000u
-#define MB_MMAP_ADDR    0x9400u
-#define MB_MODS_ADDR    0x9600u
-#define MB_CMDLINE_ADDR 0x9800u
-#define MB_CMDLINE_MAX  0x800u
-#define MB_MAGIC        0x1badb002u
+/*
+ * Multiboot: the information structure, memory map, module list and command
+ * line in one 4 KiB area, at 0x9000 unless the kernel loads there (then
+ * right after the kernel, or at 1 MiB).
+ */
+#define MB_AREA_ADDR   0x9000u
+#define MB_AREA_SIZE   0x1000u
+#define MB_MMAP_OFF    0x400u
+#define MB_MODS_OFF    0x600u
+#define MB_CMDLINE_OFF 0x800u
+#define MB_CMDLINE_MAX 0x800u
+#define MB_MAGIC       0x1badb002u
+
+/*
+ * Conventional RAM a kernel may load into: above the BIOS data area, below
+ * the EBDA, away from what the boot ROM keeps there while it copies
+ * (bootrom.asm: its stack, GDT, DMA structure and the boot descriptor).
+ */
+#define LOW_RAM_START    0x500u
+#define LOW_RAM_END      0x9fc00u
+#define BOOTROM_DATA     0x6000u
+#define BOOTROM_DATA_END 0x7100u
+#define HIGH_RAM         0x100000u
 
 struct piece {
     const char *name; /* fw_cfg file */
@@ -84,11 +100,49 @@ static bool fits(uint64_t addr, uint64_t len, uint64_t ram)
     return addr <= ram && len <= ram - addr;
 }
 
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+/* A kernel may be loaded at [addr, addr + len): RAM above 1 MiB, or the free conventional RAM. */
+static bool load_allowed(uint64_t addr, uint64_t len, uint64_t ram)
+{
+    if (!fits(addr, len, ram))
+        return false;
+    if (addr >= HIGH_RAM)
+        return true;
+    return addr >= LOW_RAM_START && addr + len <= LOW_RAM_END &&
+           !overlaps(addr, len, BOOTROM_DATA, BOOTROM_DATA_END - BOOTROM_DATA);
+}
+
+/* [addr, addr + len) is free: allowed, and clear of every piece placed so far. */
+static bool area_free(const struct layout *l, uint64_t addr, uint64_t len, uint64_t ram)
+{
+    if (!load_allowed(addr, len, ram))
+        return false;
+    for (unsigned i = 0; i < l->n; i++) {
+        if (overlaps(addr, len, l->pieces[i].addr, g_bytes_get_size(l->pieces[i].data)))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The top of RAM belongs to the firmware: SeaBIOS keeps its high zone
+ * there (CONFIG_MAX_HIGHTABLE, 256 KiB: the ACPI tables, the MP and SMBIOS
+ * structures before they are copied, its own relocated code) and reserves
+ * it in the e820 map. An initrd copied there by the boot ROM would
+ * overwrite them.
+ */
+#define FIRMWARE_HIGH_ZONE 0x40000u
+
 /* Where an initrd of `len` bytes goes: page-aligned, as high as `limit` and RAM allow. */
 static int place_initrd(uint64_t len, uint64_t low, uint64_t limit, uint64_t ram, uint32_t *at,
                         char **err)
 {
-    uint64_t top = MIN(limit + 1, ram);
+    uint64_t usable = ram > FIRMWARE_HIGH_ZONE ? ram - FIRMWARE_HIGH_ZONE : 0;
+    uint64_t top = MIN(limit + 1, usable);
     if (len > top || ((top - len) & ~0xfffull) < low) {
         *err = g_strdup("--initrd: the initrd does not fit in guest RAM above the kernel "
                         "(give more memory with -m)");
@@ -190,8 +244,8 @@ static int layout_elf(struct layout *l, const uint8_t *k, size_t klen, uint64_t 
             continue;
         uint32_t off = get32(ph + 4), paddr = get32(ph + 12), filesz = get32(ph + 16),
                  memsz = get32(ph + 20);
-        if (filesz > memsz || (uint64_t)off + filesz > klen || !fits(paddr, memsz, ram) ||
-            paddr < 0x100000 || nseg >= G_N_ELEMENTS(names))
+        if (filesz > memsz || (uint64_t)off + filesz > klen || !load_allowed(paddr, memsz, ram) ||
+            nseg >= G_N_ELEMENTS(names))
             goto bad;
         /* bss is part of the piece: it must be zero whatever was in RAM before a reset. */
         uint8_t *seg = g_malloc0(memsz ? memsz : 1);
@@ -208,7 +262,7 @@ static int layout_elf(struct layout *l, const uint8_t *k, size_t klen, uint64_t 
     return 0;
 bad:
     *err = g_strdup("--kernel: the kernel's ELF program headers are malformed or load outside "
-                    "guest RAM above 1 MiB");
+                    "guest RAM (0x500-0x5FFF, 0x7100-0x9FBFF, or above 1 MiB)");
     return -1;
 }
 
@@ -226,8 +280,7 @@ static int layout_kludge(struct layout *l, const uint8_t *k, size_t klen, const 
     uint64_t total = bss_end ? (uint64_t)bss_end - load_addr : len;
     if (load_end && load_end < load_addr)
         goto bad;
-    if (file_off + len > klen || total < len || !fits(load_addr, total, ram) ||
-        load_addr < 0x100000)
+    if (file_off + len > klen || total < len || !load_allowed(load_addr, total, ram))
         goto bad;
     uint8_t *img = g_malloc0(total ? total : 1);
     memcpy(img, k + file_off, len);
@@ -238,7 +291,7 @@ static int layout_kludge(struct layout *l, const uint8_t *k, size_t klen, const 
     return rc;
 bad:
     *err = g_strdup("--kernel: the Multiboot header's load addresses are inconsistent or "
-                    "outside guest RAM above 1 MiB");
+                    "outside guest RAM (0x500-0x5FFF, 0x7100-0x9FBFF, or above 1 MiB)");
     return -1;
 }
 
@@ -256,6 +309,20 @@ static int layout_multiboot(struct layout *l, const uint8_t *k, size_t klen, con
                                : layout_elf(l, k, klen, ram, &entry, &end, err);
     if (rc < 0)
         return -1;
+    const uint64_t candidates[] = {MB_AREA_ADDR, (end + 0xfff) & ~0xfffull, HIGH_RAM};
+    uint64_t mb = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(candidates) && !mb; i++) {
+        if (area_free(l, candidates[i], MB_AREA_SIZE, ram))
+            mb = candidates[i];
+    }
+    if (!mb) {
+        *err = g_strdup("--kernel: no room for the Multiboot information next to the kernel "
+                        "(give more memory with -m)");
+        return -1;
+    }
+    uint32_t mb_mmap = (uint32_t)mb + MB_MMAP_OFF, mb_mods = (uint32_t)mb + MB_MODS_OFF;
+    uint32_t mb_cmdline = (uint32_t)mb + MB_CMDLINE_OFF;
+    end = MAX(MAX(end, mb + MB_AREA_SIZE), (uint64_t)HIGH_RAM); /* the initrd goes above */
 
     uint8_t info[88] = {0};
     uint32_t iflags = 0x1 | 0x40; /* memory sizes, memory map */
@@ -269,7 +336,7 @@ static int layout_multiboot(struct layout *l, const uint8_t *k, size_t klen, con
         return -1;
     }
     iflags |= 0x4;
-    put32(info + 16, MB_CMDLINE_ADDR);
+    put32(info + 16, mb_cmdline);
     if (b->initrd_data) {
         uint32_t at;
         if (place_initrd(b->initrd_len, (end + 0xfff) & ~0xfffull, UINT32_MAX, ram, &at, err) < 0)
@@ -277,12 +344,12 @@ static int layout_multiboot(struct layout *l, const uint8_t *k, size_t klen, con
         uint8_t mod[16] = {0};
         put32(mod, at);
         put32(mod + 4, at + (uint32_t)b->initrd_len);
-        put32(mod + 8, MB_CMDLINE_ADDR); /* the module's string: the command line */
+        put32(mod + 8, mb_cmdline); /* the module's string: the command line */
         iflags |= 0x8;
         put32(info + 20, 1);
-        put32(info + 24, MB_MODS_ADDR);
+        put32(info + 24, mb_mods);
         if (add_piece(l, "opt/org.popek/initrd", at, b->initrd_data, b->initrd_len, err) < 0 ||
-            add_piece(l, "opt/org.popek/mods", MB_MODS_ADDR, mod, sizeof(mod), err) < 0)
+            add_piece(l, "opt/org.popek/mods", mb_mods, mod, sizeof(mod), err) < 0)
             return -1;
     }
     uint8_t mmap[48] = {0};
@@ -295,15 +362,14 @@ static int layout_multiboot(struct layout *l, const uint8_t *k, size_t klen, con
     put32(mmap + 40, (uint32_t)((ram - 0x100000) >> 32));
     put32(mmap + 44, 1);
     put32(info + 44, sizeof(mmap));
-    put32(info + 48, MB_MMAP_ADDR);
+    put32(info + 48, mb_mmap);
     put32(info, iflags);
     l->type = BOOT_MULTIBOOT;
     l->entry = entry;
-    l->arg = MB_INFO_ADDR;
-    if (add_piece(l, "opt/org.popek/mbinfo", MB_INFO_ADDR, info, sizeof(info), err) < 0 ||
-        add_piece(l, "opt/org.popek/mmap", MB_MMAP_ADDR, mmap, sizeof(mmap), err) < 0 ||
-        add_piece(l, "opt/org.popek/cmdline", MB_CMDLINE_ADDR, cmdline, strlen(cmdline) + 1, err) <
-            0)
+    l->arg = (uint32_t)mb;
+    if (add_piece(l, "opt/org.popek/mbinfo", (uint32_t)mb, info, sizeof(info), err) < 0 ||
+        add_piece(l, "opt/org.popek/mmap", mb_mmap, mmap, sizeof(mmap), err) < 0 ||
+        add_piece(l, "opt/org.popek/cmdline", mb_cmdline, cmdline, strlen(cmdline) + 1, err) < 0)
         return -1;
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cpu/cpu.h"
+#include "devices/acpi_pm.h"
 #include "devices/fdc.h"
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
@@ -20,6 +21,8 @@
 #include "devices/i8254.h"
 #include "devices/i8259.h"
 #include "devices/ide.h"
+#include "devices/ioapic.h"
+#include "devices/lapic.h"
 #include "devices/mc146818.h"
 #include "devices/ne2000.h"
 #include "devices/pci.h"
@@ -30,6 +33,7 @@
 #include "devices/vga.h"
 #include "devices/vga_pci.h"
 #include "machine/blockdev.h"
+#include "pc/acpi.h"
 #include "pc/kernel.h"
 #include "shadowmmu/shadowmmu.h"
 #include "translator/translator.h"
@@ -55,6 +59,12 @@ static void reset_from_device(void *opaque)
     pc_request_reset(opaque);
 }
 
+/* ACPI soft-off (SLP_EN with the _S5 sleep type): the run ends as a guest poweroff. */
+static void acpi_power_off(void *opaque)
+{
+    pc_stop(opaque, PC_STOP_POWEROFF);
+}
+
 static void update_a20(struct pc *pc)
 {
     smmu_set_a20(pc->mmu, pc->a20_kbc || pc->a20_port92);
@@ -75,6 +85,44 @@ static void kbc_a20(void *opaque, bool on)
 }
 
 /*
+ * The ISA interrupt lines go to the 8259 pair and to the I/O APIC, where
+ * IRQ 0 is on pin 2 and the others on the pin of their number, as on
+ * QEMU's PIIX3 boards (SeaBIOS's MP table and its IRQ 0 override say so).
+ * IRQ 2 is the 8259 cascade and reaches neither.
+ */
+static void pc_isa_irq(struct pc *pc, unsigned irq, int level)
+{
+    pic_set_irq(pc->pic, irq, level);
+    if (irq != PIC_CASCADE_IRQ)
+        ioapic_set_irq(pc->ioapic, irq == 0 ? 2 : irq, level);
+}
+
+static void isa_irq_set(void *opaque, unsigned n, int level)
+{
+    pc_isa_irq(opaque, n, level);
+}
+
+/* I/O APIC messages for the one local APIC there is. */
+static void ioapic_deliver(void *opaque, const struct ioapic_msg *msg)
+{
+    struct pc *pc = opaque;
+    if (lapic_match_dest(pc->lapic, msg->dest, msg->logical))
+        lapic_deliver(pc->lapic, msg->mode, msg->vector, msg->level);
+}
+
+static void lapic_nmi(void *opaque)
+{
+    struct pc *pc = opaque;
+    cpu_nmi(pc->cpu);
+}
+
+static void lapic_eoi(void *opaque, uint8_t vector)
+{
+    struct pc *pc = opaque;
+    ioapic_eoi(pc->ioapic, vector);
+}
+
+/*
  * The x87 error path of a PC/AT (SDM Vol. 1 App. D): FERR# raises IRQ 13;
  * a write to port 0xF0 clears the interrupt and asserts IGNNE# until FERR#
  * goes away (FNCLEX/FNINIT in the handler).
@@ -82,8 +130,7 @@ static void kbc_a20(void *opaque, bool on)
 static void fpu_ferr(void *opaque, int level)
 {
     struct pc *pc = opaque;
-    struct irq_line irq13 = pic_irq_line(pc->pic, 13);
-    irq_set(&irq13, level);
+    pc_isa_irq(pc, 13, level);
     if (!level)
         pc->cpu->ignne = false;
 }
@@ -96,8 +143,7 @@ static uint32_t port_f0_read(void *opaque, uint16_t port, unsigned size)
 static void port_f0_write(void *opaque, uint16_t port, uint32_t v, unsigned size)
 {
     struct pc *pc = opaque;
-    struct irq_line irq13 = pic_irq_line(pc->pic, 13);
-    irq_set(&irq13, 0);
+    pc_isa_irq(pc, 13, 0);
     pc->cpu->ignne = true;
 }
 
@@ -113,7 +159,8 @@ static void bmdma_map(void *opaque, uint16_t base)
  * PCI interrupts. On the i440FX board INTx# of device d is wired to PIRQ
  * (x + d - 1) mod 4 (SeaBIOS's interrupt-line assignment and $PIR table
  * follow this rotation); the PIIX3 routes each PIRQ to an ISA IRQ (PIRQRC,
- * 82371SB §2.2.9), where SeaBIOS sets the ELCR to level-triggered. Lines
+ * 82371SB §2.2.9), where SeaBIOS sets the ELCR to level-triggered, and to
+ * the I/O APIC pin of that IRQ (SeaBIOS's MP table lists them so). Lines
  * sharing a PIRQ or an IRQ are ORed; routing is looked up at each change.
  */
 #define PC_NIC_SLOT 3
@@ -130,7 +177,7 @@ static void pci_irqs_update(struct pc *pc)
     pc->pci_irqs = want;
     for (unsigned irq = 0; irq < 16; irq++) {
         if (touched & (1u << irq))
-            pic_set_irq(pc->pic, irq, (want >> irq) & 1);
+            pc_isa_irq(pc, irq, (want >> irq) & 1);
     }
 }
 
@@ -268,6 +315,9 @@ static void pc_fw_cfg_init(struct pc *pc)
     fw_cfg_add_u16(fw, FW_CFG_NB_CPUS, 1);
     fw_cfg_add_u16(fw, FW_CFG_MAX_CPUS, 1);
     fw_cfg_add_u16(fw, FW_CFG_BOOT_MENU, 0);
+    /* The MP table SeaBIOS builds routes IRQ 0 to I/O APIC pin 2, as the board wires it. */
+    static const uint32_t irq0_override = 1;
+    fw_cfg_add_file(fw, "etc/irq0-override", &irq0_override, sizeof(irq0_override));
     /* One e820 entry for all of RAM: SeaBIOS carves out what the BIOS needs. */
     uint8_t e820[20];
     uint64_t base = 0, len = pc->m.ram_size;
@@ -278,6 +328,17 @@ static void pc_fw_cfg_init(struct pc *pc)
     fw_cfg_add_file(fw, "etc/e820", e820, sizeof(e820));
     /* Guest tests tell popek from QEMU by this (both speak fw_cfg). */
     fw_cfg_add_file(fw, "opt/org.popek/machine", "popek", 5);
+    /* ACPI tables, from what this board has (pc_devices_init). */
+    acpi_install(fw, &(struct acpi_board){
+                         .ram_size = pc->m.ram_size,
+                         .lapic_base = LAPIC_DEFAULT_BASE,
+                         .ioapic_base = IOAPIC_BASE,
+                         .pm_base = ACPI_PM_BASE,
+                         .sci_irq = PC_SCI_IRQ,
+                         .reset_port = 0xcf9, /* the PIIX3's reset control register */
+                         .reset_value = 0x06, /* hard reset: SYS_RST | RST_CPU */
+                         .com1 = pc->com1 != NULL,
+                     });
     /* The VGA BIOS SeaBIOS runs for the standard VGA. */
     char *vgabios = firmware_vga_bios(pc->cfg.bios);
     char *rom = NULL;
@@ -305,12 +366,19 @@ static void pc_devices_init(struct pc *pc)
     }
     pc->port92 = port92_create(m, &(struct port92_callbacks){port92_a20, reset_from_device, pc});
 
-    /* Interrupts and timers. */
+    /*
+     * Interrupts and timers: the CPU takes interrupts from its local APIC,
+     * which passes the 8259's through LINT0; ISA lines also reach the I/O APIC.
+     */
     pc->pic = pic_create(m);
-    pc->cpu->irq = (struct cpu_irq_source){pic_pending, pic_acknowledge, pc->pic};
+    pc->lapic = lapic_create(m, &(struct lapic_callbacks){lapic_nmi, lapic_eoi, pc},
+                             &(struct lapic_extint){pic_pending, pic_acknowledge, pc->pic});
+    pc->cpu->irq = (struct cpu_irq_source){lapic_pending, lapic_acknowledge, pc->lapic};
+    pc->cpu->apic_base = (struct cpu_apic_base){lapic_get_base, lapic_set_base, pc->lapic};
+    pc->ioapic = ioapic_create(m, &(struct ioapic_callbacks){ioapic_deliver, pc});
     struct irq_line irq[16];
     for (unsigned i = 0; i < 16; i++)
-        irq[i] = pic_irq_line(pc->pic, i);
+        irq[i] = (struct irq_line){isa_irq_set, pc, i};
     pc->cpu->ferr = fpu_ferr;
     pc->cpu->ferr_opaque = pc;
     if (iobus_register(&m->io, "fpu-error", 0xf0, 1, &port_f0_ops, pc) < 0)
@@ -319,6 +387,8 @@ static void pc_devices_init(struct pc *pc)
     pc->port61 = port61_create(m, pc->pit);
     pc->rtc = rtc_create(m, &irq[8]);
     pc->dma = dma_create(m);
+    pc->acpi_pm = acpi_pm_create(m, ACPI_PM_BASE, &irq[PC_SCI_IRQ],
+                                 &(struct acpi_pm_callbacks){acpi_power_off, pc});
     pc->fdc = fdc_create(m, pc->dma, &irq[6]);
 
     /* Keyboard, mouse and serial port. */
@@ -398,10 +468,13 @@ void pc_reset(struct pc *pc)
     pc->reset_requested = false;
     port92_reset(pc->port92);
     pic_reset(pc->pic);
+    lapic_reset(pc->lapic);
+    ioapic_reset(pc->ioapic);
     pit_reset(pc->pit);
     port61_reset(pc->port61);
     rtc_reset(pc->rtc);
     dma_reset(pc->dma);
+    acpi_pm_reset(pc->acpi_pm);
     fdc_reset(pc->fdc);
     i8042_reset(pc->kbc);
     uart_reset(pc->com1);
@@ -464,6 +537,7 @@ void pc_destroy(struct pc *pc)
     i8042_destroy(pc->kbc);
     fdc_destroy(pc->fdc);
     dma_destroy(pc->dma);
+    acpi_pm_destroy(pc->acpi_pm);
     for (unsigned i = 0; i < 2; i++) {
         if (pc->floppies[i]) {
             blockdev_close(pc->floppies[i]);
@@ -473,6 +547,8 @@ void pc_destroy(struct pc *pc)
     rtc_destroy(pc->rtc);
     port61_destroy(pc->port61);
     pit_destroy(pc->pit);
+    ioapic_destroy(pc->ioapic);
+    lapic_destroy(pc->lapic);
     pic_destroy(pc->pic);
     for (unsigned i = 0; i <= PC_MAX_DISKS; i++) {
         if (pc->disks[i]) {

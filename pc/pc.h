@@ -23,6 +23,9 @@ struct piix3;
 struct fw_cfg;
 struct port92;
 struct pic;
+struct acpi_pm;
+struct lapic;
+struct ioapic;
 struct pit;
 struct port61;
 struct rtc;
@@ -44,6 +47,7 @@ struct pc_byte_sink {
 };
 
 #define PC_MAX_DISKS 4
+#define PC_SCI_IRQ   9 /* the ACPI SCI's ISA IRQ (as on QEMU's PIIX4 PM) */
 
 struct pc_config {
     uint32_t ram_mb;
@@ -75,6 +79,7 @@ enum pc_stop {
     PC_STOP_TIMEOUT,    /* --timeout expired: status 124 */
     PC_STOP_RESET,      /* reset or triple fault with --no-reboot: status 0 */
     PC_STOP_QUIT,       /* the user quit (window closed, Ctrl+C, debugger kill): status 0 */
+    PC_STOP_POWEROFF,   /* the guest powered off through ACPI: status 0 */
 };
 
 /*
@@ -103,6 +108,8 @@ struct pc {
     struct fw_cfg *fw_cfg;
     struct port92 *port92;
     struct pic *pic;
+    struct lapic *lapic;
+    struct ioapic *ioapic;
     struct pit *pit;
     struct port61 *port61;
     struct rtc *rtc;
@@ -112,6 +119,7 @@ struct pc {
     struct vga *vga;
     struct vga_pci *vga_pci;
     struct dma *dma;
+    struct acpi_pm *acpi_pm;
     struct fdc *fdc;
     struct ne2000 *nic; /* NULL: no network */
     struct ne2000_pci *nic_pci;

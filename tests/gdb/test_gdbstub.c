@@ -568,7 +568,7 @@ static void test_monitor(void)
     struct client c;
     start(&c, true, NULL);
     char *out = monitor(&c, "help");
-    static const char *const cmds[] = {"help", "regs", "stats", "tlb", "reset"};
+    static const char *const cmds[] = {"help", "regs", "ioapic", "stats", "tlb", "reset"};
     for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++)
         g_assert_nonnull(strstr(out, cmds[i]));
     g_free(out);
@@ -576,8 +576,9 @@ static void test_monitor(void)
     expect(&c, bp, "OK");
     expect(&c, "c", "T05thread:1;swbreak:;");
     out = monitor(&c, "stats");
-    static const char *const counters[] = {"cpu.instructions", "cpu.interrupts",
-                                           "tcache.blocks_decoded", "mmu.page_walks"};
+    static const char *const counters[] = {"cpu.instructions",      "cpu.interrupts",
+                                           "tcache.blocks_decoded", "mmu.page_walks",
+                                           "apic.enabled",          "apic.timer_current"};
     for (size_t i = 0; i < G_N_ELEMENTS(counters); i++)
         g_assert_nonnull(strstr(out, counters[i]));
     g_free(out);
@@ -586,6 +587,16 @@ static void test_monitor(void)
     g_assert_nonnull(strstr(out, "cr0=60000010"));
     g_assert_nonnull(strstr(out, "cs   0000 base=00000000"));
     g_assert_nonnull(strstr(out, "dr7=00000400"));
+    /* the local APIC after reset: software disabled, LINT0 ExtINT (virtual wire) */
+    g_assert_nonnull(strstr(out, "apic: base=fee00000 id=0 software-disabled"));
+    g_assert_nonnull(strstr(out, "lint0=00000700(ExtINT 00)"));
+    g_assert_nonnull(strstr(out, "timer=00010000(fixed 00 masked) one-shot initial=0"));
+    g_free(out);
+    out = monitor(&c, "ioapic");
+    g_assert_nonnull(strstr(out, "I/O APIC (82093AA) at fec00000: id=0 entries=24"));
+    g_assert_nonnull(strstr(out, "pin  0: 0000000000010000 vector=00 fixed  physical dest=00"));
+    g_assert_nonnull(strstr(out, "pin 23: 0000000000010000"));
+    g_assert_null(strstr(out, "pin 24"));
     g_free(out);
     out = monitor(&c, "tlb 12345");
     g_assert_nonnull(strstr(out, "physical 000012345"));

@@ -3,12 +3,43 @@
 ; boot protocol: EAX magic, flat 32-bit protected mode, the information
 ; structure (memory sizes, command line, memory map, the module) and a zero
 ; bss, and reports through the debug console and isa-debug-exit.
+;
+; Assembled with -DELF_LOAD=ADDR it is an ELF32 executable instead, its one
+; PT_LOAD segment (headers, code, data, bss) at ADDR, below 1 MiB when ADDR is.
     bits 32
-    org 0x100000
-
 %define MB_MAGIC 0x1badb002
+%ifdef ELF_LOAD
+    org ELF_LOAD
+%define MB_FLAGS 0x00000003            ; page-aligned modules, memory info (ELF)
+elf_header:
+    db 0x7f, "ELF", 1, 1, 1, 0          ; ELFCLASS32, little-endian, version 1
+    times 8 db 0
+    dw 2                                ; ET_EXEC
+    dw 3                                ; EM_386
+    dd 1                                ; EV_CURRENT
+    dd start                            ; e_entry
+    dd program_header - $$              ; e_phoff
+    dd 0                                ; e_shoff
+    dd 0                                ; e_flags
+    dw 52                               ; e_ehsize
+    dw 32                               ; e_phentsize
+    dw 1                                ; e_phnum
+    dw 40, 0, 0                         ; e_shentsize, e_shnum, e_shstrndx
+program_header:
+    dd 1                                ; PT_LOAD
+    dd 0                                ; p_offset: the whole file
+    dd $$                               ; p_vaddr
+    dd $$                               ; p_paddr
+    dd data_end - $$                    ; p_filesz
+    dd bss_end - $$                     ; p_memsz
+    dd 7                                ; PF_R | PF_W | PF_X
+    dd 0x1000                           ; p_align
+%else
+    org 0x100000
 %define MB_FLAGS 0x00010003            ; page-aligned modules, memory info, a.out kludge
+%endif
 
+    align 4
 mb_header:
     dd MB_MAGIC
     dd MB_FLAGS
