@@ -19,6 +19,7 @@
 #include "frontend/stats.h"
 #include "frontend/version.h"
 #include "pc/pc.h"
+#include "translator/translator.h"
 
 /*
  * Set by the SIGINT/SIGTERM handler, read by a pc poller. The one piece of
@@ -121,6 +122,11 @@ int main(int argc, char **argv)
         goto out;
     if (opts.net && !(net = net_create(opts.net, &err)))
         goto out;
+    struct translator_config tiers = {
+        .tier = opts.tier,
+        .hot_threshold = opts.tc_threshold,
+        .code_size = (size_t)opts.tc_size_mb << 20,
+    };
     struct pc_config cfg = {
         .ram_mb = opts.memory_mb,
         .bios = bios,
@@ -140,6 +146,7 @@ int main(int argc, char **argv)
         .serial_in_fd = serial.in_fd,
         .net = opts.net,
         .net_tx = {net_guest_frame, net},
+        .translator = &tiers,
     };
     pc = g_new0(struct pc, 1);
     if (pc_init(pc, &cfg, &err) < 0) {

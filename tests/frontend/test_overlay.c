@@ -304,6 +304,7 @@ static void test_stats_text(void)
         "\n  cpu.eip ",
         "\n  tcache.lookups ",
         "\n  tcache.hits ",
+        "\n  translator.tier ",
         "\n  mmu.walks ",
         "\n  mmu.watch_hits ",
         "\n  cpu.stack ",
