@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pm_loop.h"
 #include "translator/translator.h"
 
 static const char *popek_bin;
@@ -165,12 +166,13 @@ static void test_debug_exit_and_stats(void)
     g_free(rom);
 }
 
-/* The exit-status-3 ROM of test_debug_exit_and_stats run with `extra`; its --stats JSON in *json.
+/*
+ * The loop in flat 32-bit protected mode of pm_loop.h (exit status 3) run
+ * with `extra`; its --stats JSON in *json_text (NULL when none was written).
  */
-static struct run run_exit_rom(const char *const *extra, char **json_text)
+static struct run run_pm_loop(const char *const *extra, char **json_text)
 {
-    static const uint8_t entry[] = {0xb0, 0x01, 0xe6, 0xf4, 0xf4};
-    char *rom = write_rom(entry, sizeof(entry), NULL, 0);
+    char *rom = write_rom(pm_loop_entry, sizeof(pm_loop_entry), pm_loop_body, sizeof(pm_loop_body));
     char *bios = g_strconcat("--bios=", rom, NULL);
     char *json = g_strconcat(rom, ".json", NULL);
     char *stats = g_strconcat("--stats=", json, NULL);
@@ -209,17 +211,19 @@ static void test_tier_options(void)
 {
     char *json;
     const char *const tier0[] = {"--tier=0", NULL};
-    struct run r = run_exit_rom(tier0, &json);
+    struct run r = run_pm_loop(tier0, &json);
     g_assert_cmpint(r.status, ==, 3);
+    g_assert_cmpuint(json_value(json, "cpu.instructions"), ==, PM_LOOP_INSNS);
     g_assert_cmpuint(json_value(json, "translator.tier"), ==, 0);
     g_assert_null(strstr(json, "tier1."));
     run_free(&r);
     g_free(json);
 
     const char *const tier1[] = {"--tier=1", "--tc-size=3", "--tc-threshold=0", NULL};
-    r = run_exit_rom(tier1, &json);
+    r = run_pm_loop(tier1, &json);
     if (translator_tier1_available()) {
         g_assert_cmpint(r.status, ==, 3);
+        g_assert_cmpuint(json_value(json, "cpu.instructions"), ==, PM_LOOP_INSNS);
         g_assert_cmpuint(json_value(json, "translator.tier"), ==, 1);
         g_assert_cmpuint(json_value(json, "tier1.code_capacity"), ==, 3u << 20);
         g_assert_cmpuint(json_value(json, "tier1.blocks_translated"), >=, 1);
@@ -236,9 +240,9 @@ static void test_tier_options(void)
     g_free(json);
 
     if (translator_tier1_available()) {
-        /* A threshold the ROM's one block never reaches: nothing becomes host code. */
+        /* A threshold the loop (1000 runs) never reaches: nothing becomes host code. */
         const char *const cold[] = {"--tier=1", "--tc-threshold=1000000", NULL};
-        r = run_exit_rom(cold, &json);
+        r = run_pm_loop(cold, &json);
         g_assert_cmpint(r.status, ==, 3);
         g_assert_cmpuint(json_value(json, "tier1.blocks_translated"), ==, 0);
         g_assert_cmpuint(json_value(json, "tier1.code_capacity"), ==, 64u << 20);
