@@ -24,6 +24,7 @@
 #include "frontend/term.h"
 #include "frontend/version.h"
 #include "pc/pc.h"
+#include "translator/translator.h"
 
 /*
  * Set by the SIGINT/SIGTERM handler, read by a pc poller. The one piece of
@@ -162,6 +163,11 @@ int main(int argc, char **argv)
         goto out;
     if (opts.net && !(net = net_create(opts.net, &err)))
         goto out;
+    struct translator_config tiers = {
+        .tier = opts.tier,
+        .hot_threshold = opts.tc_threshold,
+        .code_size = (size_t)opts.tc_size_mb << 20,
+    };
     /* A window with nothing to boot gets empty drives a dropped image can go into. */
     bool empty_drives = opts.display == DISPLAY_SDL && no_media(&opts);
     struct pc_config cfg = {
@@ -184,6 +190,7 @@ int main(int argc, char **argv)
         .serial_in_fd = -1, /* the console below feeds COM1 */
         .net = opts.net,
         .net_tx = {net_guest_frame, net},
+        .translator = &tiers,
     };
     pc = g_new0(struct pc, 1);
     if (pc_init(pc, &cfg, &err) < 0) {

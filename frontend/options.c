@@ -15,6 +15,10 @@
 #include "frontend/image_kind.h"
 #include "frontend/net.h"
 #include "machine/machine.h"
+#include "translator/translator.h"
+
+#define TC_SIZE_MAX_MB   2048    /* --tc-size: the host code buffer, at most 2 GiB */
+#define TC_THRESHOLD_MAX 1000000 /* --tc-threshold: runs of a block, at most */
 
 static gboolean parse_memory(const char *name, const char *value, gpointer data, GError **error)
 {
@@ -81,6 +85,64 @@ static gboolean parse_timeout(const char *name, const char *value, gpointer data
         return FALSE;
     }
     o->timeout = t;
+    return TRUE;
+}
+
+/*
+ * A decimal number from `min` to `max`, digits only (no sign, no suffix).
+ * `what` says what the number is, for the message: "a size in MiB".
+ */
+static gboolean parse_bounded(const char *name, const char *value, guint64 min, guint64 max,
+                              const char *what, guint64 *out, GError **error)
+{
+    char *end = NULL;
+    errno = 0;
+    guint64 n = g_ascii_isdigit(*value) ? g_ascii_strtoull(value, &end, 10) : 0;
+    if (!g_ascii_isdigit(*value) || *end) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: '%s' is not %s", name,
+                    value, what);
+        return FALSE;
+    }
+    if (errno || n < min || n > max) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "%s: %s is out of range (%" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT ")", name,
+                    value, min, max);
+        return FALSE;
+    }
+    *out = n;
+    return TRUE;
+}
+
+static gboolean parse_tier(const char *name, const char *value, gpointer data, GError **error)
+{
+    struct popek_options *o = data;
+    if (strcmp(value, "0") && strcmp(value, "1")) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "%s: '%s' is not a tier (0 or 1)", name, value);
+        return FALSE;
+    }
+    o->tier = value[0] == '1';
+    return TRUE;
+}
+
+static gboolean parse_tc_size(const char *name, const char *value, gpointer data, GError **error)
+{
+    struct popek_options *o = data;
+    guint64 n;
+    if (!parse_bounded(name, value, 1, TC_SIZE_MAX_MB, "a size in MiB", &n, error))
+        return FALSE;
+    o->tc_size_mb = (uint32_t)n;
+    return TRUE;
+}
+
+static gboolean parse_tc_threshold(const char *name, const char *value, gpointer data,
+                                   GError **error)
+{
+    struct popek_options *o = data;
+    guint64 n;
+    if (!parse_bounded(name, value, 0, TC_THRESHOLD_MAX, "a number of runs", &n, error))
+        return FALSE;
+    o->tc_threshold = (unsigned)n;
     return TRUE;
 }
 
@@ -294,6 +356,9 @@ static char *options_validate(struct popek_options *o)
         err = check_net(o);
     if (!err)
         err = check_screenshot(o);
+    if (!err && o->tier == 1 && !translator_tier1_available())
+        err = g_strdup("--tier=1: this build has no tier 1 (translation to host code) for this "
+                       "host; --tier=0 runs every block in tier 0");
     return err;
 }
 
@@ -356,6 +421,14 @@ GOptionEntry *options_entries(struct popek_options *o)
          "With --display=none: save the screen at exit", "FILE.png"},
         {"timeout", 0, 0, G_OPTION_ARG_CALLBACK, parse_timeout,
          "Stop the guest after this long (exit status 124)", "SECONDS"},
+        {"tier", 0, 0, G_OPTION_ARG_CALLBACK, parse_tier,
+         "0: interpret every block; 1: also translate hot blocks to host code (default 1 where "
+         "available)",
+         "0|1"},
+        {"tc-size", 0, 0, G_OPTION_ARG_CALLBACK, parse_tc_size,
+         "Tier 1's host code buffer in MiB, emptied when full (default 64, 1 to 2048)", "MB"},
+        {"tc-threshold", 0, 0, G_OPTION_ARG_CALLBACK, parse_tc_threshold,
+         "Runs of a block before tier 1 translates it (default 16, 0 at once, up to 1000000)", "N"},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &o->help, "Print this help and exit", NULL},
         {NULL},
@@ -375,6 +448,9 @@ enum options_result options_parse(int argc, char **argv, struct popek_options *o
     memset(o, 0, sizeof(*o));
     o->memory_mb = MACHINE_RAM_DEFAULT_MB;
     o->display = display_available ? DISPLAY_SDL : DISPLAY_NONE;
+    o->tier = translator_default_config().tier;
+    o->tc_threshold = TRANSLATOR_DEFAULT_THRESHOLD;
+    o->tc_size_mb = TRANSLATOR_DEFAULT_CODE_MB;
     *err = NULL;
 
     GOptionEntry *entries = options_entries(o);

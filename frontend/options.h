@@ -35,7 +35,10 @@ struct popek_options {
     char *stats_file; /* NULL: stderr */
     bool snapshot;
     char *screenshot;
-    double timeout; /* seconds, 0 = none */
+    double timeout;        /* seconds, 0 = none */
+    unsigned tier;         /* --tier: 0 the interpreter tier only, 1 hot blocks become host code */
+    unsigned tc_threshold; /* --tc-threshold: runs of a block before it becomes host code */
+    uint32_t tc_size_mb;   /* --tc-size: the host code buffer in MiB */
     bool version;
     bool help;
 };

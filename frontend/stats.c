@@ -117,13 +117,50 @@ static void format_text(GString *out, struct pc *pc, double seconds, const struc
     }
 }
 
+/* The translator's lines: how many there are at most, and which exit cause each exits[] is. */
+#define TRANSLATOR_COUNTERS 17
+static const char *const exit_names[TR_EXIT_CAUSES] = {
+    [TR_EXIT_CHAIN] = "tier1.exits_chain_miss",    [TR_EXIT_INDIRECT] = "tier1.exits_indirect",
+    [TR_EXIT_HELPER] = "tier1.exits_helper",       [TR_EXIT_BUDGET] = "tier1.exits_budget",
+    [TR_EXIT_EXCEPTION] = "tier1.exits_exception", [TR_EXIT_SMC] = "tier1.exits_code_written",
+};
+_Static_assert(TR_EXIT_CAUSES == 6, "name the new exit cause in exit_names");
+
+/*
+ * The translator's tier, and with tier 1 what became host code, how it ran
+ * and why it went back to the loop. Fills `out` (TRANSLATOR_COUNTERS at
+ * most); returns how many.
+ */
+static size_t translator_counters(struct translator *tr, struct counter *out)
+{
+    const struct translator_stats *ts = translator_stats(tr);
+    size_t n = 0;
+    out[n++] = (struct counter){"translator.tier", ts->tier};
+    if (ts->tier == 0)
+        return n;
+    const struct counter tier1[] = {
+        {"tier1.blocks_translated", ts->blocks},  {"tier1.insns_translated", ts->insns},
+        {"tier1.insns_native", ts->native_insns}, {"tier1.insns_helper", ts->helper_insns},
+        {"tier1.code_bytes", ts->code_bytes},     {"tier1.code_capacity", ts->code_capacity},
+        {"tier1.code_flushes", ts->flushes},      {"tier1.chain_patches", ts->chain_patches},
+        {"tier1.entries", ts->entries},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(tier1); i++)
+        out[n++] = tier1[i];
+    for (unsigned e = 0; e < TR_EXIT_CAUSES; e++)
+        out[n++] = (struct counter){exit_names[e], ts->exits[e]};
+    out[n++] = (struct counter){"tier1.translate_ns", ts->translate_ns};
+    g_assert(n <= TRANSLATOR_COUNTERS);
+    return n;
+}
+
 void stats_format(GString *out, struct pc *pc, double seconds, enum stats_style style)
 {
     const struct tc_stats *tc = tcache_stats(translator_tcache(pc->tr));
     const struct smmu_stats *mm = smmu_get_stats(pc->mmu);
     /* The network adapter's counters come last, and only with --net. */
     const struct ne2000_stats no_nic = {0}, *nic = pc->nic ? ne2000_get_stats(pc->nic) : &no_nic;
-    const struct counter c[] = {
+    const struct counter exec[] = {
         {"cpu.instructions", pc->cpu->instructions},
         {"cpu.interrupts", pc->cpu->interrupts},
         {"cpu.cs", pc->cpu->seg[S_CS].selector},
@@ -140,6 +177,8 @@ void stats_format(GString *out, struct pc *pc, double seconds, enum stats_style 
         {"tcache.dropped_dma", tc->dropped[TC_DROP_DMA]},
         {"tcache.dropped_flush", tc->dropped[TC_DROP_FLUSH]},
         {"tcache.decode_ns", tc->decode_ns},
+    };
+    const struct counter rest[] = {
         {"mmu.page_walks", mm->walks},
         {"mmu.tlb_fills", mm->fills},
         {"mmu.page_faults", mm->faults},
@@ -156,9 +195,15 @@ void stats_format(GString *out, struct pc *pc, double seconds, enum stats_style 
         {"nic.tx_bytes", nic->tx_bytes},
         {"nic.tx_errors", nic->tx_errors},
     };
-    size_t n = G_N_ELEMENTS(c) - (pc->nic ? 0 : 6);
-    struct counter all[G_N_ELEMENTS(c) + APIC_COUNTERS];
-    memcpy(all, c, n * sizeof(c[0]));
+    /* The translator's lines go right after the translation cache's, the APIC's last. */
+    struct counter
+        all[G_N_ELEMENTS(exec) + TRANSLATOR_COUNTERS + G_N_ELEMENTS(rest) + APIC_COUNTERS];
+    memcpy(all, exec, sizeof(exec));
+    size_t n = G_N_ELEMENTS(exec);
+    n += translator_counters(pc->tr, all + n);
+    size_t n_rest = G_N_ELEMENTS(rest) - (pc->nic ? 0 : 6);
+    memcpy(all + n, rest, n_rest * sizeof(*rest));
+    n += n_rest;
     n += apic_counters(pc, all + n);
     char stack[128];
     format_stack(pc, stack, sizeof(stack));

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pm_loop.h"
+#include "translator/translator.h"
+
 static const char *popek_bin;
 
 struct run {
@@ -59,11 +62,12 @@ static unsigned count_lines(const char *s)
 static void test_help_lists_every_option(void)
 {
     static const char *const opts[] = {
-        "--memory",  "--fda",      "--fdb",    "--hda",      "--hdb",        "--hdc",
-        "--hdd",     "--cdrom",    "--boot",   "--kernel",   "--initrd",     "--append",
-        "--bios",    "--display",  "--serial", "--debugcon", "--debug-exit", "--no-reboot",
-        "--gdb",     "--wait-gdb", "--stats",  "--snapshot", "--screenshot", "--timeout",
-        "--monitor", "--version",  "-m,",      "-S,",
+        "--memory",       "--fda",      "--fdb",    "--hda",      "--hdb",        "--hdc",
+        "--hdd",          "--cdrom",    "--boot",   "--kernel",   "--initrd",     "--append",
+        "--bios",         "--display",  "--serial", "--debugcon", "--debug-exit", "--no-reboot",
+        "--gdb",          "--wait-gdb", "--stats",  "--snapshot", "--screenshot", "--timeout",
+        "--monitor",      "--version",  "-m,",      "-S,",        "--tier",       "--tc-size",
+        "--tc-threshold",
     };
     struct run r = run_popek("--help", NULL);
     g_assert_cmpint(r.status, ==, 0);
@@ -191,6 +195,112 @@ static void test_debug_exit_and_stats(void)
     g_free(rom);
 }
 
+/*
+ * The loop in flat 32-bit protected mode of pm_loop.h (exit status 3) run
+ * with `extra`; its --stats JSON in *json_text (NULL when none was written).
+ */
+static struct run run_pm_loop(const char *const *extra, char **json_text)
+{
+    char *rom = write_rom(pm_loop_entry, sizeof(pm_loop_entry), pm_loop_body, sizeof(pm_loop_body));
+    char *bios = g_strconcat("--bios=", rom, NULL);
+    char *json = g_strconcat(rom, ".json", NULL);
+    char *stats = g_strconcat("--stats=", json, NULL);
+    const char *args[12] = {bios, "--display=none", "--debug-exit", stats};
+    unsigned n = 4;
+    for (unsigned i = 0; extra[i]; i++) {
+        g_assert_cmpuint(n + 1, <, G_N_ELEMENTS(args));
+        args[n++] = extra[i];
+    }
+    struct run r = run_popek_argv(args);
+    *json_text = NULL;
+    g_file_get_contents(json, json_text, NULL, NULL);
+    g_unlink(json);
+    g_unlink(rom);
+    g_free(stats);
+    g_free(json);
+    g_free(bios);
+    g_free(rom);
+    return r;
+}
+
+/* The JSON value of `key`, which must be there. */
+static uint64_t json_value(const char *json, const char *key)
+{
+    char *k = g_strdup_printf("\"%s\": ", key);
+    const char *at = strstr(json, k);
+    if (!at)
+        g_error("no %s in:\n%s", key, json);
+    uint64_t v = g_ascii_strtoull(at + strlen(k), NULL, 10);
+    g_free(k);
+    return v;
+}
+
+/* --tier, --tc-size and --tc-threshold reach the translator (its lines in --stats). */
+static void test_tier_options(void)
+{
+    char *json;
+    const char *const tier0[] = {"--tier=0", NULL};
+    struct run r = run_pm_loop(tier0, &json);
+    g_assert_cmpint(r.status, ==, 3);
+    g_assert_cmpuint(json_value(json, "cpu.instructions"), ==, PM_LOOP_INSNS);
+    g_assert_cmpuint(json_value(json, "translator.tier"), ==, 0);
+    g_assert_null(strstr(json, "tier1."));
+    run_free(&r);
+    g_free(json);
+
+    const char *const tier1[] = {"--tier=1", "--tc-size=3", "--tc-threshold=0", NULL};
+    r = run_pm_loop(tier1, &json);
+    if (translator_tier1_available()) {
+        g_assert_cmpint(r.status, ==, 3);
+        g_assert_cmpuint(json_value(json, "cpu.instructions"), ==, PM_LOOP_INSNS);
+        g_assert_cmpuint(json_value(json, "translator.tier"), ==, 1);
+        g_assert_cmpuint(json_value(json, "tier1.code_capacity"), ==, 3u << 20);
+        g_assert_cmpuint(json_value(json, "tier1.blocks_translated"), >=, 1);
+    } else {
+        /* No tier 1 in this build: one line, exit 1, no guest run. */
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_cmpstr(r.out, ==, "");
+        g_assert_cmpuint(count_lines(r.err), ==, 1);
+        g_assert_true(g_str_has_prefix(r.err, "popek: --tier=1: "));
+        g_assert_nonnull(strstr(r.err, "no tier 1"));
+        g_assert_null(json);
+    }
+    run_free(&r);
+    g_free(json);
+
+    if (translator_tier1_available()) {
+        /* A threshold the loop (1000 runs) never reaches: nothing becomes host code. */
+        const char *const cold[] = {"--tier=1", "--tc-threshold=1000000", NULL};
+        r = run_pm_loop(cold, &json);
+        g_assert_cmpint(r.status, ==, 3);
+        g_assert_cmpuint(json_value(json, "tier1.blocks_translated"), ==, 0);
+        g_assert_cmpuint(json_value(json, "tier1.code_capacity"), ==, 64u << 20);
+        run_free(&r);
+        g_free(json);
+    }
+}
+
+static void test_bad_tier_options_one_line(void)
+{
+    static const char *const bad[][2] = {
+        {"--tier=2", "--tier: '2' is not a tier (0 or 1)"},
+        {"--tc-size=0", "--tc-size: 0 is out of range (1 to 2048)"},
+        {"--tc-size=1g", "--tc-size: '1g' is not a size in MiB"},
+        {"--tc-threshold=-5", "--tc-threshold: '-5' is not a number of runs"},
+        {"--tc-threshold=2000000", "--tc-threshold: 2000000 is out of range (0 to 1000000)"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        struct run r = run_popek(bad[i][0], NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_cmpstr(r.out, ==, "");
+        g_assert_cmpuint(count_lines(r.err), ==, 1);
+        g_assert_true(g_str_has_prefix(r.err, "popek: "));
+        if (!strstr(r.err, bad[i][1]))
+            g_error("%s: '%s' lacks '%s'", bad[i][0], r.err, bad[i][1]);
+        run_free(&r);
+    }
+}
+
 static void test_timeout(void)
 {
     static const uint8_t entry[] = {0xeb, 0xfe}; /* jmp $ */
@@ -273,6 +383,8 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/version-names-libraries", test_version_names_libraries);
     g_test_add_func("/cli/bad-memory-one-line", test_bad_memory_one_line);
     g_test_add_func("/cli/debug-exit-and-stats", test_debug_exit_and_stats);
+    g_test_add_func("/cli/tier-options", test_tier_options);
+    g_test_add_func("/cli/bad-tier-options-one-line", test_bad_tier_options_one_line);
     g_test_add_func("/cli/timeout", test_timeout);
     g_test_add_func("/cli/triple-fault-no-reboot", test_triple_fault_no_reboot);
     g_test_add_func("/cli/bad-bios-one-line", test_bad_bios_one_line);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "frontend/options.h"
+#include "translator/translator.h"
 
 static char *tmpdir;
 static char *image;    /* a small readable and writable file */
@@ -300,6 +301,96 @@ static void test_net(void)
                  NULL);
 }
 
+/* Parse one argument that must be accepted. */
+static void parse_ok(struct popek_options *o, const char *arg)
+{
+    char *err = NULL;
+    if (parse(o, &err, false, arg, NULL) != OPTIONS_OK)
+        g_error("%s refused: %s", arg, err);
+}
+
+static void test_tier(void)
+{
+    struct popek_options o;
+    bool have_tier1 = translator_tier1_available();
+    /* The default: tier 1 where this build has it, else tier 0. */
+    parse_ok(&o, "--stats");
+    g_assert_cmpuint(o.tier, ==, have_tier1 ? 1 : 0);
+    options_free(&o);
+    parse_ok(&o, "--tier=0");
+    g_assert_cmpuint(o.tier, ==, 0);
+    options_free(&o);
+    if (have_tier1) {
+        parse_ok(&o, "--tier=1");
+        g_assert_cmpuint(o.tier, ==, 1);
+        options_free(&o);
+    } else {
+        expect_error("--tier=1: this build has no tier 1", "--tier=1", NULL);
+    }
+    expect_error("--tier: '2' is not a tier (0 or 1)", "--tier=2", NULL);
+    expect_error("--tier: '-1' is not a tier", "--tier=-1", NULL);
+    expect_error("--tier: '01' is not a tier", "--tier=01", NULL);
+    expect_error("--tier: '' is not a tier", "--tier=", NULL);
+    expect_error("--tier: 'one' is not a tier", "--tier=one", NULL);
+    expect_error("Missing argument for --tier", "--tier", NULL);
+}
+
+static void test_tc_size(void)
+{
+    struct popek_options o;
+    parse_ok(&o, "--stats");
+    g_assert_cmpuint(o.tc_size_mb, ==, 64);
+    options_free(&o);
+    parse_ok(&o, "--tc-size=1");
+    g_assert_cmpuint(o.tc_size_mb, ==, 1);
+    options_free(&o);
+    parse_ok(&o, "--tc-size=2048");
+    g_assert_cmpuint(o.tc_size_mb, ==, 2048);
+    options_free(&o);
+    parse_ok(&o, "--tc-size=128");
+    g_assert_cmpuint(o.tc_size_mb, ==, 128);
+    options_free(&o);
+
+    expect_error("--tc-size: 0 is out of range (1 to 2048)", "--tc-size=0", NULL);
+    expect_error("--tc-size: 2049 is out of range (1 to 2048)", "--tc-size=2049", NULL);
+    expect_error("--tc-size: 99999999999999999999 is out of range",
+                 "--tc-size=99999999999999999999", NULL);
+    expect_error("--tc-size: '-1' is not a size in MiB", "--tc-size=-1", NULL);
+    expect_error("--tc-size: '+8' is not a size in MiB", "--tc-size=+8", NULL);
+    expect_error("--tc-size: ' 8' is not a size in MiB", "--tc-size= 8", NULL);
+    expect_error("--tc-size: '64M' is not a size in MiB", "--tc-size=64M", NULL);
+    expect_error("--tc-size: '' is not a size in MiB", "--tc-size=", NULL);
+    expect_error("--tc-size: 'big' is not a size in MiB", "--tc-size=big", NULL);
+    expect_error("Missing argument for --tc-size", "--tc-size", NULL);
+}
+
+static void test_tc_threshold(void)
+{
+    struct popek_options o;
+    parse_ok(&o, "--stats");
+    g_assert_cmpuint(o.tc_threshold, ==, 16);
+    options_free(&o);
+    parse_ok(&o, "--tc-threshold=0");
+    g_assert_cmpuint(o.tc_threshold, ==, 0);
+    options_free(&o);
+    parse_ok(&o, "--tc-threshold=1000000");
+    g_assert_cmpuint(o.tc_threshold, ==, 1000000);
+    options_free(&o);
+    parse_ok(&o, "--tc-threshold=50");
+    g_assert_cmpuint(o.tc_threshold, ==, 50);
+    options_free(&o);
+
+    expect_error("--tc-threshold: 1000001 is out of range (0 to 1000000)", "--tc-threshold=1000001",
+                 NULL);
+    expect_error("--tc-threshold: 18446744073709551616 is out of range",
+                 "--tc-threshold=18446744073709551616", NULL);
+    expect_error("--tc-threshold: '-1' is not a number of runs", "--tc-threshold=-1", NULL);
+    expect_error("--tc-threshold: '1e3' is not a number of runs", "--tc-threshold=1e3", NULL);
+    expect_error("--tc-threshold: '' is not a number of runs", "--tc-threshold=", NULL);
+    expect_error("--tc-threshold: 'often' is not a number of runs", "--tc-threshold=often", NULL);
+    expect_error("Missing argument for --tc-threshold", "--tc-threshold", NULL);
+}
+
 static void test_version(void)
 {
     struct popek_options o;
@@ -329,6 +420,9 @@ int main(int argc, char **argv)
     g_test_add_func("/options/monitor", test_monitor);
     g_test_add_func("/options/bare-image", test_bare_image);
     g_test_add_func("/options/version", test_version);
+    g_test_add_func("/options/tier", test_tier);
+    g_test_add_func("/options/tc-size", test_tc_size);
+    g_test_add_func("/options/tc-threshold", test_tc_threshold);
     int rc = g_test_run();
 
     char *cmd[] = {"rm", "-rf", tmpdir, NULL};

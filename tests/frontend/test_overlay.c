@@ -305,6 +305,7 @@ static void test_stats_text(void)
         "\n  cpu.eip ",
         "\n  tcache.lookups ",
         "\n  tcache.hits ",
+        "\n  translator.tier ",
         "\n  mmu.page_walks ",
         "\n  mmu.watched_page_writes ",
         "\n  cpu.stack ",

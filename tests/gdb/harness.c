@@ -121,6 +121,13 @@ void popek_start(struct popek_proc *p, bool with_program, const char *const *ext
     char *bios = g_strconcat("--bios=", p->rom, NULL);
     const char *argv[24] = {bin, bios, "--display=none", "--gdb=tcp:127.0.0.1:0"};
     unsigned n = 4;
+    /* POPEK_TIER=0|1 (each test runs once a tier): that tier, tier 1 translating at once. */
+    const char *tier = g_getenv("POPEK_TIER");
+    char *tier_arg = tier && *tier ? g_strconcat("--tier=", tier, NULL) : NULL;
+    if (tier_arg) {
+        argv[n++] = tier_arg;
+        argv[n++] = "--tc-threshold=0";
+    }
     for (unsigned i = 0; extra && extra[i]; i++) {
         g_assert_cmpuint(n + 1, <, G_N_ELEMENTS(argv));
         argv[n++] = extra[i];
@@ -133,6 +140,7 @@ void popek_start(struct popek_proc *p, bool with_program, const char *const *ext
         g_error("cannot run %s: %s", bin, error->message);
     g_strfreev(envp);
     g_free(bios);
+    g_free(tier_arg);
     p->port = read_port(p->err_fd);
 }
 

@@ -44,7 +44,8 @@ char *popek_write_rom(bool with_program);
 
 /*
  * Start popek with the test BIOS, `--display=none`, the gdb stub on an
- * ephemeral loopback port and `extra` arguments (NULL-terminated); return
+ * ephemeral loopback port, the tier POPEK_TIER names (when set: `--tier=N
+ * --tc-threshold=0`) and `extra` arguments (NULL-terminated); return
  * once the stub listens. `with_program`: the BIOS copies the program to
  * PROG_BASE itself (for a guest that runs before gdb attaches).
  */

@@ -576,9 +576,9 @@ static void test_monitor(void)
     expect(&c, bp, "OK");
     expect(&c, "c", "T05thread:1;swbreak:;");
     out = monitor(&c, "stats");
-    static const char *const counters[] = {"cpu.instructions",      "cpu.interrupts",
-                                           "tcache.blocks_decoded", "mmu.page_walks",
-                                           "apic.enabled",          "apic.timer_current"};
+    static const char *const counters[] = {
+        "cpu.instructions", "cpu.interrupts", "tcache.blocks_decoded", "translator.tier",
+        "mmu.page_walks",   "apic.enabled",   "apic.timer_current"};
     for (size_t i = 0; i < G_N_ELEMENTS(counters); i++)
         g_assert_nonnull(strstr(out, counters[i]));
     g_free(out);
