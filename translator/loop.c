@@ -143,6 +143,18 @@ const struct translator_stats *translator_stats(struct translator *t)
     return &t->stats;
 }
 
+/*
+ * A block found by a chain or the jump cache: it counts as a lookup that
+ * hit, so that the cache's hit rate says how often a block had to be
+ * decoded, however it was found.
+ */
+static void found_without_decoding(struct translator *t)
+{
+    struct tc_stats *st = tcache_stats(t->tc);
+    st->lookups++;
+    st->hits++;
+}
+
 /* The block at CS:EIP, from the jump cache, the translation cache, or decoded now. */
 static struct tb *find_block(struct translator *t, struct block **uncached)
 {
@@ -155,8 +167,10 @@ static struct tb *find_block(struct translator *t, struct block **uncached)
     }
     struct jump_cache_entry *e = &t->jump_cache[translator_jc_index(lin)];
     if (e->tb && e->lin == lin && e->mode == c->mode && e->tb->eip == eip &&
-        e->tb->cs_limit == cpu->seg[S_CS].limit && e->tb->valid)
+        e->tb->cs_limit == cpu->seg[S_CS].limit && e->tb->valid) {
+        found_without_decoding(t);
         return e->tb;
+    }
     if (eip > cpu->seg[S_CS].limit)
         cpu_raise(cpu, EX_GP, 0);
     uint64_t phys = cpu_fetch_phys(cpu, lin);
@@ -182,8 +196,10 @@ static struct tb *follow_chain(struct translator *t, struct tb *prev, int slot)
             continue;
         struct tb *n = prev->chain[k];
         if (n && n->eip == t->cpu->eip && n->mode == t->c->mode &&
-            n->cs_limit == t->cpu->seg[S_CS].limit)
+            n->cs_limit == t->cpu->seg[S_CS].limit) {
+            found_without_decoding(t);
             return n;
+        }
     }
     return NULL;
 }

@@ -46,11 +46,11 @@ enum tc_cause {
 };
 
 struct tc_stats {
-    uint64_t blocks;      /* blocks inserted */
-    uint64_t insns;       /* instructions in the blocks inserted */
-    uint64_t lookups;     /* tcache_lookup calls */
-    uint64_t hits;        /* lookups that found a block */
-    uint64_t chains;      /* chain slots linked */
+    uint64_t blocks;  /* blocks inserted */
+    uint64_t insns;   /* instructions in the blocks inserted */
+    uint64_t lookups; /* blocks looked for (tcache_lookup, and the loop's chains and jump cache) */
+    uint64_t hits;    /* lookups that found a block (no decoding needed) */
+    uint64_t chains;  /* chain slots linked */
     uint64_t live_blocks; /* blocks in the cache now */
     uint64_t live_bytes;  /* guest bytes they cover */
     uint64_t dropped[TC_DROP_CAUSES];

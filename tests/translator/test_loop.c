@@ -49,6 +49,11 @@ static void test_blocks_and_chaining(struct cpu_fixture *f, gconstpointer data)
     g_assert_cmpuint(st->blocks, ==, 3);
     g_assert_cmpuint(st->insns, ==, 4 + 3 + 1);
     g_assert_cmpuint(st->chains, >=, 1);
+    /* Every block the loop looked for was found (chain, jump cache or cache) but the three
+       it decoded; in tier 0 the loop looks for one every iteration. */
+    g_assert_cmpuint(st->lookups - st->hits, ==, st->blocks);
+    if (translator_stats(f->tr)->tier == 0)
+        g_assert_cmpuint(st->lookups, >=, 100);
 }
 
 static void test_block_ends_at_page(struct cpu_fixture *f, gconstpointer data)
