@@ -9,6 +9,7 @@
 #include "cpu/handlers.h"
 
 #define MSR_TSC               0x10u
+#define MSR_PLATFORM_ID       0x17u /* read-only; Linux's microcode driver reads it */
 #define MSR_APIC_BASE         0x1bu
 #define MSR_SYSENTER_CS       0x174u
 #define MSR_SYSENTER_ESP      0x175u
@@ -206,6 +207,9 @@ void h_rdmsr(struct cpu *cpu, const struct insn *in)
         switch (msr) {
         case MSR_TSC:
             v = cpu_read_tsc(cpu);
+            break;
+        case MSR_PLATFORM_ID:
+            v = 0; /* platform 0 (bits 52-50) */
             break;
         case MSR_APIC_BASE:
             v = cpu->apic_base.read ? cpu->apic_base.read(cpu->apic_base.opaque) : m->apic_base;

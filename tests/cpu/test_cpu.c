@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cpu/handlers.h"
+#include "machine/memmap.h"
 #include "tests/lib/cpu_fixture.h"
 
 #define CODE  0x10000u
@@ -24,10 +25,10 @@ static void teardown(struct cpu_fixture *f, gconstpointer data)
     cpu_fixture_destroy(f);
 }
 
-/* Flat 32-bit protected mode at CPL 0, code at CODE. */
+/* Flat 32-bit protected mode at CPL 0, code at CODE (written as a device would). */
 static void flat32(struct cpu_fixture *f, const void *code, size_t len)
 {
-    memcpy(f->m.ram + CODE, code, len);
+    memmap_write_buf(&f->m.mem, CODE, code, len); /* code written before drops its blocks */
     cpu_fixture_flat32(f, CODE, STACK, 0);
 }
 
@@ -318,6 +319,26 @@ static void test_rdpmc(struct cpu_fixture *f, gconstpointer data)
     g_assert_cmpuint(cpu->exception_vector, ==, EX_GP);
 }
 
+/* IA32_PLATFORM_ID reads as platform 0; it is read-only (#GP on a write). */
+static void test_platform_id(struct cpu_fixture *f, gconstpointer data)
+{
+    static const uint8_t code[] = {0x0f, 0x32, 0xf4}; /* rdmsr; hlt */
+    flat32(f, code, sizeof(code));
+    struct cpu *cpu = f->cpu;
+    cpu->regs[R_ECX] = 0x17;
+    cpu->regs[R_EAX] = cpu->regs[R_EDX] = 0xdeadbeef;
+    run_to_hlt(f);
+    g_assert_cmphex(cpu->regs[R_EAX], ==, 0);
+    g_assert_cmphex(cpu->regs[R_EDX], ==, 0);
+    static const uint8_t write[] = {0x0f, 0x30, 0xf4};       /* wrmsr; hlt */
+    memmap_write_buf(&f->m.mem, CODE, write, sizeof(write)); /* as a device: the block goes */
+    cpu_fixture_flat32(f, CODE, STACK, 0);
+    cpu->halted = false;
+    cpu->stop_on_exception = true;
+    g_assert_cmpint(cpu_fixture_run(f, 100), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmpuint(cpu->exception_vector, ==, EX_GP);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -325,6 +346,7 @@ int main(int argc, char **argv)
     ADD("reset-state", test_reset_state);
     ADD("cpuid", test_cpuid);
     ADD("rdpmc", test_rdpmc);
+    ADD("platform-id", test_platform_id);
     ADD("decode-records", test_decode_records);
     ADD("decode-real-mode", test_decode_real_mode);
     ADD("rep-restart-after-fault", test_rep_restart_after_fault);

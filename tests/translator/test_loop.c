@@ -24,10 +24,10 @@ static void teardown(struct cpu_fixture *f, gconstpointer data)
     cpu_fixture_destroy(f);
 }
 
-/* Flat 32-bit protected mode at CPL 0, code at CODE. */
+/* Flat 32-bit protected mode at CPL 0, code at CODE (written as a device would). */
 static void flat32(struct cpu_fixture *f, const void *code, size_t len)
 {
-    memcpy(f->m.ram + CODE, code, len);
+    memmap_write_buf(&f->m.mem, CODE, code, len); /* code written before drops its blocks */
     cpu_fixture_flat32(f, CODE, STACK, 0);
 }
 
