@@ -58,7 +58,7 @@ static void unlink_block(void *opaque, struct tb *from, unsigned slot)
     struct translator *t = opaque;
     const struct block *b = from->payload;
     if (b->host && b->links[slot].jump)
-        tier1_patch(t->t1, &b->links[slot], NULL);
+        tier1_patch(t->t1, &b->links[slot], NULL, NULL);
 }
 
 bool translator_tier1_available(void)
@@ -185,6 +185,12 @@ static struct tb *find_block(struct translator *t, struct block **uncached)
     return tb;
 }
 
+static bool cross_page(const struct tb *a, const struct tb *b)
+{
+    const struct block *x = a->payload, *y = b->payload;
+    return (x->lin ^ y->lin) & SMMU_PAGE_MASK;
+}
+
 /*
  * The successor of `prev` linked directly, if one matches CS:EIP and the
  * mode; `slot` >= 0: the chain exit host code left by.
@@ -195,8 +201,9 @@ static struct tb *follow_chain(struct translator *t, struct tb *prev, int slot)
         if (slot >= 0 && k != (unsigned)slot)
             continue;
         struct tb *n = prev->chain[k];
+        /* A link to another page holds only under the TLB it was made with: looked up anew. */
         if (n && n->eip == t->cpu->eip && n->mode == t->c->mode &&
-            n->cs_limit == t->cpu->seg[S_CS].limit) {
+            n->cs_limit == t->cpu->seg[S_CS].limit && !cross_page(prev, n)) {
             found_without_decoding(t);
             return n;
         }
@@ -205,20 +212,22 @@ static struct tb *follow_chain(struct translator *t, struct tb *prev, int slot)
 }
 
 /*
- * Link prev -> tb when both lie in one page of one code segment (so the
- * link stays right whatever the page tables do); `slot` >= 0: prev is
+ * Link prev -> tb when both lie in one page of one code segment, so the
+ * link stays right whatever the page tables do. `slot` >= 0: prev is
  * translated and was left by that chain exit, whose jump then goes
- * straight to tb's host code when tb has some for the same segments.
+ * straight to tb's host code when tb has some for the same segments; to a
+ * block in another page of the segment through the exit's guard, which
+ * holds only while the TLB is not flushed.
  */
 static void try_chain(struct translator *t, struct tb *prev, int slot, struct tb *tb)
 {
     const struct block *a = prev->payload, *b = tb->payload;
-    if (!prev->valid || !tb->valid || a->cs_base != b->cs_base ||
-        (a->lin ^ b->lin) & SMMU_PAGE_MASK || prev->mode != tb->mode ||
+    bool cross = cross_page(prev, tb);
+    if (!prev->valid || !tb->valid || a->cs_base != b->cs_base || prev->mode != tb->mode ||
         prev->cs_limit != tb->cs_limit)
         return;
     if (slot < 0) {
-        if (a->host)
+        if (a->host || cross)
             return; /* a translated block's slots are its chain exits */
         for (unsigned k = 0; k < TB_CHAIN_SLOTS; k++) {
             if (!prev->chain[k]) {
@@ -228,11 +237,15 @@ static void try_chain(struct translator *t, struct tb *prev, int slot, struct tb
         }
         return;
     }
+    if (cross && !b->host)
+        return;
+    if (prev->chain[slot] && prev->chain[slot] != tb)
+        tcache_unchain(t->tc, prev, (unsigned)slot); /* another page there since */
     if (!prev->chain[slot])
         tcache_chain(t->tc, prev, (unsigned)slot, tb);
     /* While the debugger's stop address is set, every block start must be seen here. */
-    if (prev->chain[slot] == tb && b->host && b->flat == a->flat && !t->cpu->stop_eip_enabled)
-        tier1_patch(t->t1, &a->links[slot], tb);
+    if (b->host && b->flat == a->flat && !t->cpu->stop_eip_enabled)
+        tier1_patch(t->t1, &a->links[slot], tb, cross ? &t->c->tlb->generation : NULL);
 }
 
 /* Translate a block that has run often enough (tier 1); its old links become chain exits. */

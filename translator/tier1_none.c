@@ -25,6 +25,7 @@ struct t1_exit tier1_enter(struct tier1 *b, struct tb *tb)
     return (struct t1_exit){0};
 }
 
-void tier1_patch(struct tier1 *b, const struct t1_link *l, struct tb *to)
+void tier1_patch(struct tier1 *b, const struct t1_link *l, struct tb *to,
+                 const uint32_t *generation)
 {
 }

@@ -268,6 +268,42 @@ static void test_return_target_dropped(struct pair *p, gconstpointer data)
     g_assert_cmpuint(p->f[1].cpu->regs[R_EBX], ==, ebx + 3);
 }
 
+/*
+ * Jumps between pages are linked host to host, and stay right when the page
+ * tables map the target page elsewhere: the guard sees the TLB flush.
+ */
+static void test_cross_page_jumps(struct pair *p, gconstpointer data)
+{
+    /* At CODE: mov ecx, 40; l: inc eax; jmp CODE+0x1000. At CODE+0x1000: add ebx, 2; dec ecx;
+       jnz l (back in the first page); hlt. The same code with add ebx, 3 at 0x40000. */
+    uint8_t code[0x1010];
+    memset(code, 0x90, sizeof(code));
+    static const uint8_t head[] = {0xb9, 40, 0, 0, 0, 0x40, 0xe9, 0xf5, 0x0f, 0, 0};
+    static const uint8_t tail[] = {0x83, 0xc3, 0x02, 0x49, 0x0f, 0x85,
+                                   0xfb, 0xef, 0xff, 0xff, 0xf4};
+    memcpy(code, head, sizeof(head));
+    memcpy(code + 0x1000, tail, sizeof(tail));
+    load(p, code, sizeof(code), 0);
+    paging_with_hole(p, 0x3ff000); /* identity, the hole out of the way */
+    g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_HLT);
+    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_CHAIN], <, 10); /* linked across the pages */
+    uint32_t ebx = p->f[1].cpu->regs[R_EBX];
+    for (unsigned k = 0; k < 2; k++) {
+        struct cpu_fixture *f = &p->f[k];
+        uint8_t other[sizeof(tail)];
+        memcpy(other, tail, sizeof(tail));
+        other[2] = 3;
+        memmap_write_buf(&f->m.mem, 0x40000, other, sizeof(other));
+        uint32_t pte = 0x40000 | 7; /* CODE+0x1000 now maps to 0x40000 */
+        memmap_write_buf(&f->m.mem, 0x201000 + 4 * ((CODE + 0x1000) >> 12), &pte, 4);
+        cpu_sync_control(f->cpu); /* as a CR3 load would: the TLB is flushed */
+        f->cpu->eip = CODE;
+        f->cpu->halted = false;
+    }
+    g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_HLT);
+    g_assert_cmpuint(p->f[1].cpu->regs[R_EBX], ==, ebx + 3 * 40);
+}
+
 /* A PUSH into a missing stack page faults with ESP as it was. */
 static void test_push_faults(struct pair *p, gconstpointer data)
 {
@@ -321,6 +357,7 @@ int main(int argc, char **argv)
     ADD("push-faults", test_push_faults, NULL);
     ADD("return-target-dropped", test_return_target_dropped, NULL);
     ADD("segment-base", test_segment_base, NULL);
+    ADD("cross-page-jumps", test_cross_page_jumps, NULL);
     ADD("code-buffer-full", test_code_buffer_full, &small);
 #undef ADD
     return g_test_run();

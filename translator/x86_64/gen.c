@@ -602,11 +602,34 @@ static void gen_chain_exit(struct gen *g, unsigned slot, uint32_t target)
 {
     struct emit *e = g->e;
     struct t1_link *l = &g->blk->links[slot];
-    *l = (struct t1_link){g->tb, slot, e->p, target};
+    *l = (struct t1_link){.from = g->tb, .slot = slot, .jump = e->p, .target_eip = target};
     emit_jmp(e, e->p + 5); /* unlinked: falls into the exit below */
+    uint8_t *out = e->p;
     emit_store_imm32(e, H_CPU, OFF_EIP, target);
     emit_mov_imm64(e, R9, (uint64_t)(uintptr_t)l);
     emit_jmp(e, g->b->exit_common);
+    /*
+     * The guard for a target in another page: on only while the TLB's generation is the one
+     * the link was made under (the page tables may map that page elsewhere after a flush).
+     * Flag-neutral: ECX = generation - linked generation, tested with JRCXZ.
+     */
+    l->guard = e->p;
+    static const uint8_t load[] = {0x49, 0x89, 0xc8, 0x41, 0x8b, 0x8d}; /* mov r8, rcx; mov ecx, */
+    emit_bytes(e, load, sizeof(load));                                  /* [r13 + generation] */
+    emit_u32(e, (uint32_t)(offsetof(struct smmu_tlb, generation) - offsetof(struct smmu_tlb, e)));
+    static const uint8_t sub[] = {0x8d, 0x89}; /* lea ecx, [rcx - linked generation] */
+    emit_bytes(e, sub, sizeof(sub));
+    l->guard_gen = e->p;
+    emit_u32(e, 0);
+    static const uint8_t test[] = {
+        0xe3, 0x08,       /* jrcxz same */
+        0x4c, 0x89, 0xc1, /* mov rcx, r8 */
+    };
+    emit_bytes(e, test, sizeof(test));
+    emit_jmp(e, out);                                 /* another generation: leave */
+    static const uint8_t same[] = {0x4c, 0x89, 0xc1}; /* same: mov rcx, r8 */
+    emit_bytes(e, same, sizeof(same));
+    l->guard_jump = emit_jmp(e, out);
 }
 
 /* The budget check at block entry, flag-neutral; returns the rel32 to the budget exit. */

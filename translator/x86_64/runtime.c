@@ -162,13 +162,23 @@ struct t1_exit tier1_enter(struct tier1 *b, struct tb *tb)
     return (struct t1_exit){NULL, (int)r - 1};
 }
 
-void tier1_patch(struct tier1 *b, const struct t1_link *l, struct tb *to)
+void tier1_patch(struct tier1 *b, const struct t1_link *l, struct tb *to,
+                 const uint32_t *generation)
 {
     const struct block *target = to ? to->payload : NULL;
-    /* Unlinked, the jump goes to the exit code right after it. */
-    patch_rel32(l->jump + 1, target ? target->host : l->jump + 5);
-    if (target)
-        b->t->stats.chain_patches++;
+    if (!target) { /* unlinked, the jump goes to the exit code right after it */
+        patch_rel32(l->jump + 1, l->jump + 5);
+        return;
+    }
+    if (generation) {
+        uint32_t minus = 0u - *generation;
+        memcpy(l->guard_gen, &minus, 4);
+        patch_rel32(l->guard_jump, target->host);
+        patch_rel32(l->jump + 1, l->guard);
+    } else {
+        patch_rel32(l->jump + 1, target->host);
+    }
+    b->t->stats.chain_patches++;
 }
 
 uint64_t tier1_helper(struct translator *t, const struct insn *in, uint32_t eip, uint32_t next,
