@@ -53,8 +53,9 @@ struct translator {
        block, helpers refund what did not run), and what the count started from. */
     int64_t t1_budget;
     int64_t t1_start;
-    uint64_t t1_base; /* cpu->instructions when host code was entered */
-    uint32_t t1_flat; /* translator_flat_segments() of the code entered (and chained to) */
+    uint64_t t1_base;       /* cpu->instructions when host code was entered */
+    uint32_t t1_flat;       /* translator_flat_segments() of the code entered (and chained to) */
+    uint32_t t1_generation; /* the TLB's generation then */
     /*
      * Where returns go in host code without the loop: by the low 16 bits
      * of the linear target, a tag (the stamp in the upper half, the linear

@@ -301,6 +301,7 @@ static const struct t1_link *run_tier1(struct translator *t, struct tb *tb)
     t->t1_budget = t->t1_start = (int64_t)left;
     t->t1_base = cpu->instructions;
     t->t1_flat = b->flat;
+    t->t1_generation = t->c->tlb->generation;
     t->t1_active = true;
     t->stats.entries++;
     struct t1_exit x = tier1_enter(t->t1, tb);
