@@ -1,13 +1,21 @@
 /*
- * Character backends: stdio, none and files, with writes that survive
- * EINTR and short writes, and that never kill popek when the reader of its
- * output goes away.
+ * Character backends: stdio, none and files, with a buffer so that a
+ * device with flow control never waits for a slow reader, writes that
+ * survive EINTR and short writes, and output that stops (rather than
+ * killing popek) when the reader goes away.
+ *
+ * Nothing here makes a file descriptor non-blocking: stdin and stdout are
+ * shared with the shell. A write that must not wait is preceded by poll()
+ * and is at most PIPE_BUF bytes, which a pipe that polls writable takes
+ * whole (POSIX write(), "Pipes and FIFOs").
  */
 #include "frontend/chardev.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <limits.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,28 +45,122 @@ int chardev_open(struct chardev *cd, const char *opt, const char *spec, char **e
     return -1;
 }
 
-void chardev_write(struct chardev *cd, const uint8_t *buf, size_t len)
+/* --- output ----------------------------------------------------------- */
+
+/* The reader is gone (EPIPE) or the disk is full: discard output from now on. */
+static void drop_output(struct chardev *cd)
 {
-    while (cd->out_fd >= 0 && len > 0) {
-        ssize_t n = write(cd->out_fd, buf, len);
+    if (cd->owns_out)
+        close(cd->out_fd);
+    cd->out_fd = -1;
+    cd->len = 0;
+}
+
+/* Whether out_fd takes a write now without waiting (a pipe: PIPE_BUF bytes). */
+static bool out_writable(const struct chardev *cd)
+{
+    struct pollfd p = {.fd = cd->out_fd, .events = POLLOUT};
+    int r;
+    do
+        r = poll(&p, 1, 0);
+    while (r < 0 && errno == EINTR);
+    return r > 0; /* POLLERR and POLLHUP too: the write then fails and drops the output */
+}
+
+/* Write up to len bytes; waiting or not. Returns the bytes written (all when dropped). */
+static size_t write_some(struct chardev *cd, const uint8_t *buf, size_t len, bool wait)
+{
+    size_t done = 0;
+    while (cd->out_fd >= 0 && done < len) {
+        if (!wait && !out_writable(cd))
+            break;
+        size_t chunk = wait ? len - done : MIN(len - done, PIPE_BUF);
+        ssize_t n = write(cd->out_fd, buf + done, chunk);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && !wait && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
         if (n <= 0) {
-            /* The reader is gone (EPIPE) or the disk is full: stop writing. */
-            if (cd->owns_out)
-                close(cd->out_fd);
-            cd->out_fd = -1;
-            return;
+            drop_output(cd);
+            return len;
         }
-        buf += n;
-        len -= (size_t)n;
+        done += (size_t)n;
     }
+    return cd->out_fd < 0 ? len : done;
+}
+
+/* Write out the buffer, waiting or not; true when it is empty. */
+static bool flush_buffer(struct chardev *cd, bool wait)
+{
+    while (cd->len > 0 && cd->out_fd >= 0) {
+        size_t chunk = MIN(cd->len, CHARDEV_BUF_SIZE - cd->head);
+        size_t n = write_some(cd, cd->buf + cd->head, chunk, wait);
+        if (cd->out_fd < 0)
+            break;
+        cd->head = (cd->head + n) % CHARDEV_BUF_SIZE;
+        cd->len -= n;
+        if (n < chunk)
+            return false;
+    }
+    return cd->len == 0;
+}
+
+size_t chardev_offer(struct chardev *cd, const uint8_t *buf, size_t len)
+{
+    if (cd->out_fd < 0)
+        return len;
+    if (!cd->buf)
+        cd->buf = g_malloc(CHARDEV_BUF_SIZE);
+    /* Bytes collect in the buffer and leave in big writes (chardev_poll, or when full). */
+    if (cd->len + len > CHARDEV_BUF_SIZE)
+        flush_buffer(cd, false);
+    if (cd->out_fd < 0)
+        return len;
+    size_t n = MIN(len, CHARDEV_BUF_SIZE - cd->len);
+    for (size_t i = 0; i < n; i++)
+        cd->buf[(cd->head + cd->len + i) % CHARDEV_BUF_SIZE] = buf[i];
+    cd->len += n;
+    return n;
+}
+
+void chardev_write(struct chardev *cd, const uint8_t *buf, size_t len)
+{
+    flush_buffer(cd, true); /* what was offered before goes first */
+    write_some(cd, buf, len, true);
+}
+
+void chardev_poll(struct chardev *cd)
+{
+    flush_buffer(cd, false);
+}
+
+/* --- input ------------------------------------------------------------ */
+
+size_t chardev_read(struct chardev *cd, uint8_t *buf, size_t len)
+{
+    if (cd->in_fd < 0 || len == 0)
+        return 0;
+    struct pollfd p = {.fd = cd->in_fd, .events = POLLIN};
+    if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+        return 0;
+    ssize_t n = read(cd->in_fd, buf, len);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return 0;
+    if (n <= 0) {
+        cd->in_fd = -1; /* end of input */
+        return 0;
+    }
+    return (size_t)n;
 }
 
 void chardev_close(struct chardev *cd)
 {
+    flush_buffer(cd, true);
     if (cd->owns_out && cd->out_fd >= 0)
         close(cd->out_fd);
+    g_free(cd->buf);
+    cd->buf = NULL;
+    cd->len = cd->head = 0;
     cd->out_fd = cd->in_fd = -1;
     cd->owns_out = 0;
 }

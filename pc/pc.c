@@ -157,11 +157,12 @@ static void nic_send(void *opaque, const uint8_t *frame, size_t len)
         pc->cfg.net_tx.write(pc->cfg.net_tx.opaque, frame, len);
 }
 
-static void serial_write(void *opaque, const uint8_t *buf, size_t len)
+static size_t serial_write(void *opaque, const uint8_t *buf, size_t len)
 {
     struct pc *pc = opaque;
-    if (pc->cfg.serial.write)
-        pc->cfg.serial.write(pc->cfg.serial.opaque, buf, len);
+    if (!pc->cfg.serial.write)
+        return len;
+    return pc->cfg.serial.write(pc->cfg.serial.opaque, buf, len);
 }
 
 /* CMOS boot device codes SeaBIOS reads in 0x3D and 0x38 (QEMU's convention). */
@@ -414,20 +415,12 @@ void pc_reset(struct pc *pc)
 
 void pc_poll_serial(struct pc *pc)
 {
-    int fd = pc->cfg.serial_in_fd;
-    if (fd < 0 || !pc->com1)
+    const struct pc_serial_backend *be = &pc->cfg.serial;
+    if (!pc->com1)
         return;
-    if (pc->serial_npending == 0) {
-        GPollFD p = {fd, G_IO_IN, 0};
-        if (g_poll(&p, 1, 0) <= 0 || !(p.revents & (G_IO_IN | G_IO_HUP)))
-            return;
-        ssize_t n = read(fd, pc->serial_pending, sizeof(pc->serial_pending));
-        if (n <= 0) {
-            pc->cfg.serial_in_fd = -1; /* end of input */
-            return;
-        }
-        pc->serial_npending = (size_t)n;
-    }
+    uart_tx_resume(pc->com1);
+    if (pc->serial_npending == 0 && be->read)
+        pc->serial_npending = be->read(be->opaque, pc->serial_pending, sizeof(pc->serial_pending));
     size_t took = uart_receive(pc->com1, pc->serial_pending, pc->serial_npending);
     memmove(pc->serial_pending, pc->serial_pending + took, pc->serial_npending - took);
     pc->serial_npending -= took;

@@ -41,27 +41,38 @@ struct pc_byte_sink {
     void *opaque;
 };
 
+/*
+ * COM1's host side. write takes what it can without waiting and returns
+ * how many bytes it took (the UART holds the rest and offers it again
+ * between CPU slices); read returns host input available now (0: none).
+ * NULL write: output discarded; NULL read: no input.
+ */
+struct pc_serial_backend {
+    size_t (*write)(void *opaque, const uint8_t *buf, size_t len);
+    size_t (*read)(void *opaque, uint8_t *buf, size_t len);
+    void *opaque;
+};
+
 #define PC_MAX_DISKS 4
 
 struct pc_config {
     uint32_t ram_mb;
-    const char *bios;             /* firmware image path */
-    const char *hd[PC_MAX_DISKS]; /* IDE disks: primary master, slave, secondary master, slave */
-    const char *cdrom;            /* ATAPI CD-ROM image (the first free IDE slot from 2 on) */
-    const char *fd[2];            /* floppy images, drives A: and B: */
-    bool snapshot;                /* never write disk images */
-    const char *boot;             /* boot order letters a, c, d (NULL: "cd") */
-    const char *kernel;           /* direct boot: a bzImage or Multiboot kernel (NULL: none) */
-    const char *initrd;           /* with kernel: initrd (Linux) or module (Multiboot) */
-    const char *append;           /* with kernel: its command line */
-    struct pc_byte_sink serial;   /* COM1 output; write NULL = discard */
-    int serial_in_fd;             /* COM1 input (-1: none) */
-    bool debug_exit;              /* isa-debug-exit at 0xF4 */
-    bool no_reboot;               /* exit instead of resetting */
-    double timeout;               /* seconds of host time, 0 = none */
-    struct pc_byte_sink debugcon; /* ports 0xE9/0x402; write NULL = discard */
-    const char *net;              /* --net spec: an NE2000 (RTL8029AS) on PCI when set */
-    struct pc_byte_sink net_tx;   /* frames the NIC transmits; write NULL = discard */
+    const char *bios;                /* firmware image path */
+    const char *hd[PC_MAX_DISKS];    /* IDE disks: primary master, slave, secondary master, slave */
+    const char *cdrom;               /* ATAPI CD-ROM image (the first free IDE slot from 2 on) */
+    const char *fd[2];               /* floppy images, drives A: and B: */
+    bool snapshot;                   /* never write disk images */
+    const char *boot;                /* boot order letters a, c, d (NULL: "cd") */
+    const char *kernel;              /* direct boot: a bzImage or Multiboot kernel (NULL: none) */
+    const char *initrd;              /* with kernel: initrd (Linux) or module (Multiboot) */
+    const char *append;              /* with kernel: its command line */
+    struct pc_serial_backend serial; /* COM1's host side */
+    bool debug_exit;                 /* isa-debug-exit at 0xF4 */
+    bool no_reboot;                  /* exit instead of resetting */
+    double timeout;                  /* seconds of host time, 0 = none */
+    struct pc_byte_sink debugcon;    /* ports 0xE9/0x402; write NULL = discard */
+    const char *net;                 /* --net spec: an NE2000 (RTL8029AS) on PCI when set */
+    struct pc_byte_sink net_tx;      /* frames the NIC transmits; write NULL = discard */
 };
 
 /* How a run ended; pc_run returns the process exit status for it. */
@@ -144,7 +155,7 @@ int pc_add_poller(struct pc *pc, void (*poll)(void *opaque, bool paused), void *
 void pc_set_paused(struct pc *pc, bool paused);
 void pc_stop(struct pc *pc, enum pc_stop why);
 
-/* Feed host input to COM1 (called between CPU slices). */
+/* Between CPU slices: COM1 carries on transmitting to its backend and takes host input. */
 void pc_poll_serial(struct pc *pc);
 
 /* Run until the guest or a limit stops it; returns the exit status. */
