@@ -253,7 +253,7 @@ static int pc_storage_init(struct pc *pc, char **err)
     return 0;
 }
 
-/* What SeaBIOS learns through fw_cfg: RAM, its e820 map, and the VGA BIOS. */
+/* What SeaBIOS learns through fw_cfg: RAM and its e820 map. */
 static void pc_fw_cfg_init(struct pc *pc)
 {
     struct fw_cfg *fw = pc->fw_cfg;
@@ -271,17 +271,27 @@ static void pc_fw_cfg_init(struct pc *pc)
     fw_cfg_add_file(fw, "etc/e820", e820, sizeof(e820));
     /* Guest tests tell popek from QEMU by this (both speak fw_cfg). */
     fw_cfg_add_file(fw, "opt/org.popek/machine", "popek", 5);
-    /* The VGA BIOS SeaBIOS runs for the standard VGA. */
-    char *vgabios = firmware_vga_bios(pc->cfg.bios);
+}
+
+/*
+ * The standard VGA on PCI with the VGA BIOS in its expansion ROM, where
+ * SeaBIOS finds it and runs it as the device's option ROM (so the VGA BIOS
+ * learns which device it drives and where its framebuffer BAR is).
+ */
+static void pc_vga_init(struct pc *pc)
+{
+    char *path = firmware_vga_bios(pc->cfg.bios);
     char *rom = NULL;
     gsize rom_len = 0;
-    if (vgabios && g_file_get_contents(vgabios, &rom, &rom_len, NULL))
-        fw_cfg_add_file(fw, "vgaroms/vgabios-stdvga.bin", rom, rom_len);
-    else
+    if (!path || !g_file_get_contents(path, &rom, &rom_len, NULL) || rom_len > VGA_PCI_ROM_MAX) {
         g_printerr("popek: warning: no VGA BIOS (vgabios-stdvga.bin) found: the screen stays "
                    "blank\n");
+        rom_len = 0;
+    }
+    pc->vga = vga_create(&pc->m);
+    pc->vga_pci = vga_pci_create(&pc->m, pc->pci, 2, pc->vga, rom, rom_len);
     g_free(rom);
-    g_free(vgabios);
+    g_free(path);
 }
 
 /* The devices, in port order. */
@@ -325,8 +335,7 @@ static void pc_devices_init(struct pc *pc)
     pc->host = i440fx_create(m, pc->pci, pc->fw.image + pc->fw.size - low, low);
     pc->ide = ide_create(m, &irq[14], &irq[15]);
     pc->piix = piix3_create(pc->pci, bmdma_map, pc);
-    pc->vga = vga_create(m);
-    pc->vga_pci = vga_pci_create(pc->pci, 2, pc->vga);
+    pc_vga_init(pc);
     if (pc->cfg.net) {
         static const uint8_t mac[6] = NE2000_DEFAULT_MAC;
         struct irq_line inta = pc_pci_irq_line(pc, PC_NIC_SLOT, 0);
