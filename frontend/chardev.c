@@ -32,11 +32,13 @@ int chardev_open(struct chardev *cd, const char *opt, const char *spec, char **e
     }
     if (g_str_has_prefix(spec, "file:")) {
         const char *path = spec + 5;
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        /* Never wait in open (a named pipe without a reader); then ordinary writes. */
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
         if (fd < 0) {
             *err = g_strdup_printf("--%s: cannot write '%s': %s", opt, path, g_strerror(errno));
             return -1;
         }
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
         cd->out_fd = fd;
         cd->owns_out = 1;
         return 0;
