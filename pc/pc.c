@@ -210,6 +210,22 @@ static void pc_cmos_init(struct pc *pc)
     rtc_cmos_set(rtc, 0x2f, (uint8_t)sum);
 }
 
+/*
+ * An image that ends inside a sector (a CD-ROM block): the guest sees the
+ * whole ones only and the bytes after them are never read or written. Say
+ * so once, so that a truncated or padded image does not go unnoticed.
+ */
+static void warn_partial_block(const struct blockdev *bd, unsigned unit, const char *what)
+{
+    unsigned tail = (unsigned)(bd->size % unit);
+    if (tail)
+        g_printerr("popek: warning: %s is %llu bytes, not a whole number of %u-byte %ss: the "
+                   "guest sees its first %llu %ss; the last %u bytes stay in the file as they "
+                   "are, never read or written\n",
+                   bd->path, (unsigned long long)bd->size, unit, what,
+                   (unsigned long long)(bd->size / unit), what, tail);
+}
+
 /* Open and attach the floppies, the IDE disks and the CD-ROM. */
 static int pc_storage_init(struct pc *pc, char **err)
 {
@@ -235,6 +251,7 @@ static int pc_storage_init(struct pc *pc, char **err)
             return -1;
         if (ro)
             g_printerr("popek: warning: %s is not writable: attached read-only\n", pc->cfg.hd[i]);
+        warn_partial_block(pc->disks[i], BLOCKDEV_SECTOR, "sector");
         ide_attach_disk(pc->ide, i / 2, i % 2, pc->disks[i]);
     }
     if (pc->cfg.cdrom) {
@@ -248,6 +265,7 @@ static int pc_storage_init(struct pc *pc, char **err)
         pc->disks[PC_MAX_DISKS] = g_new0(struct blockdev, 1);
         if (blockdev_open(pc->disks[PC_MAX_DISKS], pc->cfg.cdrom, BLOCKDEV_RO, NULL, err) < 0)
             return -1;
+        warn_partial_block(pc->disks[PC_MAX_DISKS], 2048, "CD-ROM block");
         ide_attach_cdrom(pc->ide, slot / 2, slot % 2, pc->disks[PC_MAX_DISKS]);
     }
     return 0;

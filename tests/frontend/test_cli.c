@@ -178,6 +178,34 @@ static void test_timeout(void)
     g_free(rom);
 }
 
+/* A disk image that ends inside a sector: one warning line saying what happens to the tail. */
+static void test_partial_sector_warning(void)
+{
+    static const uint8_t entry[] = {0xeb, 0xfe}; /* jmp $ */
+    char *rom = write_rom(entry, sizeof(entry), NULL, 0);
+    char *disk = NULL;
+    int fd = g_file_open_tmp("popek-odd-XXXXXX.img", &disk, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    static const uint8_t bytes[2 * 512 + 100];
+    g_assert_cmpint(write(fd, bytes, sizeof(bytes)), ==, (int)sizeof(bytes));
+    close(fd);
+    char *bios = g_strconcat("--bios=", rom, NULL);
+    char *hda = g_strconcat("--hda=", disk, NULL);
+    const char *const args[] = {bios, hda, "--display=none", "--timeout=0.5", NULL};
+    struct run r = run_popek_argv(args);
+    g_assert_cmpint(r.status, ==, 124);
+    g_assert_cmpuint(count_lines(r.err), ==, 1);
+    g_assert_nonnull(strstr(r.err, disk));
+    g_assert_nonnull(strstr(r.err, "first 2 sectors; the last 100 bytes stay in the file"));
+    run_free(&r);
+    g_unlink(disk);
+    g_unlink(rom);
+    g_free(hda);
+    g_free(bios);
+    g_free(disk);
+    g_free(rom);
+}
+
 static void test_triple_fault_no_reboot(void)
 {
     /* lidt cs:[0x10] (limit 0); int3: #GP, then #DF, then shutdown. */
@@ -297,5 +325,6 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/bad-bios-one-line", test_bad_bios_one_line);
     g_test_add_func("/cli/bad-kernel-one-line", test_bad_kernel_one_line);
     g_test_add_func("/cli/not-a-file-one-line", test_not_a_file_one_line);
+    g_test_add_func("/cli/partial-sector-warning", test_partial_sector_warning);
     return g_test_run();
 }
