@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "frontend/gdbstub_internal.h"
+#include "frontend/listen.h"
 #include "pc/pc.h"
 
 #define SEND_TIMEOUT_S 10 /* a gdb that stops reading is dropped after this */
@@ -213,84 +214,14 @@ static void gdbstub_poll(void *opaque, bool paused)
 
 /* --- creation --------------------------------------------------------- */
 
-/* HOST of tcp:HOST:PORT as an address: empty means loopback; names are resolved. */
-static GInetAddress *listen_address(const char *host, char **err)
-{
-    if (!*host || !strcmp(host, "localhost"))
-        return g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    GInetAddress *a = g_inet_address_new_from_string(host);
-    if (a)
-        return a;
-    GError *error = NULL;
-    GResolver *resolver = g_resolver_get_default();
-    GList *list = g_resolver_lookup_by_name(resolver, host, NULL, &error);
-    g_object_unref(resolver);
-    if (!list) {
-        *err = g_strdup_printf("--gdb: cannot resolve '%s': %s", host, error->message);
-        g_error_free(error);
-        return NULL;
-    }
-    a = g_object_ref(list->data);
-    g_resolver_free_addresses(list);
-    return a;
-}
-
-static GSocket *listen_on(const char *spec, char **err)
-{
-    const char *colon = strrchr(spec + 4, ':'); /* options.c checked the form */
-    if (!g_str_has_prefix(spec, "tcp:") || !colon) {
-        *err = g_strdup_printf("--gdb: '%s' is not tcp:HOST:PORT", spec);
-        return NULL;
-    }
-    char *host = g_strndup(spec + 4, (gsize)(colon - (spec + 4)));
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') { /* [IPv6] */
-        memmove(host, host + 1, strlen(host));
-        host[strlen(host) - 1] = 0;
-    }
-    unsigned port = (unsigned)g_ascii_strtoull(colon + 1, NULL, 10);
-    GInetAddress *addr = listen_address(host, err);
-    GSocket *sock = NULL;
-    GError *error = NULL;
-    if (addr) {
-        GSocketAddress *sa = g_inet_socket_address_new(addr, (guint16)port);
-        sock = g_socket_new(g_inet_address_get_family(addr), G_SOCKET_TYPE_STREAM,
-                            G_SOCKET_PROTOCOL_TCP, &error);
-        if (sock && (!g_socket_bind(sock, sa, TRUE, &error) || !g_socket_listen(sock, &error)))
-            g_clear_object(&sock);
-        if (!sock) {
-            *err = g_strdup_printf("--gdb: cannot listen on %s: %s", spec + 4, error->message);
-            g_error_free(error);
-        } else if (!g_inet_address_get_is_loopback(addr)) {
-            fprintf(stderr,
-                    "popek: warning: the gdb stub listens on %s, which is not a loopback "
-                    "address: whoever can reach it controls the guest\n",
-                    spec + 4);
-        }
-        g_object_unref(sa);
-        g_object_unref(addr);
-    }
-    if (sock && port == 0) { /* an ephemeral port: say which */
-        GSocketAddress *local = g_socket_get_local_address(sock, NULL);
-        char *a = g_inet_address_to_string(
-            g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(local)));
-        fprintf(stderr, "popek: gdb stub listening on %s:%u\n", a,
-                g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local)));
-        g_free(a);
-        g_object_unref(local);
-    }
-    g_free(host);
-    return sock;
-}
-
 struct gdbstub *gdbstub_create(struct pc *pc, const char *spec, bool wait, char **err)
 {
-    GSocket *listener = listen_on(spec, err);
+    GSocket *listener = tcp_listen("gdb", spec, "the gdb stub", "controls the guest", err);
     if (!listener)
         return NULL;
     struct gdbstub *s = g_new0(struct gdbstub, 1);
     s->pc = pc;
     s->listener = listener;
-    g_socket_set_blocking(listener, FALSE);
     s->pkt = g_malloc(GDB_PACKET_MAX + 1);
     s->last_sent = g_string_new(NULL);
     s->start_us = g_get_monotonic_time();

@@ -2,7 +2,8 @@
  * Character backends: files receive exactly the bytes written, "none"
  * swallows them, bad specs and unwritable paths are one-line errors, a
  * reader that goes away does not kill popek, and a slow reader makes
- * chardev_offer refuse bytes (never wait, never lose them).
+ * chardev_offer refuse bytes (never wait, never lose them); the tcp
+ * backend serves one loopback client after another.
  */
 #include <fcntl.h>
 #include <glib.h>
@@ -130,6 +131,98 @@ static void test_input(void)
     close(fds[0]);
 }
 
+/* A loopback client of the chardev's tcp port. */
+static GSocket *tcp_client(struct chardev *cd)
+{
+    GSocketAddress *local = g_socket_get_local_address(cd->listener, NULL);
+    g_assert_nonnull(local);
+    GSocket *c =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+    g_assert_true(g_socket_connect(c, local, NULL, NULL));
+    g_object_unref(local);
+    g_socket_set_timeout(c, 5);
+    return c;
+}
+
+/* Poll the chardev until the client has received `want`. */
+static void expect_received(struct chardev *cd, GSocket *c, const char *want)
+{
+    size_t n = strlen(want), got = 0;
+    char buf[64];
+    g_assert_cmpuint(n, <, sizeof(buf));
+    while (got < n) {
+        chardev_poll(cd);
+        if (!g_socket_condition_timed_wait(c, G_IO_IN, 10000, NULL, NULL))
+            continue;
+        gssize r = g_socket_receive(c, buf + got, n - got, NULL, NULL);
+        g_assert_cmpint(r, >, 0);
+        got += (size_t)r;
+    }
+    g_assert_cmpmem(buf, n, want, n);
+}
+
+/* Poll chardev_read until `want` came from the client (within 5 s). */
+static void expect_input(struct chardev *cd, const char *want)
+{
+    size_t n = strlen(want), got = 0;
+    uint8_t buf[64];
+    for (int i = 0; i < 500 && got < n; i++) {
+        got += chardev_read(cd, buf + got, n - got);
+        if (got < n)
+            g_usleep(10000);
+    }
+    g_assert_cmpmem(buf, got, want, n);
+}
+
+/*
+ * tcp: popek listens on loopback; output while nobody is connected is
+ * discarded without waiting; a client gets output and gives input; after it
+ * leaves, the next one is served the same way.
+ */
+static void test_tcp(void)
+{
+    struct chardev cd;
+    char *err = NULL;
+    g_assert_cmpint(chardev_open(&cd, "serial", "tcp:127.0.0.1:0", &err), ==, 0);
+    g_assert_cmpuint(chardev_offer(&cd, (const uint8_t *)"nobody", 6), ==, 6);
+    chardev_poll(&cd);
+    for (int round = 0; round < 2; round++) {
+        GSocket *c = tcp_client(&cd);
+        for (int i = 0; i < 500 && !cd.client; i++) {
+            chardev_poll(&cd);
+            g_usleep(10000);
+        }
+        g_assert_nonnull(cd.client);
+        g_assert_cmpuint(chardev_offer(&cd, (const uint8_t *)"hello", 5), ==, 5);
+        expect_received(&cd, c, "hello");
+        g_assert_cmpint(g_socket_send(c, "typed", 5, NULL, NULL), ==, 5);
+        expect_input(&cd, "typed");
+        g_socket_close(c, NULL);
+        g_object_unref(c);
+        /* The closed connection is noticed on input: the port waits for the next client. */
+        uint8_t buf[8];
+        for (int i = 0; i < 500 && cd.client; i++) {
+            chardev_read(&cd, buf, sizeof(buf));
+            g_usleep(10000);
+        }
+        g_assert_null(cd.client);
+        g_assert_cmpuint(chardev_offer(&cd, (const uint8_t *)"gone", 4), ==, 4);
+    }
+    chardev_close(&cd);
+    /* A port that is taken: one line. */
+    struct chardev a, b;
+    g_assert_cmpint(chardev_open(&a, "serial", "tcp:127.0.0.1:0", &err), ==, 0);
+    GSocketAddress *local = g_socket_get_local_address(a.listener, NULL);
+    char *spec = g_strdup_printf("tcp:127.0.0.1:%u",
+                                 g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local)));
+    g_assert_cmpint(chardev_open(&b, "serial", spec, &err), ==, -1);
+    g_assert_true(g_str_has_prefix(err, "--serial: cannot listen on 127.0.0.1:"));
+    g_free(err);
+    g_free(spec);
+    g_object_unref(local);
+    chardev_close(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -138,5 +231,6 @@ int main(int argc, char **argv)
     g_test_add_func("/chardev/reader-gone", test_reader_gone);
     g_test_add_func("/chardev/slow-reader", test_slow_reader);
     g_test_add_func("/chardev/input", test_input);
+    g_test_add_func("/chardev/tcp", test_tcp);
     return g_test_run();
 }
