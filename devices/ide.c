@@ -8,6 +8,15 @@
  * Commands complete at once: the device never shows BSY except while SRST
  * is held, and a DMA transfer runs to its end when the guest sets the
  * bus-master start bit (or issues the command with start already set).
+ *
+ * A channel with no device at all has nothing driving its data lines: the
+ * host's pull-down on DD7 (ATA/ATAPI-4, DD7 signal: so that BSY reads 0
+ * without a device) and floating lines elsewhere make every register read
+ * 7Fh, the device/head register included, so a probe that writes it and
+ * reads it back finds nothing (Linux's ide-probe, libata's
+ * ata_devchk). With device 0 present and device 1 missing, device 0 answers
+ * for device 1 with status 00h (ATA/ATAPI-4, device 0 responding for an
+ * absent device 1): the device/head register reads back, the rest 00h.
  */
 #include "devices/ide.h"
 
@@ -46,6 +55,10 @@ enum bm_reg {
 #define BM_ST_DMACAP  0x60 /* drive 0/1 DMA capable, software scratch bits */
 #define PRD_EOT       0x80000000u
 #define PRD_TABLE_MAX 0x10000u /* the table may not cross a 64 KiB boundary */
+
+/* What an empty channel's registers read: DD7 pulled down, DD0-6 and DD8-15 floating high. */
+#define IDE_FLOATING_BUS      0x7f
+#define IDE_FLOATING_BUS_DATA 0xff7f
 
 /* EXECUTE DEVICE DIAGNOSTIC: the one command both devices obey (ATA-4) */
 #define ATA_CMD_DIAGNOSTIC 0x90
@@ -732,10 +745,18 @@ static void ide_data_out(struct ide_channel *ch, uint16_t v)
         ide_block_done(d);
 }
 
+/* No device on the channel: nothing drives the bus. */
+static bool ide_channel_empty(const struct ide_channel *ch)
+{
+    return ch->dev[0].kind == IDE_ABSENT && ch->dev[1].kind == IDE_ABSENT;
+}
+
 static uint8_t ide_read_reg(struct ide_channel *ch, unsigned reg)
 {
     struct ide_device *d = &ch->dev[ch->cur];
     bool hob = ch->ctl & ATA_CTL_HOB;
+    if (ide_channel_empty(ch))
+        return IDE_FLOATING_BUS;
     if (reg == REG_SELECT)
         return d->select;
     if (d->kind == IDE_ABSENT)
@@ -810,6 +831,8 @@ static void ide_write_reg(struct ide_channel *ch, unsigned reg, uint8_t v)
 static uint32_t ide_cmd_read(void *opaque, uint16_t offset, unsigned size)
 {
     struct ide_channel *ch = opaque;
+    if (offset == REG_DATA && ide_channel_empty(ch))
+        return size == 4 ? IDE_FLOATING_BUS_DATA * 0x10001u : IDE_FLOATING_BUS_DATA;
     if (offset == REG_DATA) {
         uint32_t v = ide_data_in(ch);
         return size == 4 ? v | (uint32_t)ide_data_in(ch) << 16 : v;
@@ -840,6 +863,8 @@ static uint32_t ide_ctl_read(void *opaque, uint16_t offset, unsigned size)
 {
     struct ide_channel *ch = opaque;
     struct ide_device *d = &ch->dev[ch->cur];
+    if (ide_channel_empty(ch))
+        return IDE_FLOATING_BUS;
     return d->kind == IDE_ABSENT ? 0 : d->status;
 }
 

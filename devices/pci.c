@@ -124,6 +124,7 @@ void pci_function_init(struct pci_function *f, uint16_t vendor, uint16_t device,
     memset(f->cfg, 0, sizeof(f->cfg));
     memset(f->wmask, 0, sizeof(f->wmask));
     memset(f->w1cmask, 0, sizeof(f->w1cmask));
+    f->rom_size = 0;
     pci_cfg_set16(f, PCI_VENDOR_ID, vendor);
     pci_cfg_set16(f, PCI_DEVICE_ID, device);
     f->cfg[PCI_REVISION] = revision;
@@ -165,4 +166,24 @@ uint32_t pci_bar_address(const struct pci_function *f, unsigned idx)
     uint32_t v = (uint32_t)f->cfg[off] | (uint32_t)f->cfg[off + 1] << 8 |
                  (uint32_t)f->cfg[off + 2] << 16 | (uint32_t)f->cfg[off + 3] << 24;
     return v & (f->bar_io[idx] ? ~3u : ~15u);
+}
+
+void pci_function_rom(struct pci_function *f, uint32_t size)
+{
+    g_assert(size >= 2048 && (size & (size - 1)) == 0);
+    f->rom_size = size;
+    uint32_t mask = (~(size - 1) & PCI_ROM_ADDR_MASK) | PCI_ROM_ENABLE;
+    for (unsigned i = 0; i < 4; i++) {
+        f->wmask[PCI_ROM_BAR + i] = (uint8_t)(mask >> (8 * i));
+        f->cfg[PCI_ROM_BAR + i] = 0;
+    }
+}
+
+uint32_t pci_rom_address(const struct pci_function *f)
+{
+    if (!f->rom_size || !(pci_cfg_read16(f, PCI_COMMAND) & PCI_COMMAND_MEMORY))
+        return 0;
+    uint32_t v = (uint32_t)f->cfg[PCI_ROM_BAR] | (uint32_t)f->cfg[PCI_ROM_BAR + 1] << 8 |
+                 (uint32_t)f->cfg[PCI_ROM_BAR + 2] << 16 | (uint32_t)f->cfg[PCI_ROM_BAR + 3] << 24;
+    return (v & PCI_ROM_ENABLE) ? v & PCI_ROM_ADDR_MASK : 0;
 }

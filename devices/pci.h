@@ -3,8 +3,9 @@
  * 2.1 §3.2.2.3.2): the address register at 0xCF8 and the data window at
  * 0xCFC-0xCFF. A PCI function is a 256-byte configuration space with a
  * mask of writable bits and write-1-to-clear bits; base address registers
- * are sized by their writable bits, and the function is told after every
- * write so it can move what its BARs decode. The PIIX3 reset control
+ * and the expansion ROM base address register are sized by their writable
+ * bits, and the function is told after every write so it can move what
+ * they decode. The PIIX3 reset control
  * register at 0xCF9 is here too, as it shares the port.
  */
 #ifndef POPEK_DEVICES_PCI_H
@@ -29,6 +30,9 @@ struct machine;
 #define PCI_INTERRUPT_LINE 0x3c
 #define PCI_INTERRUPT_PIN  0x3d
 
+#define PCI_ROM_ENABLE    0x1 /* expansion ROM BAR bit 0 (PCI 2.1 §6.2.5.2) */
+#define PCI_ROM_ADDR_MASK 0xfffff800u
+
 #define PCI_COMMAND_IO     0x1
 #define PCI_COMMAND_MEMORY 0x2
 #define PCI_COMMAND_MASTER 0x4
@@ -41,6 +45,7 @@ struct pci_function {
     uint8_t w1cmask[256];        /* bits a guest write of 1 clears */
     uint32_t bar_size[PCI_BARS]; /* 0: no BAR */
     bool bar_io[PCI_BARS];
+    uint32_t rom_size; /* expansion ROM BAR size (0: none) */
     /* Told after every configuration write covering [offset, offset + size). */
     void (*config_written)(struct pci_function *f, unsigned offset, unsigned size);
     void *opaque; /* the device behind the function */
@@ -64,6 +69,20 @@ void pci_function_bar(struct pci_function *f, unsigned idx, uint32_t size, bool 
 
 /* The address BAR `idx` decodes now, or 0 when its decoding is off in the command register. */
 uint32_t pci_bar_address(const struct pci_function *f, unsigned idx);
+
+/*
+ * Declare an expansion ROM BAR (offset 0x30) of `size` bytes, a power of
+ * two of at least 2 KiB: address bits 31..log2(size) and the enable bit
+ * are writable, so a write of all ones reads back the size (PCI 2.1
+ * §6.2.5.2).
+ */
+void pci_function_rom(struct pci_function *f, uint32_t size);
+
+/*
+ * The address the expansion ROM decodes now, or 0: it decodes only while
+ * both its enable bit and the command register's memory-space bit are set.
+ */
+uint32_t pci_rom_address(const struct pci_function *f);
 
 static inline uint16_t pci_cfg_read16(const struct pci_function *f, unsigned off)
 {

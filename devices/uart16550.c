@@ -4,17 +4,30 @@
  * identification register's priority table, "FIFO Interrupt Mode
  * Operation", and loopback (MCR bit 4).
  *
- * Timing follows virtual time (vclock): one character time is
- * divisor * 16 * (start + data + parity + stop bits) / 1.8432 MHz. A byte
- * written to THR reaches the backend at once; THRE and TEMT become set one
- * character time after the last THR write, so a guest polling LSR sees the
- * programmed baud rate but never waits longer than one character time (the
- * transmit FIFO does not make the guest wait for 16). The backend is a byte
- * stream, not a line: bytes pass whole whatever the word length, so a guest
- * that never programs LCR (5 bits after reset) still gets its output
- * through, as it would with a UART a BIOS set up. Reception takes host
- * bytes only up to the FIFO's capacity; an overrun (OE) happens only for
- * bytes the UART had to take: those it sends to itself in loopback.
+ * The transmitter runs at the pace of its backend, not of the baud rate
+ * (as QEMU's does): a byte written to THR moves through the transmit FIFO
+ * (THR alone without FIFOs) into the shift register and is offered to the
+ * backend at once. While the backend takes bytes, THRE and TEMT are set
+ * again before the guest's next instruction, so a polling guest sends as
+ * fast as the backend accepts and an interrupt-driven one gets its THRE
+ * interrupt at once. A backend that is full takes nothing: the byte stays
+ * in the shift register (TEMT clear), later bytes queue in the FIFO (THRE
+ * clear once it holds one), and uart_tx_resume, called when the backend may
+ * have room again, carries on. A guest that waits for THRE therefore never
+ * loses a byte; one that writes to a full FIFO loses the byte written, and
+ * without FIFOs overwrites THR, as the chip does (PC16550D, "FIFO Polled
+ * Mode Operation"; TI TL16C550 THR description). The datasheet's one-
+ * character delay of the first THRE after an idle transmitter is not
+ * modelled.
+ *
+ * The receiver follows virtual time (vclock): its character timeout is four
+ * character times of divisor * 16 * (start + data + parity + stop bits) /
+ * 1.8432 MHz. The backend is a byte stream, not a line: bytes pass whole
+ * whatever the word length, so a guest that never programs LCR (5 bits
+ * after reset) still gets its output through, as it would with a UART a
+ * BIOS set up. Reception takes host bytes only up to the FIFO's capacity;
+ * an overrun (OE) happens only for bytes the UART had to take: those it
+ * sends to itself in loopback.
  */
 #include "devices/uart16550.h"
 
@@ -120,10 +133,14 @@ struct uart {
     bool dma_mode;    /* FCR bit 3 (kept for readers of the state; no effect) */
 
     uint8_t lsr_err;   /* sticky LSR error bits (OE; PE/FE/BI never occur) */
-    bool thre;         /* LSR THRE: THR / transmit FIFO empty */
-    bool temt;         /* LSR TEMT: transmitter idle */
     bool thre_int;     /* THRE interrupt latched; cleared by IIR read or THR write */
     uint8_t msr_delta; /* MSR bits 0-3 */
+
+    uint8_t tx[UART_FIFO_SIZE]; /* transmit FIFO (THR alone without FIFOs) */
+    uint8_t tx_head;            /* index of the oldest byte in tx */
+    uint8_t tx_count;           /* bytes in tx: LSR THRE while 0 */
+    uint8_t tsr;                /* transmitter shift register */
+    bool tsr_full;              /* tsr holds a byte the backend has not taken: TEMT clear */
 
     uint8_t rx[UART_FIFO_SIZE]; /* receive FIFO (RBR alone without FIFOs) */
     uint8_t rx_head;            /* index of the oldest byte in rx */
@@ -131,7 +148,6 @@ struct uart {
     uint8_t rbr;                /* last byte read: RBR when the FIFO is empty */
     bool timeout;               /* character timeout indicated */
 
-    struct vtimer tx_timer; /* end of the character being transmitted */
     struct vtimer rx_timer; /* character timeout */
 };
 
@@ -298,32 +314,74 @@ static uint8_t uart_read_rbr(struct uart *u)
 
 /* --- transmitter ------------------------------------------------------ */
 
-/* The transmitter holding register (or FIFO) emptied. */
-static void uart_thr_emptied(struct uart *u)
+static size_t uart_tx_capacity(const struct uart *u)
 {
-    if (!u->thre)
-        u->thre_int = true;
-    u->thre = true;
+    return u->fifo_on ? UART_FIFO_SIZE : 1;
 }
 
-static void uart_tx_done(void *opaque)
+/* Empty THR / the transmit FIFO; THRE rising latches its interrupt. */
+static void uart_tx_clear(struct uart *u)
 {
-    struct uart *u = opaque;
-    uart_thr_emptied(u);
-    u->temt = true;
-    uart_update_irq(u);
+    if (u->tx_count)
+        u->thre_int = true;
+    u->tx_head = 0;
+    u->tx_count = 0;
+}
+
+/* Hand the shift register's byte on: true when it left the UART. */
+static bool uart_tx_shift_out(struct uart *u)
+{
+    if (u->mcr & MCR_LOOP) {
+        uart_rx_char(u, u->tsr); /* SOUT is looped back to the receiver */
+        return true;
+    }
+    if (!u->be.write)
+        return true;
+    return u->be.write(u->be.opaque, &u->tsr, 1) == 1;
+}
+
+/*
+ * Move bytes from the FIFO through the shift register to the backend until
+ * the FIFO is empty or the backend is full. The FIFO's last byte moving into
+ * the shift register sets THRE (and latches its interrupt).
+ */
+static void uart_tx_pump(struct uart *u)
+{
+    for (;;) {
+        if (!u->tsr_full) {
+            if (u->tx_count == 0)
+                return;
+            u->tsr = u->tx[u->tx_head];
+            u->tsr_full = true;
+            u->tx_head = (u->tx_head + 1) % UART_FIFO_SIZE;
+            if (--u->tx_count == 0)
+                u->thre_int = true;
+        }
+        if (!uart_tx_shift_out(u))
+            return;
+        u->tsr_full = false;
+    }
 }
 
 static void uart_write_thr(struct uart *u, uint8_t byte)
 {
-    u->thre = false;
-    u->temt = false;
+    /* Writing THR clears a THRE interrupt: the line drops before it may rise again. */
     u->thre_int = false;
-    if (u->mcr & MCR_LOOP)
-        uart_rx_char(u, byte);
-    else if (u->be.write)
-        u->be.write(u->be.opaque, &byte, 1);
-    vtimer_arm(&u->m->clock, &u->tx_timer, uart_now(u) + uart_char_ns(u));
+    uart_update_irq(u);
+    if (u->tx_count < uart_tx_capacity(u))
+        u->tx[(u->tx_head + u->tx_count++) % UART_FIFO_SIZE] = byte;
+    else if (!u->fifo_on)
+        u->tx[u->tx_head] = byte; /* THR not yet empty: overwritten */
+    /* else: a write to a full transmit FIFO is lost */
+    uart_tx_pump(u);
+    uart_update_irq(u);
+}
+
+void uart_tx_resume(struct uart *u)
+{
+    if (!u->tsr_full)
+        return;
+    uart_tx_pump(u);
     uart_update_irq(u);
 }
 
@@ -339,12 +397,12 @@ void uart_reset(struct uart *u)
     u->trigger = 0;
     u->dma_mode = false;
     u->lsr_err = 0;
-    u->thre = true;
-    u->temt = true;
     u->thre_int = false;
     u->msr_delta = 0;
     u->rbr = 0;
-    vtimer_cancel(&u->m->clock, &u->tx_timer);
+    u->tx_head = 0;
+    u->tx_count = 0;
+    u->tsr_full = false;
     uart_rx_clear(u);
     uart_update_irq(u);
 }
@@ -364,9 +422,9 @@ static uint8_t uart_read_lsr(struct uart *u)
     uint8_t v = u->lsr_err;
     if (u->rx_count > 0)
         v |= LSR_DR;
-    if (u->thre)
+    if (u->tx_count == 0)
         v |= LSR_THRE;
-    if (u->temt)
+    if (u->tx_count == 0 && !u->tsr_full)
         v |= LSR_TEMT;
     /* LSR_FIFO_ERR counts PE/FE/BI characters only, which never occur. */
     u->lsr_err = 0;
@@ -413,7 +471,7 @@ static void uart_write_ier(struct uart *u, uint8_t v)
     uint8_t old = u->ier;
     u->ier = v & IER_MASK;
     /* Enabling ETBEI while THR is empty raises the THRE interrupt at once. */
-    if (!(old & IER_ETBEI) && (u->ier & IER_ETBEI) && u->thre)
+    if (!(old & IER_ETBEI) && (u->ier & IER_ETBEI) && u->tx_count == 0)
         u->thre_int = true;
     uart_update_irq(u);
 }
@@ -425,14 +483,14 @@ static void uart_write_fcr(struct uart *u, uint8_t v)
         /* Changing FCR bit 0 clears both FIFOs. */
         u->fifo_on = on;
         uart_rx_clear(u);
-        uart_thr_emptied(u);
+        uart_tx_clear(u);
     }
     /* The other bits are programmed only together with FCR bit 0 = 1. */
     if (on) {
         if (v & FCR_RX_RESET)
             uart_rx_clear(u);
         if (v & FCR_TX_RESET)
-            uart_thr_emptied(u); /* the shift register keeps going: TEMT waits */
+            uart_tx_clear(u); /* the shift register keeps its byte: TEMT waits */
         u->dma_mode = v & FCR_DMA_MODE;
         u->trigger = v >> 6;
     }
@@ -444,6 +502,7 @@ static void uart_write_mcr(struct uart *u, uint8_t v)
     uint8_t old = uart_modem_lines(u);
     u->mcr = v & MCR_MASK;
     uart_lines_changed(u, old, uart_modem_lines(u));
+    uart_tx_pump(u); /* a byte held for a full backend goes to the receiver in loopback */
     uart_update_irq(u);
 }
 
@@ -520,7 +579,6 @@ struct uart *uart_create(struct machine *m, uint16_t base, const struct irq_line
         u->be = *be;
     u->irq_level = -1;
     u->divisor = DEFAULT_DIVISOR;
-    vtimer_init(&u->tx_timer, uart_tx_done, u);
     vtimer_init(&u->rx_timer, uart_rx_timeout_fire, u);
     if (iobus_register(&m->io, "uart16550", base, UART_NPORTS, &uart_ops, u) < 0) {
         g_free(u);
@@ -534,7 +592,6 @@ void uart_destroy(struct uart *u)
 {
     if (!u)
         return;
-    vtimer_cancel(&u->m->clock, &u->tx_timer);
     vtimer_cancel(&u->m->clock, &u->rx_timer);
     iobus_unregister(&u->m->io, u->base);
     g_free(u);

@@ -1,14 +1,13 @@
 /*
- * The serial console on the terminal: raw mode, the Ctrl+A escape prefix,
- * the monitor's line editor, and the queue of typed bytes COM1 has not
- * taken yet (its FIFO holds 16).
+ * The serial console, COM1's host side: raw mode on a terminal, the Ctrl+A
+ * escape prefix, the monitor's line editor, the queue of typed bytes COM1
+ * has not taken yet (its FIFO holds 16), and the output the backend
+ * buffered for a slow reader written out between CPU slices.
  */
 #include "frontend/console.h"
 
-#include <errno.h>
 #include <glib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "frontend/chardev.h"
 #include "frontend/monitor.h"
@@ -32,7 +31,6 @@ struct console {
     bool escapes;    /* the escape prefix is on (a terminal) */
     bool raw;        /* we put the terminal in raw mode */
     bool in_monitor; /* Ctrl+A c: typed lines go to the monitor */
-    int in_fd;       /* -1 after end of input */
     enum console_key_state key;
     enum console_seq_state seq;
     GByteArray *queue; /* for COM1 */
@@ -169,29 +167,27 @@ bool console_in_monitor(const struct console *c)
     return c->in_monitor;
 }
 
-static void read_terminal(struct console *c)
+/* Take what was typed (the terminal, a pipe, the tcp client), as far as the queue has room. */
+static void read_input(struct console *c)
 {
-    while (c->in_fd >= 0 && c->queue->len < QUEUE_MAX) {
-        GPollFD p = {c->in_fd, G_IO_IN, 0};
-        if (g_poll(&p, 1, 0) <= 0 || !(p.revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
-            return;
+    while (c->queue->len < QUEUE_MAX) {
         uint8_t buf[256];
-        ssize_t n = read(c->in_fd, buf, sizeof(buf));
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        size_t n = chardev_read(c->serial, buf, sizeof(buf));
+        if (n == 0)
             return;
-        if (n <= 0) {
-            c->in_fd = -1; /* end of input */
-            return;
-        }
-        console_input(c, buf, (size_t)n);
+        console_input(c, buf, n);
     }
 }
 
-/* The pc poller: take what was typed, give COM1 what its FIFO takes. */
+/*
+ * The pc poller, while the guest runs, halts or pauses: write out the output COM1 left in the
+ * backend's buffer, take what was typed, give COM1 what its FIFO takes.
+ */
 static void console_poll(void *opaque, bool paused)
 {
     struct console *c = opaque;
-    read_terminal(c);
+    chardev_poll(c->serial);
+    read_input(c);
     if (c->queue->len) {
         size_t took = pc_serial_receive(c->mon->pc, c->queue->data, c->queue->len);
         g_byte_array_remove_range(c->queue, 0, (guint)took);
@@ -205,7 +201,6 @@ struct console *console_create(struct monitor *mon, struct chardev *serial, bool
     c->mon = mon;
     c->serial = serial;
     c->escapes = escapes;
-    c->in_fd = serial->in_fd;
     c->queue = g_byte_array_new();
     c->line = g_string_new(NULL);
     if (pc_add_poller(mon->pc, console_poll, c) < 0) {
@@ -214,7 +209,7 @@ struct console *console_create(struct monitor *mon, struct chardev *serial, bool
         return NULL;
     }
     if (escapes)
-        c->raw = term_raw(c->in_fd);
+        c->raw = term_raw(serial->in_fd);
     return c;
 }
 

@@ -1,7 +1,9 @@
 /*
- * The serial console on the terminal (--serial=stdio): what is typed goes
- * to COM1, in raw mode when standard input is a terminal, with an escape
- * prefix as QEMU users know it:
+ * The serial console, COM1's host side on any --serial backend: what comes
+ * in (typed on the terminal, from a pipe, from a tcp client) goes to COM1;
+ * the output the backend buffered for a slow reader is written out between
+ * CPU slices. On a terminal (--serial=stdio) it runs in raw mode, with an
+ * escape prefix as QEMU users know it:
  *
  *   Ctrl+A x        quit popek
  *   Ctrl+A c        switch between the guest and the monitor
@@ -26,10 +28,10 @@ struct console;
 #define CONSOLE_ESCAPE 0x01 /* Ctrl+A */
 
 /*
- * Take over the input of `serial` (its in_fd) for COM1 and register the
- * console's pc poller on the monitor's pc. `escapes`: the escape prefix
- * and raw mode, for a terminal. NULL with *err when the poller cannot be
- * added.
+ * Take over the input of `serial` for COM1, and the writing out of its
+ * buffered output, with a pc poller on the monitor's pc. `escapes`: the
+ * escape prefix and raw mode, for a terminal. NULL with *err when the
+ * poller cannot be added.
  */
 struct console *console_create(struct monitor *mon, struct chardev *serial, bool escapes,
                                char **err);

@@ -19,7 +19,7 @@
 
 int image_classify(const char *path, enum image_kind *kind, char **err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY); /* a named pipe: no wait */
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
         *err = g_strdup_printf("cannot open '%s': %s", path, g_strerror(errno));

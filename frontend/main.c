@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "frontend/chardev.h"
@@ -79,10 +80,16 @@ static void save_final_screen(const struct popek_options *opts, struct pc *pc,
     }
 }
 
-/* Guest output to a character backend (debug console, serial port). */
+/* Debug console output: it has no flow control, so it takes everything. */
 static void chardev_sink(void *opaque, const uint8_t *buf, size_t len)
 {
     chardev_write(opaque, buf, len);
+}
+
+/* COM1's output: what the character backend takes without waiting (input: console.c). */
+static size_t serial_offer(void *opaque, const uint8_t *buf, size_t len)
+{
+    return chardev_offer(opaque, buf, len);
 }
 
 /* Whether a window can be opened: the --display default. */
@@ -116,7 +123,8 @@ int main(int argc, char **argv)
 {
     struct popek_options opts;
     char *err = NULL;
-    setlocale(LC_CTYPE, ""); /* the user's character set, for the window title; numbers stay "C" */
+    setlocale(LC_CTYPE, "");  /* the user's character set, for the window title; numbers stay "C" */
+    signal(SIGPIPE, SIG_IGN); /* a reader of our output that goes away is an EPIPE, not death */
     switch (options_parse(argc, argv, &opts, display_available(), &err)) {
     case OPTIONS_ERROR:
         fprintf(stderr, "popek: %s\n", err);
@@ -149,8 +157,11 @@ int main(int argc, char **argv)
     }
     /* Everything below is undone at `out`, in reverse order; status 1 until the guest runs. */
     int status = 1;
-    struct chardev debugcon = {.out_fd = -1, .in_fd = -1};
+    struct chardev own_debugcon = {.out_fd = -1, .in_fd = -1};
     struct chardev serial = {.out_fd = -1, .in_fd = -1};
+    /* Both on stdio: one backend, so that their output keeps its order. */
+    bool shared = opts.debugcon && !strcmp(opts.debugcon, "stdio") && !strcmp(opts.serial, "stdio");
+    struct chardev *debugcon = shared ? &serial : &own_debugcon;
     struct net *net = NULL;
     struct pc *pc = NULL;
     struct display *display = NULL;
@@ -158,7 +169,8 @@ int main(int argc, char **argv)
     struct monitor mon = {.start_us = g_get_monotonic_time()};
     struct console *console = NULL;
     struct monitor_server *monitor = NULL;
-    if ((opts.debugcon && chardev_open(&debugcon, "debugcon", opts.debugcon, &err) < 0) ||
+    if ((opts.debugcon && !shared &&
+         chardev_open(&own_debugcon, "debugcon", opts.debugcon, &err) < 0) ||
         chardev_open(&serial, "serial", opts.serial, &err) < 0)
         goto out;
     if (opts.net && !(net = net_create(opts.net, &err)))
@@ -176,7 +188,7 @@ int main(int argc, char **argv)
         .debug_exit = opts.debug_exit,
         .no_reboot = opts.no_reboot,
         .timeout = opts.timeout,
-        .debugcon = {chardev_sink, &debugcon},
+        .debugcon = {chardev_sink, debugcon},
         .hd = {opts.hd[0], opts.hd[1], opts.hd[2], opts.hd[3]},
         .cdrom = opts.cdrom,
         .fd = {opts.fda, opts.fdb},
@@ -186,8 +198,7 @@ int main(int argc, char **argv)
         .kernel = opts.kernel,
         .initrd = opts.initrd,
         .append = opts.append,
-        .serial = {chardev_sink, &serial},
-        .serial_in_fd = -1, /* the console below feeds COM1 */
+        .serial = {serial_offer, &serial},
         .net = opts.net,
         .net_tx = {net_guest_frame, net},
         .translator = &tiers,
@@ -201,7 +212,7 @@ int main(int argc, char **argv)
     if (net && net_attach(net, pc, &err) < 0)
         goto out;
     mon.pc = pc;
-    if (serial.in_fd >= 0 && !(console = console_create(&mon, &serial, isatty(serial.in_fd), &err)))
+    if (!(console = console_create(&mon, &serial, isatty(serial.in_fd), &err)))
         goto out;
     if (opts.monitor && !(monitor = monitor_server_create(&mon, opts.monitor, &err)))
         goto out;
@@ -241,7 +252,7 @@ out:
     }
     net_destroy(net);
     chardev_close(&serial);
-    chardev_close(&debugcon);
+    chardev_close(&own_debugcon);
     options_free(&opts);
     return status;
 }

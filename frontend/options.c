@@ -146,37 +146,69 @@ static gboolean parse_tc_threshold(const char *name, const char *value, gpointer
     return TRUE;
 }
 
-/* One line for a file the guest reads (and writes, unless read_only). */
+/*
+ * What is not a regular file, as the one line names it, or NULL for a
+ * regular file. `output` also lets character devices through (/dev/null, a
+ * terminal), which popek can write without waiting for anyone.
+ */
+static const char *not_a_file(const struct stat *st, bool output)
+{
+    if (S_ISREG(st->st_mode) || (output && S_ISCHR(st->st_mode)))
+        return NULL;
+    if (S_ISDIR(st->st_mode))
+        return "is a directory";
+    if (S_ISFIFO(st->st_mode))
+        return "is a named pipe, not a regular file";
+    if (S_ISSOCK(st->st_mode))
+        return "is a socket, not a regular file";
+    if (S_ISBLK(st->st_mode))
+        return "is a block device, not a regular file";
+    return "is not a regular file";
+}
+
+/*
+ * One line for a file the guest reads (and writes, unless read_only). Every
+ * input option comes here. The type is checked before the file is opened
+ * and again on what was opened, which is opened without waiting: opening a
+ * named pipe for reading would wait for a writer.
+ */
 static char *check_input_file(const char *opt, const char *path, bool read_only)
 {
-    int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    struct stat st;
+    const char *what;
+    if (stat(path, &st) == 0 && (what = not_a_file(&st, false)))
+        return g_strdup_printf("--%s: '%s' %s", opt, path, what);
+    int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         int e = errno;
         bool hint = !read_only && (e == EACCES || e == EROFS || e == EPERM);
         return g_strdup_printf("--%s: cannot open '%s': %s%s", opt, path, g_strerror(e),
                                hint ? " (--snapshot runs from a read-only image)" : "");
     }
-    struct stat st;
     char *err = NULL;
     if (fstat(fd, &st) < 0)
         err = g_strdup_printf("--%s: cannot open '%s': %s", opt, path, g_strerror(errno));
-    else if (S_ISDIR(st.st_mode))
-        err = g_strdup_printf("--%s: '%s' is a directory", opt, path);
-    else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-        err = g_strdup_printf("--%s: '%s' is not a file", opt, path);
-    else if (S_ISREG(st.st_mode) && st.st_size == 0)
+    else if ((what = not_a_file(&st, false)))
+        err = g_strdup_printf("--%s: '%s' %s", opt, path, what);
+    else if (st.st_size == 0)
         err = g_strdup_printf("--%s: '%s' is empty", opt, path);
     close(fd);
     return err;
 }
 
-/* One line for a file popek will create or overwrite. */
+/*
+ * One line for a file popek will create or overwrite. Every output option
+ * comes here: what exists must be a regular file or a character device (a
+ * named pipe would hold popek until someone reads it).
+ */
 static char *check_output_file(const char *opt, const char *path)
 {
     if (!*path)
         return g_strdup_printf("--%s: no file name given", opt);
-    if (g_file_test(path, G_FILE_TEST_IS_DIR))
-        return g_strdup_printf("--%s: '%s' is a directory", opt, path);
+    struct stat st;
+    const char *what;
+    if (stat(path, &st) == 0 && (what = not_a_file(&st, true)))
+        return g_strdup_printf("--%s: '%s' %s", opt, path, what);
     char *dir = g_path_get_dirname(path);
     char *err = NULL;
     if (access(dir, W_OK) < 0)
@@ -311,6 +343,11 @@ static char *place_image(struct popek_options *o)
 {
     enum image_kind kind;
     char *err = NULL;
+    struct stat st;
+    const char *what;
+    /* Checked as every file option is, before anything opens it (a named pipe would wait). */
+    if (stat(o->image, &st) == 0 && (what = not_a_file(&st, false)))
+        return g_strdup_printf("'%s' %s (the image to boot)", o->image, what);
     if (image_classify(o->image, &kind, &err) < 0) {
         char *line = g_strdup_printf("%s (the image to boot)", err);
         g_free(err);

@@ -4,7 +4,10 @@
  * guest's flush command and when the image is closed. With `snapshot`
  * the file is opened read-only and writes go to an in-memory overlay that
  * disappears at exit. An image that cannot be opened for writing is
- * attached read-only (the caller is told, to warn the user).
+ * attached read-only (the caller is told, to warn the user). The guest
+ * sees the whole sectors of the file; bytes after the last whole sector
+ * (blockdev_tail) are never read or written, so they stay in the file as
+ * they were.
  */
 #ifndef POPEK_MACHINE_BLOCKDEV_H
 #define POPEK_MACHINE_BLOCKDEV_H
@@ -46,6 +49,12 @@ int blockdev_flush(struct blockdev *bd);
 static inline uint64_t blockdev_sectors(const struct blockdev *bd)
 {
     return bd->size / BLOCKDEV_SECTOR;
+}
+
+/* Bytes after the last whole sector (0 for an image of whole sectors). */
+static inline unsigned blockdev_tail(const struct blockdev *bd)
+{
+    return (unsigned)(bd->size % BLOCKDEV_SECTOR);
 }
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * Virtual time and timers. Guest-visible time (PIT, RTC, UART baud timing)
+ * Virtual time and timers. Guest-visible time (PIT, RTC, UART receive timeout)
  * follows the host's monotonic clock, so guest timekeeping is right however
  * fast the guest runs; in manual mode (unit tests) time moves only when the
  * test advances it. Timers fire from the run loop between CPU slices

@@ -46,6 +46,8 @@ static int open_image(struct pc *pc, enum pc_drive drive, const char *path, stru
     }
     if (ro)
         g_printerr("popek: warning: %s is not writable: the floppy is write-protected\n", path);
+    if (drive == PC_DRIVE_CDROM)
+        pc_warn_partial_block(bd, PC_CDROM_BLOCK, "CD-ROM block");
     *out = bd;
     return 0;
 }

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <glib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cpu/cpu.h"
 #include "devices/acpi_pm.h"
@@ -205,11 +204,12 @@ static void nic_send(void *opaque, const uint8_t *frame, size_t len)
         pc->cfg.net_tx.write(pc->cfg.net_tx.opaque, frame, len);
 }
 
-static void serial_write(void *opaque, const uint8_t *buf, size_t len)
+static size_t serial_write(void *opaque, const uint8_t *buf, size_t len)
 {
     struct pc *pc = opaque;
-    if (pc->cfg.serial.write)
-        pc->cfg.serial.write(pc->cfg.serial.opaque, buf, len);
+    if (!pc->cfg.serial.write)
+        return len;
+    return pc->cfg.serial.write(pc->cfg.serial.opaque, buf, len);
 }
 
 /* CMOS boot device codes SeaBIOS reads in 0x3D and 0x38 (QEMU's convention). */
@@ -257,6 +257,22 @@ static void pc_cmos_init(struct pc *pc)
     rtc_cmos_set(rtc, 0x2f, (uint8_t)sum);
 }
 
+/*
+ * An image that ends inside a sector (a CD-ROM block): the guest sees the
+ * whole ones only and the bytes after them are never read or written. Say
+ * so once, so that a truncated or padded image does not go unnoticed.
+ */
+void pc_warn_partial_block(const struct blockdev *bd, unsigned unit, const char *what)
+{
+    unsigned tail = (unsigned)(bd->size % unit);
+    if (tail)
+        g_printerr("popek: warning: %s is %llu bytes, not a whole number of %u-byte %ss: the "
+                   "guest sees its first %llu %ss; the last %u bytes stay in the file as they "
+                   "are, never read or written\n",
+                   bd->path, (unsigned long long)bd->size, unit, what,
+                   (unsigned long long)(bd->size / unit), what, tail);
+}
+
 /* Open and attach the floppies, the IDE disks and the CD-ROM. */
 static int pc_storage_init(struct pc *pc, char **err)
 {
@@ -282,6 +298,7 @@ static int pc_storage_init(struct pc *pc, char **err)
             return -1;
         if (ro)
             g_printerr("popek: warning: %s is not writable: attached read-only\n", pc->cfg.hd[i]);
+        pc_warn_partial_block(pc->disks[i], BLOCKDEV_SECTOR, "sector");
         ide_attach_disk(pc->ide, i / 2, i % 2, pc->disks[i]);
     }
     if (pc->cfg.empty_drives && !pc->cfg.fd[0])
@@ -300,6 +317,7 @@ static int pc_storage_init(struct pc *pc, char **err)
             pc->disks[PC_MAX_DISKS] = g_new0(struct blockdev, 1);
             if (blockdev_open(pc->disks[PC_MAX_DISKS], pc->cfg.cdrom, BLOCKDEV_RO, NULL, err) < 0)
                 return -1;
+            pc_warn_partial_block(pc->disks[PC_MAX_DISKS], PC_CDROM_BLOCK, "CD-ROM block");
         }
         ide_attach_cdrom(pc->ide, slot / 2, slot % 2, pc->disks[PC_MAX_DISKS]);
         pc->cdrom_slot = slot;
@@ -307,7 +325,7 @@ static int pc_storage_init(struct pc *pc, char **err)
     return 0;
 }
 
-/* What SeaBIOS learns through fw_cfg: RAM, its e820 map, and the VGA BIOS. */
+/* What SeaBIOS learns through fw_cfg: RAM, its e820 map, and the ACPI tables. */
 static void pc_fw_cfg_init(struct pc *pc)
 {
     struct fw_cfg *fw = pc->fw_cfg;
@@ -339,17 +357,27 @@ static void pc_fw_cfg_init(struct pc *pc)
                          .reset_value = 0x06, /* hard reset: SYS_RST | RST_CPU */
                          .com1 = pc->com1 != NULL,
                      });
-    /* The VGA BIOS SeaBIOS runs for the standard VGA. */
-    char *vgabios = firmware_vga_bios(pc->cfg.bios);
+}
+
+/*
+ * The standard VGA on PCI with the VGA BIOS in its expansion ROM, where
+ * SeaBIOS finds it and runs it as the device's option ROM (so the VGA BIOS
+ * learns which device it drives and where its framebuffer BAR is).
+ */
+static void pc_vga_init(struct pc *pc)
+{
+    char *path = firmware_vga_bios(pc->cfg.bios);
     char *rom = NULL;
     gsize rom_len = 0;
-    if (vgabios && g_file_get_contents(vgabios, &rom, &rom_len, NULL))
-        fw_cfg_add_file(fw, "vgaroms/vgabios-stdvga.bin", rom, rom_len);
-    else
+    if (!path || !g_file_get_contents(path, &rom, &rom_len, NULL) || rom_len > VGA_PCI_ROM_MAX) {
         g_printerr("popek: warning: no VGA BIOS (vgabios-stdvga.bin) found: the screen stays "
                    "blank\n");
+        rom_len = 0;
+    }
+    pc->vga = vga_create(&pc->m);
+    pc->vga_pci = vga_pci_create(&pc->m, pc->pci, 2, pc->vga, rom, rom_len);
     g_free(rom);
-    g_free(vgabios);
+    g_free(path);
 }
 
 /* The devices, in port order. */
@@ -402,8 +430,7 @@ static void pc_devices_init(struct pc *pc)
     pc->host = i440fx_create(m, pc->pci, pc->fw.image + pc->fw.size - low, low);
     pc->ide = ide_create(m, &irq[14], &irq[15]);
     pc->piix = piix3_create(pc->pci, bmdma_map, pc);
-    pc->vga = vga_create(m);
-    pc->vga_pci = vga_pci_create(pc->pci, 2, pc->vga);
+    pc_vga_init(pc);
     if (pc->cfg.net) {
         static const uint8_t mac[6] = NE2000_DEFAULT_MAC;
         struct irq_line inta = pc_pci_irq_line(pc, PC_NIC_SLOT, 0);
@@ -496,23 +523,8 @@ void pc_reset(struct pc *pc)
 
 void pc_poll_serial(struct pc *pc)
 {
-    int fd = pc->cfg.serial_in_fd;
-    if (fd < 0 || !pc->com1)
-        return;
-    if (pc->serial_npending == 0) {
-        GPollFD p = {fd, G_IO_IN, 0};
-        if (g_poll(&p, 1, 0) <= 0 || !(p.revents & (G_IO_IN | G_IO_HUP)))
-            return;
-        ssize_t n = read(fd, pc->serial_pending, sizeof(pc->serial_pending));
-        if (n <= 0) {
-            pc->cfg.serial_in_fd = -1; /* end of input */
-            return;
-        }
-        pc->serial_npending = (size_t)n;
-    }
-    size_t took = uart_receive(pc->com1, pc->serial_pending, pc->serial_npending);
-    memmove(pc->serial_pending, pc->serial_pending + took, pc->serial_npending - took);
-    pc->serial_npending -= took;
+    if (pc->com1)
+        uart_tx_resume(pc->com1);
 }
 
 size_t pc_serial_receive(struct pc *pc, const uint8_t *buf, size_t len)

@@ -46,29 +46,39 @@ struct pc_byte_sink {
     void *opaque;
 };
 
+/*
+ * Where COM1's output goes. write takes what it can without waiting and
+ * returns how many bytes it took (the UART holds the rest and offers it
+ * again between CPU slices). NULL write: output discarded. Host input has
+ * one way in: pc_serial_receive, from a pc poller of the frontend.
+ */
+struct pc_serial_backend {
+    size_t (*write)(void *opaque, const uint8_t *buf, size_t len);
+    void *opaque;
+};
+
 #define PC_MAX_DISKS 4
 #define PC_SCI_IRQ   9 /* the ACPI SCI's ISA IRQ (as on QEMU's PIIX4 PM) */
 
 struct pc_config {
     uint32_t ram_mb;
-    const char *bios;             /* firmware image path */
-    const char *hd[PC_MAX_DISKS]; /* IDE disks: primary master, slave, secondary master, slave */
-    const char *cdrom;            /* ATAPI CD-ROM image (the first free IDE slot from 2 on) */
-    const char *fd[2];            /* floppy images, drives A: and B: */
-    bool snapshot;                /* never write disk images */
-    bool empty_drives;            /* empty floppy A: and CD-ROM drives where none is given */
-    const char *boot;             /* boot order letters a, c, d (NULL: "cd") */
-    const char *kernel;           /* direct boot: a bzImage or Multiboot kernel (NULL: none) */
-    const char *initrd;           /* with kernel: initrd (Linux) or module (Multiboot) */
-    const char *append;           /* with kernel: its command line */
-    struct pc_byte_sink serial;   /* COM1 output; write NULL = discard */
-    int serial_in_fd;             /* COM1 input (-1: none) */
-    bool debug_exit;              /* isa-debug-exit at 0xF4 */
-    bool no_reboot;               /* exit instead of resetting */
-    double timeout;               /* seconds of host time, 0 = none */
-    struct pc_byte_sink debugcon; /* ports 0xE9/0x402; write NULL = discard */
-    const char *net;              /* --net spec: an NE2000 (RTL8029AS) on PCI when set */
-    struct pc_byte_sink net_tx;   /* frames the NIC transmits; write NULL = discard */
+    const char *bios;                /* firmware image path */
+    const char *hd[PC_MAX_DISKS];    /* IDE disks: primary master, slave, secondary master, slave */
+    const char *cdrom;               /* ATAPI CD-ROM image (the first free IDE slot from 2 on) */
+    const char *fd[2];               /* floppy images, drives A: and B: */
+    bool snapshot;                   /* never write disk images */
+    bool empty_drives;               /* empty floppy A: and CD-ROM drives where none is given */
+    const char *boot;                /* boot order letters a, c, d (NULL: "cd") */
+    const char *kernel;              /* direct boot: a bzImage or Multiboot kernel (NULL: none) */
+    const char *initrd;              /* with kernel: initrd (Linux) or module (Multiboot) */
+    const char *append;              /* with kernel: its command line */
+    struct pc_serial_backend serial; /* COM1's output (input: pc_serial_receive) */
+    bool debug_exit;                 /* isa-debug-exit at 0xF4 */
+    bool no_reboot;                  /* exit instead of resetting */
+    double timeout;                  /* seconds of host time, 0 = none */
+    struct pc_byte_sink debugcon;    /* ports 0xE9/0x402; write NULL = discard */
+    const char *net;                 /* --net spec: an NE2000 (RTL8029AS) on PCI when set */
+    struct pc_byte_sink net_tx;      /* frames the NIC transmits; write NULL = discard */
     const struct translator_config *translator; /* tiers and code buffer (NULL: defaults) */
 };
 
@@ -125,11 +135,9 @@ struct pc {
     struct ne2000_pci *nic_pci;
     struct blockdev *disks[PC_MAX_DISKS + 1]; /* open images (NULL: none) */
     struct blockdev *floppies[2];
-    unsigned cdrom_slot;        /* IDE slot of the CD-ROM drive (channel * 2 + unit); 0: none */
-    uint32_t pci_pirq[4];       /* per PIRQA-D: the PCI slots asserting it */
-    uint16_t pci_irqs;          /* the PIC inputs PCI interrupts drive high */
-    uint8_t serial_pending[64]; /* host input COM1 has not taken yet */
-    size_t serial_npending;
+    unsigned cdrom_slot;      /* IDE slot of the CD-ROM drive (channel * 2 + unit); 0: none */
+    uint32_t pci_pirq[4];     /* per PIRQA-D: the PCI slots asserting it */
+    uint16_t pci_irqs;        /* the PIC inputs PCI interrupts drive high */
     bool a20_kbc, a20_port92; /* the two A20 gate inputs, ORed */
     bool reset_requested;     /* a guest asked for a reset: done between CPU slices */
     bool paused;              /* the CPU does not run (a debugger, the user) */
@@ -158,11 +166,18 @@ int pc_add_poller(struct pc *pc, void (*poll)(void *opaque, bool paused), void *
 void pc_set_paused(struct pc *pc, bool paused);
 void pc_stop(struct pc *pc, enum pc_stop why);
 
-/* Feed host input to COM1 (called between CPU slices). */
+/* Between CPU slices: COM1 carries on transmitting what its backend could not take yet. */
 void pc_poll_serial(struct pc *pc);
 
 /* Give COM1 received bytes; returns how many its FIFO took (the rest: try again later). */
 size_t pc_serial_receive(struct pc *pc, const uint8_t *buf, size_t len);
+
+/*
+ * An image that ends inside a sector (unit 512) or CD-ROM block (unit PC_CDROM_BLOCK): one warning
+ * line that the guest sees the whole ones only (at start, and for media changed at run time).
+ */
+#define PC_CDROM_BLOCK 2048
+void pc_warn_partial_block(const struct blockdev *bd, unsigned unit, const char *what);
 
 /* The removable drives, for media changes while the guest runs (media.c). */
 enum pc_drive { PC_DRIVE_FDA, PC_DRIVE_FDB, PC_DRIVE_CDROM, PC_DRIVES };

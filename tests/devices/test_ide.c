@@ -530,11 +530,45 @@ static void test_absent_slave(void)
     outb(r, CMD + 6, 0xa0);
     g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
     g_assert_cmphex(inb(r, CMD + 2), ==, 0x55);
-    /* An empty channel reads 0 everywhere. */
-    g_assert_cmphex(inb(r, SEC_CMD + 7), ==, 0x00);
-    g_assert_cmphex(inb(r, IDE_SECONDARY_CTRL), ==, 0x00);
-    outb(r, SEC_CMD + 7, 0xec);
-    g_assert_cmpuint(r->raised[1], ==, 0);
+    g_assert_cmphex(inb(r, CMD + 6), ==, 0xa0);
+    rig_free(r);
+}
+
+/*
+ * A channel with nothing attached: the bus floats (DD7 pulled down), every
+ * register reads 7Fh whatever was written, the device/head register too,
+ * for either device; commands go nowhere.
+ */
+static void test_empty_channel(void)
+{
+    struct rig *r = rig_new();
+    for (unsigned unit = 0; unit < 2; unit++) {
+        uint8_t dh = unit ? 0xb0 : 0xa0;
+        outb(r, SEC_CMD + 6, dh);
+        g_assert_cmphex(inb(r, SEC_CMD + 6), ==, 0x7f); /* not what was written */
+        outb(r, SEC_CMD + 2, 0x55);
+        outb(r, SEC_CMD + 3, 0xaa);
+        for (unsigned reg = 1; reg < 8; reg++)
+            g_assert_cmphex(inb(r, SEC_CMD + reg), ==, 0x7f);
+        g_assert_cmphex(inb(r, IDE_SECONDARY_CTRL), ==, 0x7f);
+        g_assert_cmphex(inw(r, SEC_CMD), ==, 0xff7f);
+        g_assert_cmphex(iobus_read(&r->m.io, SEC_CMD, 4), ==, 0xff7fff7fu);
+        /* 16- and 32-bit reads of the byte registers float alike. */
+        g_assert_cmphex(inw(r, SEC_CMD + 2), ==, 0x7f7f);
+        outb(r, SEC_CMD + 7, 0xec); /* IDENTIFY: no device, no interrupt */
+        outb(r, SEC_CMD + 7, 0x90); /* EXECUTE DEVICE DIAGNOSTIC */
+        g_assert_cmpuint(r->raised[1], ==, 0);
+        g_assert_cmpint(r->level[1], ==, 0);
+        g_assert_cmphex(inb(r, SEC_CMD + 7), ==, 0x7f);
+        /* A soft reset changes nothing. */
+        outb(r, IDE_SECONDARY_CTRL, 0x04);
+        outb(r, IDE_SECONDARY_CTRL, 0x00);
+        g_assert_cmphex(inb(r, SEC_CMD + 7), ==, 0x7f);
+    }
+    /* The primary channel, with its disk, is unaffected. */
+    outb(r, CMD + 6, 0xa0);
+    g_assert_cmphex(inb(r, CMD + 6), ==, 0xa0);
+    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
     rig_free(r);
 }
 
@@ -1089,6 +1123,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/irq", test_irq);
     g_test_add_func("/ide/soft-reset", test_soft_reset);
     g_test_add_func("/ide/absent-slave", test_absent_slave);
+    g_test_add_func("/ide/empty-channel", test_empty_channel);
     g_test_add_func("/ide/dma-read", test_dma_read);
     g_test_add_func("/ide/dma-write", test_dma_write);
     g_test_add_func("/ide/dma-bad-prd", test_dma_bad_prd);

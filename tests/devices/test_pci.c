@@ -8,6 +8,8 @@
 #include "devices/i440fx.h"
 #include "devices/pci.h"
 #include "devices/piix3.h"
+#include "devices/vga.h"
+#include "devices/vga_pci.h"
 #include "machine/machine.h"
 
 struct fixture {
@@ -160,6 +162,70 @@ static void test_pirq_routing(struct fixture *f, gconstpointer data)
     g_assert_cmpint(piix3_pirq_route(f->piix, 4), ==, -1);
 }
 
+/*
+ * The VGA's expansion ROM BAR (PCI 2.1 §6.2.5.2): sized by its writable
+ * bits (a 38 KiB image needs 64 KiB), decoded only while its enable bit and
+ * the command register's memory-space bit are both set, gone after reset.
+ */
+static void test_rom_bar(struct fixture *f, gconstpointer data)
+{
+    enum { DEV = 2, ROM_LEN = 38 * 1024, ROM_ADDR = 0xfeb00000u };
+    uint8_t *image = g_malloc(ROM_LEN);
+    for (unsigned i = 0; i < ROM_LEN; i++)
+        image[i] = (uint8_t)(i * 7 + 1);
+    image[0] = 0x55;
+    image[1] = 0xaa;
+    struct vga *vga = vga_create(&f->m);
+    struct vga_pci *vp = vga_pci_create(&f->m, f->bus, DEV, vga, image, ROM_LEN);
+
+    g_assert_cmphex(cfg_read(f, DEV, 0, 0x30, 4), ==, 0);
+    cfg_write(f, DEV, 0, 0x30, 0xfffffffeu, 4); /* how SeaBIOS sizes it */
+    g_assert_cmphex(cfg_read(f, DEV, 0, 0x30, 4), ==, 0xffff0000u);
+    cfg_write(f, DEV, 0, 0x30, 0xffffffffu, 4);
+    g_assert_cmphex(cfg_read(f, DEV, 0, 0x30, 4), ==, 0xffff0001u);
+
+    /* Address and enable bit, memory space off: nothing at the address. */
+    cfg_write(f, DEV, 0, 0x30, ROM_ADDR | 1, 4);
+    g_assert_cmphex(cfg_read(f, DEV, 0, 0x30, 4), ==, ROM_ADDR | 1);
+    g_assert_cmphex(memmap_read(&f->m.mem, ROM_ADDR, 2), ==, 0xffff);
+    /* Memory space on: the image, and zeros up to the BAR's size; writes do nothing. */
+    cfg_write(f, DEV, 0, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+    g_assert_cmphex(memmap_read(&f->m.mem, ROM_ADDR, 2), ==, 0xaa55);
+    g_assert_cmphex(memmap_read(&f->m.mem, ROM_ADDR + 1000, 1), ==, (uint8_t)(1000 * 7 + 1));
+    g_assert_cmphex(memmap_read(&f->m.mem, ROM_ADDR + ROM_LEN, 4), ==, 0);
+    g_assert_cmphex(memmap_read(&f->m.mem, ROM_ADDR + 0x10000, 4), ==, 0xffffffffu);
+    memmap_write(&f->m.mem, ROM_ADDR, 0x1234, 2);
+    g_assert_cmphex(memmap_read(&f->m.mem, ROM_ADDR, 2), ==, 0xaa55);
+    /* Moved while enabled. */
+    cfg_write(f, DEV, 0, 0x30, (ROM_ADDR + 0x10000) | 1, 4);
+    g_assert_cmphex(memmap_read(&f->m.mem, ROM_ADDR, 2), ==, 0xffff);
+    g_assert_cmphex(memmap_read(&f->m.mem, ROM_ADDR + 0x10000, 2), ==, 0xaa55);
+    /* Enable bit clear: gone, the address kept. */
+    cfg_write(f, DEV, 0, 0x30, ROM_ADDR + 0x10000, 4);
+    g_assert_cmphex(memmap_read(&f->m.mem, ROM_ADDR + 0x10000, 2), ==, 0xffff);
+    cfg_write(f, DEV, 0, 0x30, ROM_ADDR | 1, 4);
+    g_assert_cmphex(memmap_read(&f->m.mem, ROM_ADDR, 2), ==, 0xaa55);
+    /* Reset: BAR and command cleared, nothing mapped. */
+    vga_pci_reset(vp);
+    g_assert_cmphex(cfg_read(f, DEV, 0, 0x30, 4), ==, 0);
+    g_assert_cmphex(memmap_read(&f->m.mem, ROM_ADDR, 2), ==, 0xffff);
+
+    vga_pci_destroy(vp);
+    vga_destroy(vga);
+    g_free(image);
+}
+
+/* Without a VGA BIOS image the ROM BAR is not implemented: it reads 0 whatever is written. */
+static void test_no_rom(struct fixture *f, gconstpointer data)
+{
+    struct vga *vga = vga_create(&f->m);
+    struct vga_pci *vp = vga_pci_create(&f->m, f->bus, 2, vga, NULL, 0);
+    cfg_write(f, 2, 0, 0x30, 0xffffffffu, 4);
+    g_assert_cmphex(cfg_read(f, 2, 0, 0x30, 4), ==, 0);
+    vga_pci_destroy(vp);
+    vga_destroy(vga);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -170,6 +236,8 @@ int main(int argc, char **argv)
     ADD("pam", test_pam);
     ADD("reset-control", test_reset_control);
     ADD("pirq-routing", test_pirq_routing);
+    ADD("rom-bar", test_rom_bar);
+    ADD("no-rom", test_no_rom);
 #undef ADD
     return g_test_run();
 }

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pm_loop.h"
@@ -315,6 +316,34 @@ static void test_timeout(void)
     g_free(rom);
 }
 
+/* A disk image that ends inside a sector: one warning line saying what happens to the tail. */
+static void test_partial_sector_warning(void)
+{
+    static const uint8_t entry[] = {0xeb, 0xfe}; /* jmp $ */
+    char *rom = write_rom(entry, sizeof(entry), NULL, 0);
+    char *disk = NULL;
+    int fd = g_file_open_tmp("popek-odd-XXXXXX.img", &disk, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    static const uint8_t bytes[2 * 512 + 100];
+    g_assert_cmpint(write(fd, bytes, sizeof(bytes)), ==, (int)sizeof(bytes));
+    close(fd);
+    char *bios = g_strconcat("--bios=", rom, NULL);
+    char *hda = g_strconcat("--hda=", disk, NULL);
+    const char *const args[] = {bios, hda, "--display=none", "--timeout=0.5", NULL};
+    struct run r = run_popek_argv(args);
+    g_assert_cmpint(r.status, ==, 124);
+    g_assert_cmpuint(count_lines(r.err), ==, 1);
+    g_assert_nonnull(strstr(r.err, disk));
+    g_assert_nonnull(strstr(r.err, "first 2 sectors; the last 100 bytes stay in the file"));
+    run_free(&r);
+    g_unlink(disk);
+    g_unlink(rom);
+    g_free(hda);
+    g_free(bios);
+    g_free(disk);
+    g_free(rom);
+}
+
 static void test_triple_fault_no_reboot(void)
 {
     /* lidt cs:[0x10] (limit 0); int3: #GP, then #DF, then shutdown. */
@@ -369,6 +398,54 @@ static void test_bad_kernel_one_line(void)
     g_free(path);
 }
 
+/*
+ * Every option that names a file, given a named pipe and then a directory:
+ * one line naming the option, the path and what it is, exit status 1, and
+ * no wait (opening a named pipe for reading waits for a writer).
+ */
+static void test_not_a_file_one_line(void)
+{
+    static const struct {
+        const char *prefix; /* the option up to the path */
+        const char *extra;  /* another argument it needs, or NULL */
+    } opts[] = {
+        {"--fda=", NULL},         {"--fdb=", NULL},           {"--hda=", NULL},
+        {"--hdb=", NULL},         {"--hdc=", NULL},           {"--hdd=", NULL},
+        {"--cdrom=", NULL},       {"--kernel=", NULL},        {"--initrd=", NULL},
+        {"--bios=", NULL},        {"--stats=", NULL},         {"--screenshot=", "--display=none"},
+        {"--serial=file:", NULL}, {"--debugcon=file:", NULL}, {"", NULL}, /* popek FILE */
+    };
+    char *dir = g_dir_make_tmp("popek-cli-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    char *fifo = g_build_filename(dir, "pipe.png", NULL);
+    char *subdir = g_build_filename(dir, "dir.png", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    g_assert_cmpint(g_mkdir(subdir, 0700), ==, 0);
+    const struct {
+        const char *path, *what;
+    } cases[] = {{fifo, "is a named pipe"}, {subdir, "is a directory"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(opts); i++) {
+        for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
+            char *arg = g_strconcat(opts[i].prefix, cases[c].path, NULL);
+            const char *const args[] = {arg, "--display=none", opts[i].extra, NULL};
+            struct run r = run_popek_argv(args);
+            char *opt = g_strndup(opts[i].prefix, strcspn(opts[i].prefix, "="));
+            if (r.status != 1 || count_lines(r.err) != 1 || !strstr(r.err, opt) ||
+                !strstr(r.err, cases[c].path) || !strstr(r.err, cases[c].what))
+                g_error("%s: status %d, stderr: %s", arg, r.status, r.err);
+            g_free(opt);
+            run_free(&r);
+            g_free(arg);
+        }
+    }
+    g_unlink(fifo);
+    g_rmdir(subdir);
+    g_rmdir(dir);
+    g_free(fifo);
+    g_free(subdir);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -389,5 +466,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/triple-fault-no-reboot", test_triple_fault_no_reboot);
     g_test_add_func("/cli/bad-bios-one-line", test_bad_bios_one_line);
     g_test_add_func("/cli/bad-kernel-one-line", test_bad_kernel_one_line);
+    g_test_add_func("/cli/not-a-file-one-line", test_not_a_file_one_line);
+    g_test_add_func("/cli/partial-sector-warning", test_partial_sector_warning);
     return g_test_run();
 }

@@ -241,7 +241,7 @@ static struct pc *new_pc(char **rom_path)
     g_free(rom);
     struct pc *pc = g_new0(struct pc, 1);
     char *err = NULL;
-    struct pc_config cfg = {.ram_mb = 4, .bios = *rom_path, .serial_in_fd = -1};
+    struct pc_config cfg = {.ram_mb = 4, .bios = *rom_path};
     if (pc_init(pc, &cfg, &err) < 0)
         g_error("pc_init: %s", err);
     return pc;

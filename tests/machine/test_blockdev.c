@@ -4,6 +4,7 @@
  */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,6 +116,48 @@ static void test_missing_file(void)
     g_free(err);
 }
 
+/*
+ * An image of 8 sectors and 300 bytes: the guest sees 8 sectors; writing
+ * the last whole one (and everything) leaves the 300 bytes as they were, and
+ * nothing reaches past the sectors.
+ */
+static void test_partial_tail(void)
+{
+    char *path = make_image(8), *err = NULL;
+    uint8_t tail[300];
+    for (unsigned i = 0; i < sizeof(tail); i++)
+        tail[i] = (uint8_t)(i * 3 + 7);
+    FILE *f = fopen(path, "ab");
+    g_assert_nonnull(f);
+    g_assert_cmpuint(fwrite(tail, 1, sizeof(tail), f), ==, sizeof(tail));
+    fclose(f);
+    for (int mode = BLOCKDEV_RW; mode <= BLOCKDEV_SNAPSHOT; mode += BLOCKDEV_SNAPSHOT) {
+        struct blockdev bd;
+        g_assert_cmpint(blockdev_open(&bd, path, (enum blockdev_mode)mode, NULL, &err), ==, 0);
+        g_assert_cmpuint(blockdev_sectors(&bd), ==, 8);
+        g_assert_cmpuint(blockdev_tail(&bd), ==, 300);
+        uint8_t buf[8 * BLOCKDEV_SECTOR];
+        memset(buf, 0xee, sizeof(buf));
+        g_assert_cmpint(blockdev_write(&bd, 7, buf, 1), ==, 0);
+        g_assert_cmpint(blockdev_write(&bd, 0, buf, 8), ==, 0);
+        g_assert_cmpint(blockdev_write(&bd, 8, buf, 1), ==, -1); /* the tail is no sector */
+        g_assert_cmpint(blockdev_read(&bd, 8, buf, 1), ==, -1);
+        g_assert_cmpint(blockdev_read(&bd, 7, buf, 1), ==, 0);
+        g_assert_cmpuint(buf[0], ==, 0xee);
+        blockdev_close(&bd);
+        char *data = NULL;
+        gsize len = 0;
+        g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+        g_assert_cmpuint(len, ==, 8 * BLOCKDEV_SECTOR + sizeof(tail));
+        g_assert_cmpmem(data + 8 * BLOCKDEV_SECTOR, sizeof(tail), tail, sizeof(tail));
+        /* The last whole sector was written up to its last byte, right before the tail. */
+        g_assert_cmpuint((uint8_t)data[8 * BLOCKDEV_SECTOR - 1], ==, 0xee);
+        g_free(data);
+    }
+    g_unlink(path);
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -123,5 +166,6 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev/read-only", test_read_only);
     g_test_add_func("/blockdev/unwritable-file-falls-back", test_unwritable_file_falls_back);
     g_test_add_func("/blockdev/missing-file", test_missing_file);
+    g_test_add_func("/blockdev/partial-tail", test_partial_tail);
     return g_test_run();
 }

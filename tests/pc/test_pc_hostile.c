@@ -113,8 +113,6 @@ static void setup(struct fixture *f, gconstpointer data)
         .fd = {f->files[2]},
         .cdrom = f->files[3],
         .snapshot = true,
-        .serial = {.write = discard},
-        .serial_in_fd = -1,
         .debugcon = {.write = discard},
         .net = "user",
         .net_tx = {.write = discard},
