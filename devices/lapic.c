@@ -334,7 +334,11 @@ static void timer_schedule(struct lapic *a)
     uint64_t t = ticks_since_anchor(a), zero = a->timer_count;
     if (t >= zero) {
         if (!periodic(a) || !a->timer_initial) {
+            /* The count ran out before its vtimer ran (timers run between CPU slices): the
+               interrupt is due now, never lost. */
             vtimer_cancel(clk, &a->timer);
+            a->timer_count = 0;
+            lvt_fire(a, LVT_TIMER);
             return;
         }
         zero += ((t - zero) / a->timer_initial + 1) * a->timer_initial;
@@ -349,6 +353,17 @@ static void timer_fire(void *opaque)
     if (!periodic(a))
         a->timer_count = 0; /* one-shot: the count stays at zero */
     timer_schedule(a);
+}
+
+/*
+ * The count ran out but the vtimer has not run yet (timers run between CPU
+ * slices): fire it now, before a register write re-anchors the count, or
+ * the write would restart from zero and the interrupt would be lost.
+ */
+static void timer_settle(struct lapic *a)
+{
+    if (vtimer_armed(&a->timer) && a->timer.deadline <= vclock_now(&a->m->clock))
+        timer_fire(a);
 }
 
 /* Start counting from `count` now (a new initial count, or a re-anchor). */
@@ -369,6 +384,8 @@ static void mask_all_lvt(struct lapic *a)
 
 static void write_lvt(struct lapic *a, enum lvt i, uint32_t v)
 {
+    if (i == LVT_TIMER)
+        timer_settle(a);
     bool was_periodic = periodic(a);
     uint32_t cur = i == LVT_TIMER ? timer_current(a) : 0;
     a->lvt[i] = (a->lvt[i] & ~lvt_writable[i]) | (v & lvt_writable[i]);
@@ -466,6 +483,7 @@ static void write_svr(struct lapic *a, uint32_t v)
 
 static void write_divide(struct lapic *a, uint32_t v)
 {
+    timer_settle(a);
     uint32_t cur = timer_current(a);
     a->timer_divide = v & 0xb;
     if (a->timer_count)
@@ -509,6 +527,7 @@ static void reg_write(struct lapic *a, unsigned reg, uint32_t v)
         a->icr_hi = v & 0xff000000u;
         break;
     case REG_TIMER_INITIAL:
+        timer_settle(a); /* the count before ran out first */
         a->timer_initial = v;
         timer_restart(a, v);
         break;

@@ -337,6 +337,33 @@ static void test_timer_oneshot(void)
     teardown(&f);
 }
 
+/*
+ * A one-shot count that ran out while the CPU ran (timers run between its
+ * slices) still interrupts when the guest writes the divide configuration,
+ * the timer's LVT or a new initial count before the timer ran: the write
+ * must not restart the count from zero and lose the interrupt.
+ */
+static void test_timer_overdue(void)
+{
+    static const struct {
+        unsigned reg;
+        uint32_t value;
+    } writes[] = {{0x3e0, 0xb}, {0x320, 0x20043}, {0x380, 500}};
+    for (unsigned k = 0; k < G_N_ELEMENTS(writes); k++) {
+        struct fixture f;
+        setup(&f);
+        enable(&f);
+        wr(&f, 0x3e0, 0xb);  /* divide by 1 */
+        wr(&f, 0x320, 0x43); /* one-shot, vector 0x43 */
+        wr(&f, 0x380, 62);
+        f.m.clock.manual_ns += 1000; /* the count runs out; no timer has run yet */
+        wr(&f, writes[k].reg, writes[k].value);
+        g_assert_true(irr_has(&f, 0x43));
+        g_assert_cmphex(lapic_acknowledge(f.a), ==, 0x43);
+        teardown(&f);
+    }
+}
+
 /* Periodic: the count reloads at zero, the vector fires every period; masked, only counting. */
 static void test_timer_periodic(void)
 {
@@ -509,6 +536,7 @@ int main(int argc, char **argv)
     g_test_add_func("/lapic/spurious", test_spurious);
     g_test_add_func("/lapic/errors", test_errors);
     g_test_add_func("/lapic/timer_oneshot", test_timer_oneshot);
+    g_test_add_func("/lapic/timer_overdue", test_timer_overdue);
     g_test_add_func("/lapic/timer_periodic", test_timer_periodic);
     g_test_add_func("/lapic/timer_divide", test_timer_divide);
     g_test_add_func("/lapic/icr", test_icr);
