@@ -39,9 +39,9 @@ void cpu_decoder_destroy(struct cpu *cpu)
     g_free(c->decoder32);
 }
 
-static int seg_index(ZydisRegister r)
+int cpu_zydis_segment(int zydis_register)
 {
-    switch (r) {
+    switch ((ZydisRegister)zydis_register) {
     case ZYDIS_REGISTER_ES:
         return S_ES;
     case ZYDIS_REGISTER_CS:
@@ -92,7 +92,7 @@ static void convert_operand(struct insn *in, const ZydisDecodedOperand *zo, stru
         switch (ZydisRegisterGetClass(zo->reg.value)) {
         case ZYDIS_REGCLASS_SEGMENT:
             o->kind = OP_SREG;
-            o->reg = (uint8_t)seg_index(zo->reg.value);
+            o->reg = (uint8_t)cpu_zydis_segment(zo->reg.value);
             break;
         case ZYDIS_REGCLASS_CONTROL:
             o->kind = OP_CREG;
@@ -114,7 +114,7 @@ static void convert_operand(struct insn *in, const ZydisDecodedOperand *zo, stru
         break;
     case ZYDIS_OPERAND_TYPE_MEMORY:
         o->kind = OP_MEM;
-        in->seg = (uint8_t)seg_index(zo->mem.segment);
+        in->seg = (uint8_t)cpu_zydis_segment(zo->mem.segment);
         in->base = gpr_index(zo->mem.base);
         in->index = gpr_index(zo->mem.index);
         in->scale = (uint8_t)(zo->mem.scale == 8   ? 3

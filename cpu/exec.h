@@ -189,6 +189,9 @@ uint32_t cpu_get_eflags(struct cpu *cpu);
  */
 int cpu_decode(struct cpu *cpu, const uint8_t *bytes, unsigned avail, struct insn *out);
 
+/* Our segment number (enum cpu_seg) of a Zydis segment register; DS for none. */
+int cpu_zydis_segment(int zydis_register);
+
 /*
  * Finish a decoded record for the mode it will run in (privilege, the CS
  * limit at `eip`): a record that must fault is bound to the fault. Returns

@@ -85,24 +85,6 @@ static bool is_high8(ZydisRegister r)
            r == ZYDIS_REGISTER_BH;
 }
 
-static unsigned seg_index(ZydisRegister r)
-{
-    switch (r) {
-    case ZYDIS_REGISTER_ES:
-        return S_ES;
-    case ZYDIS_REGISTER_CS:
-        return S_CS;
-    case ZYDIS_REGISTER_SS:
-        return S_SS;
-    case ZYDIS_REGISTER_FS:
-        return S_FS;
-    case ZYDIS_REGISTER_GS:
-        return S_GS;
-    default:
-        return S_DS;
-    }
-}
-
 /* Our register number (encoding order) of a 32-bit GPR, or -1 (none); -2: not a 32-bit GPR. */
 static int gpr32(ZydisRegister r)
 {
@@ -306,8 +288,8 @@ static void plan_insn(struct gen *g, struct plan *p)
         const ZydisDecodedOperand *o = &p->ops[k];
         if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
             if (o->mem.type != ZYDIS_MEMOP_TYPE_MEM || o->size > 32 ||
-                !(g->flat & (1u << seg_index(o->mem.segment))) || gpr32(o->mem.base) == -2 ||
-                gpr32(o->mem.index) == -2)
+                !(g->flat & (1u << (unsigned)cpu_zydis_segment(o->mem.segment))) ||
+                gpr32(o->mem.base) == -2 || gpr32(o->mem.index) == -2)
                 goto helper;
             p->mem = (int)k;
             needs_rex = true; /* [R10] */
@@ -428,7 +410,7 @@ static void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand 
     int32_t tlb_off = (g->user ? SMMU_TLB_SIZE * TLB_ENTRY_SIZE : 0);
     emit_u8(e, 0x9c); /* pushfq */
     gen_lea(e, R10, mem);
-    unsigned seg = seg_index(mem->mem.segment);
+    unsigned seg = (unsigned)cpu_zydis_segment(mem->mem.segment);
     if (!(g->flat & (1u << (SEG_BASE0 + seg)))) { /* add the base (FS for per-CPU data...) */
         emit_load32(e, R11, H_CPU,
                     (int32_t)(offsetof(struct cpu, seg) + seg * sizeof(struct cpu_segment) +
