@@ -6,9 +6,12 @@
  * there; a long REP yields after a slice so interrupts are not held off,
  * and after an iteration that hit a data breakpoint or watchpoint or ran
  * under TF (each iteration single-steps, EIP at the instruction until the
- * count runs out).
+ * count runs out). REP MOVS and REP STOS over RAM move whole runs of
+ * iterations at once (string_span), with the same result.
  */
 #include "cpu/handlers.h"
+
+#include <glib.h>
 
 #define REP_SLICE 4096u /* iterations before a REP instruction yields */
 
@@ -102,8 +105,88 @@ static bool outs_once(struct cpu *cpu, const struct insn *in)
     return true;
 }
 
+/*
+ * How many of the next `n` iterations of a string instruction address
+ * seg:off (off the current ESI or EDI) within one page and within the
+ * segment, with *host the host address of the first element; 0 when that
+ * cannot be said without the element path (a segment that is not plain
+ * expand-up data, a page crossing, a TLB miss, MMIO, a watched or trapped
+ * page).
+ */
+static uint32_t string_span(struct cpu *cpu, const struct insn *in, unsigned seg, uint32_t off,
+                            bool write, uint32_t n, uint8_t **host)
+{
+    const struct cpu_segment *s = &cpu->seg[seg];
+    unsigned size = in->opsize;
+    uint16_t mask = SEG_ATTR_S | SEG_ATTR_P | (write ? 0x0e : 0x0c);
+    uint16_t want = SEG_ATTR_S | SEG_ATTR_P | (write ? 0x02 : 0x00);
+    uint64_t last = (uint64_t)off + size - 1; /* the first element's last byte */
+    if ((s->attr & mask) != want || last > s->limit || last > amask(in))
+        return 0;
+    uint32_t lin = s->base + off;
+    *host =
+        smmu_fast_ptr(cpu->internal->tlb, lin, size, write ? SMMU_WRITE : SMMU_READ, cpu_user(cpu));
+    if (!*host)
+        return 0;
+    uint32_t in_page = lin & 0xfffu, k;
+    if (cpu->eflags & FL_DF) /* down to the page's start and offset 0 */
+        k = (off < in_page ? off : in_page) / size + 1;
+    else /* up to the page's end, the segment's limit and the address size's end */
+        k = (uint32_t)(MIN((uint64_t)(0x1000u - in_page),
+                           MIN(s->limit, (uint64_t)amask(in)) - off + 1) /
+                       size);
+    return MIN(n, k);
+}
+
+/* The iterations of REP MOVS string_span allows in both pages, done at once; how many. */
+static uint32_t movs_run(struct cpu *cpu, const struct insn *in, uint32_t n)
+{
+    uint8_t *src, *dst;
+    n = string_span(cpu, in, in->seg, areg(cpu, in, R_ESI), false, n, &src);
+    if (n)
+        n = string_span(cpu, in, S_ES, areg(cpu, in, R_EDI), true, n, &dst);
+    if (!n)
+        return 0;
+    int32_t d = step(cpu, in);
+    size_t bytes = (size_t)n * in->opsize;
+    uint8_t *src_lo = d < 0 ? src - bytes + in->opsize : src;
+    uint8_t *dst_lo = d < 0 ? dst - bytes + in->opsize : dst;
+    if (dst_lo + bytes <= src_lo || src_lo + bytes <= dst_lo) {
+        memcpy(dst_lo, src_lo, bytes);
+    } else { /* overlapping: element by element, in the instruction's order */
+        for (uint32_t k = 0; k < n; k++, src += d, dst += d)
+            store_le(dst, load_le(src, in->opsize), in->opsize);
+    }
+    aadvance(cpu, in, R_ESI, d * (int32_t)n);
+    aadvance(cpu, in, R_EDI, d * (int32_t)n);
+    return n;
+}
+
+/* The same for REP STOS. */
+static uint32_t stos_run(struct cpu *cpu, const struct insn *in, uint32_t n)
+{
+    uint8_t *dst;
+    n = string_span(cpu, in, S_ES, areg(cpu, in, R_EDI), true, n, &dst);
+    if (!n)
+        return 0;
+    int32_t d = step(cpu, in);
+    if (in->opsize == 1) {
+        memset(d < 0 ? dst - n + 1 : dst, (int)(cpu->regs[R_EAX] & 0xff), n);
+    } else {
+        for (uint32_t k = 0; k < n; k++, dst += d)
+            store_le(dst, cpu->regs[R_EAX], in->opsize);
+    }
+    aadvance(cpu, in, R_EDI, d * (int32_t)n);
+    return n;
+}
+
+/*
+ * One string instruction: `once` does an iteration, `run` (where not NULL)
+ * as many of the next n as it can at once, returning how many.
+ */
 static void run_string(struct cpu *cpu, const struct insn *in,
-                       bool (*once)(struct cpu *, const struct insn *))
+                       bool (*once)(struct cpu *, const struct insn *),
+                       uint32_t (*run)(struct cpu *, const struct insn *, uint32_t))
 {
     if (!in->rep) {
         once(cpu, in);
@@ -111,8 +194,17 @@ static void run_string(struct cpu *cpu, const struct insn *in,
     }
     unsigned n = 0;
     while (n < REP_SLICE) {
-        if (areg(cpu, in, R_ECX) == 0)
+        uint32_t left = areg(cpu, in, R_ECX);
+        if (left == 0)
             return;
+        if (run && !(cpu->eflags & FL_TF)) {
+            uint32_t done = run(cpu, in, MIN(left, REP_SLICE - n));
+            if (done) {
+                aadvance(cpu, in, R_ECX, -(int32_t)done);
+                n += done;
+                continue;
+            }
+        }
         bool go_on = once(cpu, in);
         aadvance(cpu, in, R_ECX, -1);
         n++;
@@ -132,37 +224,37 @@ static void run_string(struct cpu *cpu, const struct insn *in,
 
 void h_movs(struct cpu *cpu, const struct insn *in)
 {
-    run_string(cpu, in, movs_once);
+    run_string(cpu, in, movs_once, movs_run);
 }
 
 void h_stos(struct cpu *cpu, const struct insn *in)
 {
-    run_string(cpu, in, stos_once);
+    run_string(cpu, in, stos_once, stos_run);
 }
 
 void h_lods(struct cpu *cpu, const struct insn *in)
 {
-    run_string(cpu, in, lods_once);
+    run_string(cpu, in, lods_once, NULL);
 }
 
 void h_cmps(struct cpu *cpu, const struct insn *in)
 {
-    run_string(cpu, in, cmps_once);
+    run_string(cpu, in, cmps_once, NULL);
 }
 
 void h_scas(struct cpu *cpu, const struct insn *in)
 {
-    run_string(cpu, in, scas_once);
+    run_string(cpu, in, scas_once, NULL);
 }
 
 void h_ins(struct cpu *cpu, const struct insn *in)
 {
     cpu_check_io(cpu, (uint16_t)cpu->regs[R_EDX], in->opsize);
-    run_string(cpu, in, ins_once);
+    run_string(cpu, in, ins_once, NULL);
 }
 
 void h_outs(struct cpu *cpu, const struct insn *in)
 {
     cpu_check_io(cpu, (uint16_t)cpu->regs[R_EDX], in->opsize);
-    run_string(cpu, in, outs_once);
+    run_string(cpu, in, outs_once, NULL);
 }
