@@ -26,7 +26,8 @@ struct block {
     void *host;          /* tier 1's entry point, or NULL */
     unsigned host_insns; /* the instructions the host code covers (a debugger's stop */
     uint16_t host_bytes; /* address may end it early), and their bytes */
-    uint32_t flat;       /* the flat segments (translator_flat_segments) the host code assumed */
+    uint32_t flat;       /* the flat segments (translator_flat_segments) the host code assumed, */
+    uint32_t flat_mask;  /* of these bits (FLAT_KEY_ALWAYS and what it used besides) */
     struct t1_link links[TB_CHAIN_SLOTS]; /* its chain exits (chain slot k = links[k]) */
     struct insn insns[];
 };
@@ -78,9 +79,28 @@ struct translator {
  * The segments tier 1 may access without limit checks: limit 4 GiB,
  * present, expand-up, writable data (CS: readable code), bit n for segment
  * register n; bit SEG_BASE0 + n: its base is 0 as well (no base to add).
+ * FS and GS never have that bit: host code always adds their bases, which
+ * guests change per CPU and per thread.
  */
 #define SEG_BASE0 8
 uint32_t translator_flat_segments(const struct cpu *cpu);
+
+/*
+ * The bits of translator_flat_segments a block's host code depends on
+ * (struct block's flat_mask): ES, CS, SS and DS, whether FS is open, and
+ * GS's only in user code or where host code accesses GS itself (a kernel's
+ * code runs under every thread's GS).
+ */
+#define FLAT_KEY_ALWAYS                                                                            \
+    ((1u << S_ES) | (1u << S_CS) | (1u << S_SS) | (1u << S_DS) | (1u << S_FS) |                    \
+     (1u << (SEG_BASE0 + S_ES)) | (1u << (SEG_BASE0 + S_CS)) | (1u << (SEG_BASE0 + S_SS)) |        \
+     (1u << (SEG_BASE0 + S_DS)))
+
+/* Whether host code made for segments `flat` under `mask` may run under `now`. */
+static inline bool translator_flat_fits(uint32_t now, uint32_t flat, uint32_t mask)
+{
+    return (now & mask) == flat;
+}
 
 /* The instructions host code retired so far, for cpu->instructions. */
 static inline uint64_t translator_t1_retired(const struct translator *t)

@@ -79,7 +79,8 @@ uint32_t translator_flat_segments(const struct cpu *cpu)
     uint32_t bits = 0;
     for (unsigned s = 0; s < S_COUNT; s++) {
         if (open_4g(&cpu->seg[s], s == S_CS))
-            bits |= (1u << s) | (cpu->seg[s].base == 0 ? 1u << (SEG_BASE0 + s) : 0);
+            bits |= (1u << s) |
+                    (cpu->seg[s].base == 0 && s != S_FS && s != S_GS ? 1u << (SEG_BASE0 + s) : 0);
     }
     return bits;
 }
@@ -244,7 +245,9 @@ static void try_chain(struct translator *t, struct tb *prev, int slot, struct tb
     if (!prev->chain[slot])
         tcache_chain(t->tc, prev, (unsigned)slot, tb);
     /* While the debugger's stop address is set, every block start must be seen here. */
-    if (b->host && b->flat == a->flat && !t->cpu->stop_eip_enabled)
+    /* Host code goes on under the segments it was entered with: a's, so b must fit them all. */
+    if (b->host && (b->flat_mask & ~a->flat_mask) == 0 &&
+        translator_flat_fits(a->flat, b->flat, b->flat_mask) && !t->cpu->stop_eip_enabled)
         tier1_patch(t->t1, &a->links[slot], tb, cross ? &t->c->tlb->generation : NULL);
 }
 
@@ -270,7 +273,7 @@ static bool can_enter(struct translator *t, struct tb *tb, uint64_t limit, bool 
         return false;
     if (cpu->stop_eip_enabled && cpu->stop_eip - tb->eip - 1 < (uint32_t)b->host_bytes - 1)
         return false; /* the stop address is inside the host code */
-    return translator_flat_segments(cpu) == b->flat;
+    return translator_flat_fits(translator_flat_segments(cpu), b->flat, b->flat_mask);
 }
 
 /*
@@ -282,7 +285,8 @@ static const struct t1_link *run_tier1(struct translator *t, struct tb *tb)
 {
     struct cpu *cpu = t->cpu;
     const struct block *b = tb->payload;
-    uint64_t key[2] = {t->c->mode | (uint64_t)b->flat << 32,
+    uint32_t flat = translator_flat_segments(cpu);
+    uint64_t key[2] = {t->c->mode | (uint64_t)flat << 32,
                        cpu->seg[S_CS].limit | (uint64_t)t->c->tlb->generation << 32};
     if (key[0] != t->t1_key[0] || key[1] != t->t1_key[1]) {
         t->t1_stamp += 1ull << 32;
@@ -300,7 +304,7 @@ static const struct t1_link *run_tier1(struct translator *t, struct tb *tb)
     cpu_get_eflags(cpu);
     t->t1_budget = t->t1_start = (int64_t)left;
     t->t1_base = cpu->instructions;
-    t->t1_flat = b->flat;
+    t->t1_flat = flat;
     t->t1_generation = t->c->tlb->generation;
     t->t1_active = true;
     t->stats.entries++;

@@ -248,6 +248,40 @@ static void test_segment_base(struct pair *p, gconstpointer data)
     g_assert_cmpuint(t1_stats(p)->helper_insns, ==, 1); /* only the HLT */
 }
 
+/*
+ * Host code made under one thread's segments runs under another's: a
+ * kernel's code with FS at another per-CPU base and GS loaded or null
+ * (each thread has its own) is entered as it is, not sent back to tier 0.
+ */
+static void test_other_thread_segments(struct pair *p, gconstpointer data)
+{
+    /* l: mov eax, fs:[ebx]; add edx, eax; dec ecx; jnz l; hlt */
+    static const uint8_t code[] = {0x64, 0x8b, 0x03, 0x01, 0xc2, 0x49, 0x75, 0xf7, 0xf4};
+    load(p, code, sizeof(code), 0);
+    for (unsigned k = 0; k < 2; k++) {
+        uint32_t v[2] = {0x11111111, 0x22222222};
+        memmap_write_buf(&p->f[k].m.mem, p->f[k].cpu->regs[R_EBX], v, 4);
+        memmap_write_buf(&p->f[k].m.mem, 0x2000 + p->f[k].cpu->regs[R_EBX], v + 1, 4);
+        cpu_set_segment(p->f[k].cpu, S_GS, 0, 0, 0, 0); /* null */
+        p->f[k].cpu->regs[R_ECX] = 20;
+    }
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_EDX], ==, (uint32_t)(0x33000u + 20u * 0x11111111u));
+    uint64_t blocks = t1_stats(p)->blocks, entries = t1_stats(p)->entries;
+    for (unsigned k = 0; k < 2; k++) { /* the other thread: FS at 0x2000, GS loaded */
+        cpu_set_segment(p->f[k].cpu, S_FS, 0x18, 0x2000, 0xffffffffu, 0xc093);
+        cpu_set_segment(p->f[k].cpu, S_GS, 0x33, 0x7000, 0xffffffffu, 0xc0f3);
+        p->f[k].cpu->halted = false;
+        p->f[k].cpu->eip = CODE;
+        p->f[k].cpu->regs[R_ECX] = 20;
+        p->f[k].cpu->regs[R_EDX] = 0;
+    }
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_EDX], ==, 20u * 0x22222222u);
+    g_assert_cmpuint(t1_stats(p)->blocks, ==, blocks); /* nothing translated again */
+    g_assert_cmpuint(t1_stats(p)->entries, >, entries);
+}
+
 /* A return target rewritten by a device: the return runs the new code, not the old. */
 static void test_return_target_dropped(struct pair *p, gconstpointer data)
 {
@@ -357,6 +391,7 @@ int main(int argc, char **argv)
     ADD("push-faults", test_push_faults, NULL);
     ADD("return-target-dropped", test_return_target_dropped, NULL);
     ADD("segment-base", test_segment_base, NULL);
+    ADD("other-thread-segments", test_other_thread_segments, NULL);
     ADD("cross-page-jumps", test_cross_page_jumps, NULL);
     ADD("code-buffer-full", test_code_buffer_full, &small);
 #undef ADD

@@ -69,7 +69,8 @@ struct gen {
     struct plan *p;
     unsigned n;
     bool user;
-    uint32_t flat;
+    uint32_t flat;      /* translator_flat_segments() now */
+    uint32_t flat_mask; /* the bits of it the host code depends on */
     struct slow slows[BLOCK_MAX_INSNS];
     unsigned nslow;
 };
@@ -206,7 +207,7 @@ static ZydisDecodedOperand stack_slot(ZydisRegister base, int32_t disp)
  * PUSH, POP, LEAVE, CALL and RET on a flat 32-bit stack: emitted by tier 1
  * (gen_stack) with the stack slot through the memory path.
  */
-static bool plan_stack(struct gen *g, struct plan *p)
+static bool plan_stack(const struct gen *g, struct plan *p)
 {
     const ZydisDecodedInstruction *zi = &p->zi;
     unsigned op = zi->opcode;
@@ -287,10 +288,11 @@ static void plan_insn(struct gen *g, struct plan *p)
     for (unsigned k = 0; k < zi->operand_count_visible; k++) {
         const ZydisDecodedOperand *o = &p->ops[k];
         if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
-            if (o->mem.type != ZYDIS_MEMOP_TYPE_MEM || o->size > 32 ||
-                !(g->flat & (1u << (unsigned)cpu_zydis_segment(o->mem.segment))) ||
+            unsigned seg = (unsigned)cpu_zydis_segment(o->mem.segment);
+            if (o->mem.type != ZYDIS_MEMOP_TYPE_MEM || o->size > 32 || !(g->flat & (1u << seg)) ||
                 gpr32(o->mem.base) == -2 || gpr32(o->mem.index) == -2)
                 goto helper;
+            g->flat_mask |= 1u << seg;
             p->mem = (int)k;
             needs_rex = true; /* [R10] */
             p->acc = (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) ? SMMU_WRITE : SMMU_READ;
@@ -705,6 +707,7 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
     struct gen g = {.b = b, .t = t, .tb = tb, .blk = blk, .e = e, .p = plans, .n = blk->n};
     g.user = cpu->cpl == 3;
     g.flat = translator_flat_segments(cpu);
+    g.flat_mask = FLAT_KEY_ALWAYS | (g.user ? 1u << S_GS : 0);
     if (!decode_block(&g, &b->dec, bytes))
         return false;
 
@@ -797,7 +800,8 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
     if (e->full)
         return false;
     blk->host = entry;
-    blk->flat = g.flat;
+    blk->flat = g.flat & g.flat_mask;
+    blk->flat_mask = g.flat_mask;
     blk->host_insns = g.n;
     blk->host_bytes = (uint16_t)(last->eip + last->zi.length - tb->eip);
     t->stats.blocks++;
