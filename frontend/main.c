@@ -179,6 +179,7 @@ int main(int argc, char **argv)
         .tier = opts.tier,
         .hot_threshold = opts.tc_threshold,
         .code_size = (size_t)opts.tc_size_mb << 20,
+        .perf_map = opts.perf_map,
     };
     /* A window with nothing to boot gets empty drives a dropped image can go into. */
     bool empty_drives = opts.display == DISPLAY_SDL && no_media(&opts);

@@ -466,6 +466,8 @@ GOptionEntry *options_entries(struct popek_options *o)
          "Tier 1's host code buffer in MiB, emptied when full (default 64, 1 to 2048)", "MB"},
         {"tc-threshold", 0, 0, G_OPTION_ARG_CALLBACK, parse_tc_threshold,
          "Runs of a block before tier 1 translates it (default 16, 0 at once, up to 1000000)", "N"},
+        {"perf-map", 0, 0, G_OPTION_ARG_NONE, &o->perf_map,
+         "Name tier 1's host code by guest address for perf (/tmp/perf-PID.map)", NULL},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &o->help, "Print this help and exit", NULL},
         {NULL},

@@ -12,6 +12,8 @@
 #ifndef POPEK_TRANSLATOR_X86_64_BACKEND_H
 #define POPEK_TRANSLATOR_X86_64_BACKEND_H
 
+#include <stdio.h>
+
 #include <Zydis/Zydis.h>
 
 #include "translator/internal.h"
@@ -44,6 +46,7 @@ struct tier1 {
     uint8_t *free;    /* where the next block goes */
     bool lahf_ok;     /* LAHF/SAHF exist in 64-bit mode on this host */
     ZydisDecoder dec; /* 32-bit guest code, with its raw encoding */
+    FILE *perf_map;   /* --perf-map: "host-address size name" per block, for perf */
     /* Stubs: */
     uint8_t *sync_out;    /* call: store guest registers and flags into struct cpu */
     uint8_t *sync_in;     /* call: load them (flags: the arithmetic ones) */

@@ -7,8 +7,11 @@
 #include "translator/x86_64/backend.h"
 
 #include <cpuid.h>
+#include <errno.h>
 #include <glib.h>
+#include <inttypes.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "cpu/exec.h"
 
@@ -114,6 +117,13 @@ struct tier1 *tier1_create(struct translator *t, size_t code_size)
     if (ZYAN_FAILED(ZydisDecoderInit(&b->dec, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32)))
         g_error("Zydis decoder initialisation failed");
     gen_stubs(b);
+    if (t->cfg.perf_map) {
+        char *path = g_strdup_printf("/tmp/perf-%d.map", (int)getpid());
+        b->perf_map = fopen(path, "w");
+        if (!b->perf_map)
+            g_warning("--perf-map: cannot write %s: %s", path, g_strerror(errno));
+        g_free(path);
+    }
     return b;
 }
 
@@ -122,6 +132,8 @@ void tier1_destroy(struct tier1 *b)
     if (!b)
         return;
     munmap(b->buf, b->size);
+    if (b->perf_map)
+        fclose(b->perf_map);
     g_free(b);
 }
 
@@ -147,6 +159,10 @@ bool tier1_translate(struct tier1 *b, struct tb *tb)
     }
     if (ok) {
         t->stats.code_bytes += (uint64_t)(e.p - b->free);
+        if (b->perf_map) /* perf's JIT map: the block by its CS:EIP and linear address */
+            fprintf(b->perf_map, "%" PRIxPTR " %tx guest_%04x:%08x_lin_%08x\n", (uintptr_t)b->free,
+                    e.p - b->free, t->cpu->seg[S_CS].selector, tb->eip,
+                    ((const struct block *)tb->payload)->lin);
         b->free = (uint8_t *)(((uintptr_t)e.p + 15) & ~(uintptr_t)15);
     }
     t->stats.translate_ns += (uint64_t)(g_get_monotonic_time() - t0) * 1000;
