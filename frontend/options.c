@@ -70,7 +70,17 @@ static gboolean parse_stats(const char *name, const char *value, gpointer data, 
     struct popek_options *o = data;
     o->stats = true;
     g_free(o->stats_file);
+    g_free(o->perf_map);
     o->stats_file = value && *value ? g_strdup(value) : NULL;
+    return TRUE;
+}
+
+static gboolean parse_perf_map(const char *name, const char *value, gpointer data, GError **error)
+{
+    struct popek_options *o = data;
+    g_free(o->perf_map);
+    o->perf_map =
+        value && *value ? g_strdup(value) : g_strdup_printf("/tmp/perf-%d.map", (int)getpid());
     return TRUE;
 }
 
@@ -305,8 +315,13 @@ static char *check_paths(const struct popek_options *o)
         if (err)
             return err;
     }
-    if (o->stats_file)
-        return check_output_file("stats", o->stats_file);
+    if (o->stats_file) {
+        char *err = check_output_file("stats", o->stats_file);
+        if (err)
+            return err;
+    }
+    if (o->perf_map)
+        return check_output_file("perf-map", o->perf_map);
     return NULL;
 }
 
@@ -466,8 +481,10 @@ GOptionEntry *options_entries(struct popek_options *o)
          "Tier 1's host code buffer in MiB, emptied when full (default 64, 1 to 2048)", "MB"},
         {"tc-threshold", 0, 0, G_OPTION_ARG_CALLBACK, parse_tc_threshold,
          "Runs of a block before tier 1 translates it (default 16, 0 at once, up to 1000000)", "N"},
-        {"perf-map", 0, 0, G_OPTION_ARG_NONE, &o->perf_map,
-         "Name tier 1's host code by guest address for perf (/tmp/perf-PID.map)", NULL},
+        {"perf-map", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_perf_map,
+         "Name tier 1's host code by guest address in FILE (default /tmp/perf-PID.map, for "
+         "perf)",
+         "FILE"},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &o->help, "Print this help and exit", NULL},
         {NULL},

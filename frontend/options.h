@@ -27,9 +27,9 @@ struct popek_options {
     char *debugcon; /* stdio, file:PATH, or NULL */
     bool debug_exit;
     bool no_reboot;
-    bool perf_map; /* --perf-map */
-    char *net;     /* --net spec, user[,...]; NULL: none */
-    char *gdb;     /* tcp:HOST:PORT or NULL */
+    char *perf_map; /* --perf-map: the file (NULL: none) */
+    char *net;      /* --net spec, user[,...]; NULL: none */
+    char *gdb;      /* tcp:HOST:PORT or NULL */
     bool wait_gdb;
     char *monitor; /* stdio, tcp:HOST:PORT, unix:PATH or NULL */
     bool stats;

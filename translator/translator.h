@@ -25,7 +25,7 @@ struct translator_config {
     unsigned tier;          /* 0: tier 0 only; 1: hot blocks become host code */
     unsigned hot_threshold; /* tier 1: runs of a block before it is translated (0: at once) */
     size_t code_size;       /* tier 1: bytes of host code buffer (flushed whole when full) */
-    bool perf_map;          /* tier 1: name host code by guest address in /tmp/perf-PID.map */
+    const char *perf_map;   /* tier 1: the file naming host code by guest address (perf's map) */
 };
 
 #define TRANSLATOR_DEFAULT_THRESHOLD 16

@@ -68,7 +68,7 @@ static void test_help_lists_every_option(void)
         "--bios",         "--display",  "--serial", "--debugcon", "--debug-exit", "--no-reboot",
         "--gdb",          "--wait-gdb", "--stats",  "--snapshot", "--screenshot", "--timeout",
         "--monitor",      "--version",  "-m,",      "-S,",        "--tier",       "--tc-size",
-        "--tc-threshold",
+        "--tc-threshold", "--perf-map",
     };
     struct run r = run_popek("--help", NULL);
     g_assert_cmpint(r.status, ==, 0);
@@ -281,6 +281,44 @@ static void test_tier_options(void)
     }
 }
 
+/* --perf-map=FILE: a line per block of host code, "ADDRESS SIZE NAME" as perf reads it. */
+static void test_perf_map(void)
+{
+    if (!translator_tier1_available()) {
+        g_test_skip("this build has no tier 1: no host code to name");
+        return;
+    }
+    char *map = g_build_filename(g_get_tmp_dir(), "popek-test-perf-XXXXXX", NULL);
+    int fd = g_mkstemp(map);
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    char *opt = g_strconcat("--perf-map=", map, NULL);
+    const char *const extra[] = {"--tier=1", "--tc-threshold=0", opt, NULL};
+    char *json;
+    struct run r = run_pm_loop(extra, &json);
+    g_assert_cmpint(r.status, ==, 3);
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(map, &text, NULL, NULL));
+    char **lines = g_strsplit(text, "\n", -1);
+    unsigned n = 0;
+    for (char **l = lines; *l && **l; l++, n++) {
+        unsigned long long addr, size;
+        char name[64];
+        g_assert_cmpint(sscanf(*l, "%llx %llx %63s", &addr, &size, name), ==, 3);
+        g_assert_cmpuint(addr, !=, 0);
+        g_assert_cmpuint(size, >, 0);
+        g_assert_true(g_str_has_prefix(name, "guest_"));
+    }
+    g_assert_cmpuint(n, ==, json_value(json, "tier1.blocks_translated"));
+    g_strfreev(lines);
+    g_free(text);
+    g_free(json);
+    run_free(&r);
+    g_unlink(map);
+    g_free(opt);
+    g_free(map);
+}
+
 static void test_bad_tier_options_one_line(void)
 {
     static const char *const bad[][2] = {
@@ -461,6 +499,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/bad-memory-one-line", test_bad_memory_one_line);
     g_test_add_func("/cli/debug-exit-and-stats", test_debug_exit_and_stats);
     g_test_add_func("/cli/tier-options", test_tier_options);
+    g_test_add_func("/cli/perf-map", test_perf_map);
     g_test_add_func("/cli/bad-tier-options-one-line", test_bad_tier_options_one_line);
     g_test_add_func("/cli/timeout", test_timeout);
     g_test_add_func("/cli/triple-fault-no-reboot", test_triple_fault_no_reboot);

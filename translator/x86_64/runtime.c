@@ -11,7 +11,6 @@
 #include <glib.h>
 #include <inttypes.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "cpu/exec.h"
 
@@ -118,11 +117,9 @@ struct tier1 *tier1_create(struct translator *t, size_t code_size)
         g_error("Zydis decoder initialisation failed");
     gen_stubs(b);
     if (t->cfg.perf_map) {
-        char *path = g_strdup_printf("/tmp/perf-%d.map", (int)getpid());
-        b->perf_map = fopen(path, "w");
+        b->perf_map = fopen(t->cfg.perf_map, "w");
         if (!b->perf_map)
-            g_warning("--perf-map: cannot write %s: %s", path, g_strerror(errno));
-        g_free(path);
+            g_warning("perf map: cannot write %s: %s", t->cfg.perf_map, g_strerror(errno));
     }
     return b;
 }
