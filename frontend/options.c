@@ -70,7 +70,6 @@ static gboolean parse_stats(const char *name, const char *value, gpointer data, 
     struct popek_options *o = data;
     o->stats = true;
     g_free(o->stats_file);
-    g_free(o->perf_map);
     o->stats_file = value && *value ? g_strdup(value) : NULL;
     return TRUE;
 }
@@ -567,6 +566,7 @@ void options_free(struct popek_options *o)
     g_free(o->gdb);
     g_free(o->monitor);
     g_free(o->stats_file);
+    g_free(o->perf_map);
     g_free(o->screenshot);
     memset(o, 0, sizeof(*o));
 }

@@ -218,7 +218,24 @@ static void test_values(void)
                     OPTIONS_OK);
     g_assert_cmpstr(o.stats_file, ==, json);
     g_assert_true(o.debug_exit && o.no_reboot);
+    g_assert_null(o.perf_map);
     options_free(&o);
+
+    /* --perf-map: perf's own file unless one is named; either way round with --stats. */
+    g_assert_cmpint(parse(&o, &err, false, "--perf-map", stats_arg, NULL), ==, OPTIONS_OK);
+    char *perf_default = g_strdup_printf("/tmp/perf-%d.map", (int)getpid());
+    g_assert_cmpstr(o.perf_map, ==, perf_default);
+    g_assert_cmpstr(o.stats_file, ==, json);
+    options_free(&o);
+    g_free(perf_default);
+    char *map = g_build_filename(tmpdir, "blocks.map", NULL);
+    char *map_arg = g_strdup_printf("--perf-map=%s", map);
+    g_assert_cmpint(parse(&o, &err, false, stats_arg, map_arg, NULL), ==, OPTIONS_OK);
+    g_assert_cmpstr(o.perf_map, ==, map);
+    g_assert_cmpstr(o.stats_file, ==, json);
+    options_free(&o);
+    g_free(map_arg);
+    g_free(map);
     g_free(stats_arg);
     g_free(json);
 
