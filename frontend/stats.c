@@ -118,7 +118,7 @@ static void format_text(GString *out, struct pc *pc, double seconds, const struc
 }
 
 /* The translator's lines: how many there are at most, and which exit cause each exits[] is. */
-#define TRANSLATOR_COUNTERS 17
+#define TRANSLATOR_COUNTERS 18
 static const char *const exit_names[TR_EXIT_CAUSES] = {
     [TR_EXIT_CHAIN] = "tier1.exits_chain_miss",    [TR_EXIT_INDIRECT] = "tier1.exits_indirect",
     [TR_EXIT_HELPER] = "tier1.exits_helper",       [TR_EXIT_BUDGET] = "tier1.exits_budget",
@@ -139,10 +139,15 @@ static size_t translator_counters(struct translator *tr, struct counter *out)
     if (ts->tier == 0)
         return n;
     const struct counter tier1[] = {
-        {"tier1.blocks_translated", ts->blocks},  {"tier1.insns_translated", ts->insns},
-        {"tier1.insns_native", ts->native_insns}, {"tier1.insns_helper", ts->helper_insns},
-        {"tier1.code_bytes", ts->code_bytes},     {"tier1.code_capacity", ts->code_capacity},
-        {"tier1.code_flushes", ts->flushes},      {"tier1.chain_patches", ts->chain_patches},
+        {"tier1.blocks_translated", ts->blocks},
+        {"tier1.insns_translated", ts->insns},
+        {"tier1.insns_native", ts->native_insns},
+        {"tier1.insns_helper", ts->helper_insns},
+        {"tier1.code_bytes", ts->code_bytes},
+        {"tier1.code_capacity", ts->code_capacity},
+        {"tier1.code_flushes", ts->flushes},
+        {"tier1.chain_patches", ts->chain_patches},
+        {"tier1.blocks_with_frames", ts->frame_blocks},
         {"tier1.entries", ts->entries},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(tier1); i++)

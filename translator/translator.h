@@ -62,6 +62,7 @@ struct translator_stats {
     uint64_t insns;         /* guest instructions in them */
     uint64_t native_insns;  /* of those, turned into host instructions */
     uint64_t helper_insns;  /* of those, calling their cpu/ handler */
+    uint64_t frame_blocks;  /* blocks with a second body taking stack-frame accesses at once */
     uint64_t code_bytes;    /* host code bytes in the buffer now */
     uint64_t code_capacity; /* the buffer's size */
     uint64_t flushes;       /* times the buffer filled up and was emptied */

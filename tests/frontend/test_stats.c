@@ -115,6 +115,7 @@ static size_t tier1_lines(const struct translator_stats *ts, struct tier1_line *
         {"tier1.code_capacity", &ts->code_capacity},
         {"tier1.code_flushes", &ts->flushes},
         {"tier1.chain_patches", &ts->chain_patches},
+        {"tier1.blocks_with_frames", &ts->frame_blocks},
         {"tier1.entries", &ts->entries},
         {"tier1.exits_chain_miss", &ts->exits[TR_EXIT_CHAIN]},
         {"tier1.exits_indirect", &ts->exits[TR_EXIT_INDIRECT]},

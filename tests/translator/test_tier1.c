@@ -351,6 +351,90 @@ static void test_push_faults(struct pair *p, gconstpointer data)
     g_assert_cmphex(p->f[1].cpu->cr[2], ==, 0x31ffc);
 }
 
+/*
+ * A function with a stack frame, called in a loop: its accesses through ESP
+ * and EBP are checked once per block (frames); at `esp` the stack is
+ * wherever the test puts it — one page, or straddling two.
+ *
+ *     mov esp, ESP; mov ecx, 40
+ * l:  push ecx; push 7; call f; add esp, 8; dec ecx; jnz l; hlt
+ * f:  push ebp; mov ebp, esp; sub esp, 12; mov eax, [ebp + 8]; mov [ebp - 4], eax;
+ *     add [ebp - 8], eax; add eax, [ebp + 12]; mov [esp], eax; push ebx; pop ebx;
+ *     mov edx, [ebp - 4]; leave; ret
+ */
+static void run_frames(struct pair *p, uint32_t esp)
+{
+    uint8_t code[] = {
+        0xbc, 0,    0,    0,    0,    0xb9, 40,   0,    0,    0,    0x51, 0x6a, 0x07, 0xe8,
+        0x07, 0,    0,    0,    0x83, 0xc4, 0x08, 0x49, 0x75, 0xf2, 0xf4, 0x55, 0x89, 0xe5,
+        0x83, 0xec, 0x0c, 0x8b, 0x45, 0x08, 0x89, 0x45, 0xfc, 0x01, 0x45, 0xf8, 0x03, 0x45,
+        0x0c, 0x89, 0x04, 0x24, 0x53, 0x5b, 0x8b, 0x55, 0xfc, 0xc9, 0xc3,
+    };
+    memcpy(code + 1, &esp, 4);
+    load(p, code, sizeof(code), 0);
+    g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, esp);
+    g_assert_cmpuint(t1_stats(p)->frame_blocks, >=, 2); /* f's first block and the loop's */
+}
+
+static void test_frames(struct pair *p, gconstpointer data)
+{
+    run_frames(p, 0x7f800);
+}
+
+/* The same frame across a page boundary: the plain body runs, with the same results. */
+static void test_frame_straddles_pages(struct pair *p, gconstpointer data)
+{
+    run_frames(p, 0x7f00c);
+}
+
+/*
+ * A frame that comes to straddle into a missing page, once the TLB holds
+ * its first page: the check at the block's entry fails, and the fault
+ * comes precisely at the access.
+ *
+ * l: mov eax, [ebp - 4]; inc eax; mov [ebp + 4], eax; add ebp, 4; dec ecx; jnz l; hlt
+ */
+static void test_frame_faults(struct pair *p, gconstpointer data)
+{
+    static const uint8_t code[] = {0x8b, 0x45, 0xfc, 0x40, 0x89, 0x45, 0x04,
+                                   0x83, 0xc5, 0x04, 0x49, 0x75, 0xf3, 0xf4};
+    load(p, code, sizeof(code), FL_ZF);
+    paging_with_hole(p, 0x31000);
+    for (unsigned k = 0; k < 2; k++) {
+        p->f[k].cpu->regs[R_EBP] = 0x30ff0;
+        p->f[k].cpu->regs[R_ECX] = 10;
+    }
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 4);
+    g_assert_cmphex(p->f[1].cpu->cr[2], ==, 0x31000);
+    g_assert_cmphex(p->f[1].cpu->regs[R_EBP], ==, 0x30ffc);
+}
+
+/*
+ * Frame writes into code that has run as host code: the page is watched,
+ * so the frame's check fails and the writes drop the code they change.
+ *
+ *     mov ecx, 3
+ * l:  call b; mov eax, [ebp]; mov [ebp + 4], ebx; dec ecx; jnz l; hlt
+ * b:  inc edx; inc edx; inc edx; inc edx; ret   (rewritten from EBX: INC EBX...)
+ */
+static void test_frame_on_code_page(struct pair *p, gconstpointer data)
+{
+    static const uint8_t code[] = {0xb9, 3,    0,    0,    0,    0xe8, 0x0a, 0,    0,
+                                   0,    0x8b, 0x45, 0x00, 0x89, 0x5d, 0x04, 0x49, 0x75,
+                                   0xf2, 0xf4, 0x42, 0x42, 0x42, 0x42, 0xc3};
+    load(p, code, sizeof(code), 0);
+    for (unsigned k = 0; k < 2; k++) {
+        p->f[k].cpu->regs[R_EBP] = CODE + 16;
+        p->f[k].cpu->regs[R_EBX] = 0x43434343;
+    }
+    uint32_t edx = p->f[1].cpu->regs[R_EDX];
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_EDX], ==, edx + 4);
+    g_assert_cmphex(p->f[1].cpu->regs[R_EBX], ==, 0x4343434a);
+}
+
 /* More host code than the buffer holds: flushed whole, the results stay right. */
 static void test_code_buffer_full(struct pair *p, gconstpointer data)
 {
@@ -393,6 +477,10 @@ int main(int argc, char **argv)
     ADD("segment-base", test_segment_base, NULL);
     ADD("other-thread-segments", test_other_thread_segments, NULL);
     ADD("cross-page-jumps", test_cross_page_jumps, NULL);
+    ADD("frames", test_frames, NULL);
+    ADD("frame-straddles-pages", test_frame_straddles_pages, NULL);
+    ADD("frame-faults", test_frame_faults, NULL);
+    ADD("frame-on-code-page", test_frame_on_code_page, NULL);
     ADD("code-buffer-full", test_code_buffer_full, &small);
 #undef ADD
     return g_test_run();

@@ -7,7 +7,8 @@
  * own host registers, guest ESP in R12, and the guest's arithmetic flags in
  * the host EFLAGS. R15 holds the struct cpu, R14 the struct translator, R13
  * the shadow TLB's entries; R8-R11 are scratch. RSP is 16-byte aligned
- * between guest instructions.
+ * between guest instructions; [RSP] and [RSP + 8] hold the host addresses
+ * of the running block's frames (gen.h).
  */
 #ifndef POPEK_TRANSLATOR_X86_64_BACKEND_H
 #define POPEK_TRANSLATOR_X86_64_BACKEND_H
@@ -45,6 +46,7 @@ struct tier1 {
     uint8_t *code;    /* where blocks start (after the stubs) */
     uint8_t *free;    /* where the next block goes */
     bool lahf_ok;     /* LAHF/SAHF exist in 64-bit mode on this host */
+    bool bmi2;        /* SHLX/SHRX (flag-neutral shifts) exist: frames (mem.c) */
     ZydisDecoder dec; /* 32-bit guest code, with its raw encoding */
     FILE *perf_map;   /* --perf-map: "host-address size name" per block, for perf */
     /* Stubs: */

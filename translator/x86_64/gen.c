@@ -427,6 +427,41 @@ static void gen_lea_insn(struct gen *g, const struct plan *p)
     gen_lea(g->e, host_reg(ZydisRegisterGetId(p->ops[0].reg.value) & 7), &p->ops[1]);
 }
 
+/* Instructions [0, body) of the block, with the guest state in host registers after. */
+static void gen_body(struct gen *g, unsigned body)
+{
+    struct emit *e = g->e;
+    bool synced = false; /* the guest state is in struct cpu, not in host registers */
+    for (unsigned i = 0; i < body; i++) {
+        struct plan *p = &g->p[i];
+        if (!p->native) {
+            gen_helper_call(g, i, synced);
+            synced = true;
+            continue;
+        }
+        if (synced)
+            emit_call(e, g->b->sync_in);
+        synced = false;
+        if (p->zi.mnemonic == ZYDIS_MNEMONIC_LEA) {
+            gen_lea_insn(g, p);
+            continue;
+        }
+        bool slow = false;
+        if (p->stack != ST_NONE) {
+            slow = gen_operand(g, i, &p->st_mem);
+            gen_stack(g, p);
+        } else {
+            if (p->mem >= 0)
+                slow = gen_operand(g, i, &p->ops[p->mem]);
+            gen_copy(g, p);
+        }
+        if (slow)
+            g->slows[g->nslow - 1].resume = e->p;
+    }
+    if (synced)
+        emit_call(e, g->b->sync_in);
+}
+
 /* A chain exit: a jump the loop can point at the next block, then the way out. */
 static void gen_chain_exit(struct gen *g, unsigned slot, uint32_t target)
 {
@@ -601,35 +636,22 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
     void *entry = e->p;
     uint8_t *budget = gen_budget_check(&g);
     unsigned body = cc != -2 && !call ? g.n - 1 : g.n;
-    bool synced = false; /* the guest state is in struct cpu, not in host registers */
-    for (unsigned i = 0; i < body; i++) {
-        struct plan *p = &plans[i];
-        if (!p->native) {
-            gen_helper_call(&g, i, synced);
-            synced = true;
-            continue;
-        }
-        if (synced)
-            emit_call(e, b->sync_in);
-        synced = false;
-        if (p->zi.mnemonic == ZYDIS_MNEMONIC_LEA) {
-            gen_lea_insn(&g, p);
-            continue;
-        }
-        if (p->stack != ST_NONE) {
-            gen_mem_lookup(&g, i, &p->st_mem);
-            gen_stack(&g, p);
-            g.slows[g.nslow - 1].resume = e->p;
-            continue;
-        }
-        if (p->mem >= 0)
-            gen_mem_lookup(&g, i, &p->ops[p->mem]);
-        gen_copy(&g, p);
-        if (p->mem >= 0)
-            g.slows[g.nslow - 1].resume = e->p;
+    /* Stack frames in one mapped page: a body that takes them at once, else the plain one. */
+    uint8_t *fails[FRAMES], *to_end = NULL;
+    unsigned nfails = 0;
+    if (plan_frames(&g, body)) {
+        nfails = gen_frame_checks(&g, fails);
+        g.fast = true;
+        gen_body(&g, body);
+        g.fast = false;
+        to_end = emit_jmp(e, NULL);
+        t->stats.frame_blocks++;
     }
-    if (synced)
-        emit_call(e, b->sync_in);
+    for (unsigned k = 0; k < nfails; k++)
+        patch_rel32(fails[k], e->p);
+    gen_body(&g, body);
+    if (to_end)
+        patch_rel32(to_end, e->p);
     uint32_t next = last->eip + last->zi.length;
     if (cc >= 0) {
         uint8_t *taken = emit_jcc(e, (unsigned)cc, NULL);

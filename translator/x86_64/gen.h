@@ -36,6 +36,27 @@ struct plan {
     enum smmu_access acc;
     uint32_t reads, writes; /* arithmetic flags read and written (undefined counts as written) */
     uint32_t live_in;       /* arithmetic flags live before it */
+    int frame;              /* its memory access is in this frame (enum frame_reg), or -1 */
+    int32_t frame_off;      /* where: its first byte from the frame's first byte */
+};
+
+/*
+ * A frame: the accesses of a block through ESP or EBP to a segment based
+ * at 0, while the register holds what it held at the block's entry (ESP:
+ * or moved by PUSH, POP, ADD/SUB ESP, imm; EBP after MOV EBP, ESP counts
+ * as ESP was then). When they all lie in one page
+ * that the TLB maps, checked once at the entry, each becomes a load of
+ * the frame's host address from the host stack and an LEA (mem.c).
+ */
+enum frame_reg { FRAME_ESP, FRAME_EBP, FRAMES };
+#define FRAME_SPAN_MAX 1024 /* bytes: a wider frame straddles pages too often */
+
+struct frame {
+    bool tracking;  /* the register still holds its entry value (ESP: plus delta) */
+    int32_t delta;  /* ESP: how far it moved since the block's entry */
+    int32_t lo, hi; /* first and last byte accessed, from the register's entry value */
+    bool writes;
+    unsigned n; /* accesses */
 };
 
 /* A slow path emitted after the block: the instruction through its handler. */
@@ -56,8 +77,12 @@ struct gen {
     bool user;
     uint32_t flat;      /* translator_flat_segments() now */
     uint32_t flat_mask; /* the bits of it the host code depends on */
-    struct slow slows[BLOCK_MAX_INSNS];
+    struct slow slows[2 * BLOCK_MAX_INSNS];
     unsigned nslow;
+    struct frame frames[FRAMES];
+    bool ebp_is_esp; /* EBP = the entry ESP + ebp_delta (MOV EBP, ESP in the block) */
+    int32_t ebp_delta;
+    bool fast; /* emitting the body that takes the frames' accesses from their host addresses */
 };
 
 /* Our register number (encoding order) of a 32-bit GPR, or -1 (none); -2: not a 32-bit GPR. */
@@ -77,5 +102,11 @@ void gen_helper_call(struct gen *g, unsigned i, bool synced);
 void gen_lea(struct emit *e, unsigned dst, const ZydisDecodedOperand *o);
 void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem);
 void gen_slow_paths(struct gen *g);
+/* Put instruction i's memory operand `mem` into R10; true: it has a slow path to return from. */
+bool gen_operand(struct gen *g, unsigned i, const ZydisDecodedOperand *mem);
+/* Find the frames of instructions [0, body); false: none worth checking. */
+bool plan_frames(struct gen *g, unsigned body);
+/* At the block's entry: check the frames, else jump to the plain body (rel32s in fails). */
+unsigned gen_frame_checks(struct gen *g, uint8_t **fails);
 
 #endif

@@ -100,3 +100,232 @@ void gen_slow_paths(struct gen *g)
         emit_jmp(g->e, s->resume);
     }
 }
+
+/* --- frames ------------------------------------------------------------- */
+
+/* Whether instruction p writes guest register r (any operand, hidden ones too). */
+static bool writes_reg(const struct plan *p, unsigned r)
+{
+    for (unsigned k = 0; k < p->zi.operand_count; k++) {
+        const ZydisDecodedOperand *o = &p->ops[k];
+        if (o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+            (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+            gpr32(ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, o->reg.value)) ==
+                (int)r)
+            return true;
+    }
+    return false;
+}
+
+/* ADD/SUB ESP, imm (83 /0, 83 /5, 81 /0, 81 /5): how far it moves ESP, or false. */
+static bool esp_add(const struct plan *p, int32_t *by)
+{
+    const ZydisDecodedInstruction *zi = &p->zi;
+    unsigned ext = zi->raw.modrm.reg;
+    if (!p->native || zi->opcode_map != ZYDIS_OPCODE_MAP_DEFAULT ||
+        (zi->opcode != 0x83 && zi->opcode != 0x81) || zi->raw.modrm.mod != 3 ||
+        zi->raw.modrm.rm != R_ESP || zi->operand_width != 32 || (ext != 0 && ext != 5))
+        return false;
+    int32_t imm = (int32_t)p->ops[1].imm.value.s;
+    *by = ext == 0 ? imm : -imm;
+    return true;
+}
+
+/* Record instruction p's access to `o` in a frame, if it is one. */
+static void frame_access(struct gen *g, struct plan *p, const ZydisDecodedOperand *o)
+{
+    int base = gpr32(o->mem.base);
+    unsigned seg = (unsigned)cpu_zydis_segment(o->mem.segment);
+    if ((base != R_ESP && base != R_EBP) || o->mem.index != ZYDIS_REGISTER_NONE ||
+        !(g->flat & (1u << (SEG_BASE0 + seg))))
+        return;
+    unsigned which = base == R_ESP ? FRAME_ESP : FRAME_EBP;
+    int32_t at = (int32_t)o->mem.disp.value;
+    if (which == FRAME_ESP && g->frames[FRAME_ESP].tracking) {
+        at += g->frames[FRAME_ESP].delta;
+    } else if (which == FRAME_EBP && g->ebp_is_esp) {
+        which = FRAME_ESP;
+        at += g->ebp_delta;
+    } else if (which == FRAME_ESP || !g->frames[FRAME_EBP].tracking) {
+        return;
+    }
+    struct frame *f = &g->frames[which];
+    int32_t last = at + (int32_t)(o->size / 8) - 1;
+    if (f->n == 0 || at < f->lo)
+        f->lo = at;
+    if (f->n == 0 || last > f->hi)
+        f->hi = last;
+    f->writes |= p->acc == SMMU_WRITE;
+    f->n++;
+    p->frame = (int)which;
+    p->frame_off = at;
+}
+
+/* What instruction p does to the frames' registers. */
+static void frame_track(struct gen *g, const struct plan *p)
+{
+    struct frame *sp = &g->frames[FRAME_ESP], *bp = &g->frames[FRAME_EBP];
+    int32_t by;
+    switch (p->native ? p->stack : ST_NONE) {
+    case ST_PUSH_REG:
+    case ST_PUSH_IMM:
+    case ST_CALL:
+        sp->delta -= 4;
+        break;
+    case ST_POP_REG:
+        sp->delta += 4;
+        sp->tracking &= p->stack_reg != R_ESP;
+        break;
+    case ST_LEAVE:
+    case ST_RET:
+        sp->tracking = false;
+        break;
+    default:
+        if (esp_add(p, &by))
+            sp->delta += by;
+        else if (writes_reg(p, R_ESP))
+            sp->tracking = false;
+        break;
+    }
+    /* MOV EBP, ESP (89 E5, 8B EC): EBP is ESP as it is now. */
+    const ZydisDecodedInstruction *zi = &p->zi;
+    bool mov_ebp_esp =
+        p->native && zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && zi->operand_width == 32 &&
+        zi->raw.modrm.mod == 3 &&
+        ((zi->opcode == 0x89 && zi->raw.modrm.reg == R_ESP && zi->raw.modrm.rm == R_EBP) ||
+         (zi->opcode == 0x8b && zi->raw.modrm.reg == R_EBP && zi->raw.modrm.rm == R_ESP));
+    if (writes_reg(p, R_EBP)) {
+        bp->tracking = false;
+        g->ebp_is_esp = mov_ebp_esp && sp->tracking;
+        g->ebp_delta = sp->delta;
+    }
+}
+
+bool plan_frames(struct gen *g, unsigned body)
+{
+    if (!g->b->bmi2)
+        return false;
+    for (unsigned k = 0; k < FRAMES; k++)
+        g->frames[k] = (struct frame){.tracking = true};
+    g->ebp_is_esp = false;
+    for (unsigned i = 0; i < body; i++) {
+        struct plan *p = &g->p[i];
+        p->frame = -1;
+        if (p->native && p->stack != ST_NONE)
+            frame_access(g, p, &p->st_mem);
+        else if (p->native && p->mem >= 0 && p->zi.mnemonic != ZYDIS_MNEMONIC_LEA)
+            frame_access(g, p, &p->ops[p->mem]);
+        frame_track(g, p);
+    }
+    bool any = false;
+    for (unsigned k = 0; k < FRAMES; k++) {
+        struct frame *f = &g->frames[k];
+        if (f->n < 2 || f->hi - f->lo >= FRAME_SPAN_MAX)
+            f->n = 0;
+        any |= f->n != 0;
+    }
+    for (unsigned i = 0; i < body; i++) {
+        struct plan *p = &g->p[i];
+        if (p->frame >= 0 && g->frames[p->frame].n == 0)
+            p->frame = -1;
+    }
+    return any;
+}
+
+/* shlx/shrx dst32, src32, cnt32 (BMI2, flags untouched): pp 1 = SHLX, 3 = SHRX. */
+static void emit_shiftx(struct emit *e, unsigned pp, unsigned dst, unsigned src, unsigned cnt)
+{
+    emit_u8(e, 0xc4);
+    emit_u8(e, (uint8_t)((dst & 8 ? 0 : 0x80) | 0x40 | (src & 8 ? 0 : 0x20) | 0x02));
+    emit_u8(e, (uint8_t)((~cnt & 0xf) << 3 | pp));
+    emit_u8(e, 0xf7);
+    emit_u8(e, (uint8_t)(0xc0 | (dst & 7) << 3 | (src & 7)));
+}
+
+/* lea dst32, [frame register + disp] */
+static void frame_lea(struct emit *e, unsigned dst, unsigned which, int32_t disp)
+{
+    ZydisDecodedOperand o;
+    memset(&o, 0, sizeof(o));
+    o.mem.base = which == FRAME_ESP ? ZYDIS_REGISTER_ESP : ZYDIS_REGISTER_EBP;
+    o.mem.index = ZYDIS_REGISTER_NONE;
+    o.mem.disp.value = disp;
+    gen_lea(e, dst, &o);
+}
+
+/*
+ * The check of one frame, flag-neutral: the TLB entry of its first byte's
+ * page must hold the page of its last byte (so both are one page) for the
+ * access it needs; then its host address goes to [RSP + 8 * frame].
+ */
+static void frame_check(struct gen *g, unsigned which, uint8_t **fail)
+{
+    struct emit *e = g->e;
+    const struct frame *f = &g->frames[which];
+    int32_t tlb_off = g->user ? SMMU_TLB_SIZE * TLB_ENTRY_SIZE : 0;
+    frame_lea(e, R10, which, f->lo);
+    frame_lea(e, R9, which, f->hi);
+    emit_mov_imm32(e, R8, 8); /* r11 = the TLB index of the first byte: (lo << 8) >> 20 */
+    emit_shiftx(e, 1, R11, R10, R8);
+    emit_mov_imm32(e, R8, 20);
+    emit_shiftx(e, 3, R11, R11, R8);
+    static const uint8_t times3[] = {0x4f, 0x8d, 0x1c, 0x5b}; /* lea r11, [r11 + r11 * 2] */
+    emit_bytes(e, times3, sizeof(times3));
+    emit_mov_imm32(e, R8, 12); /* r9 = the page of the last byte */
+    emit_shiftx(e, 3, R9, R9, R8);
+    emit_shiftx(e, 1, R9, R9, R8);
+    static const uint8_t tag[] = {0x47, 0x8b, 0x84, 0xdd}; /* mov r8d, [r13 + r11 * 8 + ...] */
+    emit_bytes(e, tag, sizeof(tag));
+    emit_u32(e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, tag) +
+                           4 * (f->writes ? SMMU_WRITE : SMMU_READ)));
+    static const uint8_t compare[] = {
+        0x49, 0xf7, 0xd0,             /* not r8 */
+        0x4f, 0x8d, 0x44, 0x01, 0x01, /* lea r8, [r9 + r8 + 1]: 0 when equal */
+        0x49, 0x89, 0xca,             /* mov r10, rcx */
+        0x4c, 0x89, 0xc1,             /* mov rcx, r8 */
+        0xe3, 0x08,                   /* jrcxz same */
+        0x4c, 0x89, 0xd1,             /* mov rcx, r10 */
+    };
+    emit_bytes(e, compare, sizeof(compare));
+    *fail = emit_jmp(e, NULL);
+    static const uint8_t same[] = {0x4c, 0x89, 0xd1}; /* same: mov rcx, r10 */
+    emit_bytes(e, same, sizeof(same));
+    static const uint8_t addend[] = {0x4f, 0x8b, 0x8c, 0xdd}; /* mov r9, [r13 + r11 * 8 + ...] */
+    emit_bytes(e, addend, sizeof(addend));
+    emit_u32(e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, addend)));
+    frame_lea(e, R10, which, f->lo);
+    const uint8_t store[] = {
+        0x4f, 0x8d, 0x0c, 0x11,                       /* lea r9, [r9 + r10] */
+        0x4c, 0x89, 0x4c, 0x24, (uint8_t)(8 * which), /* mov [rsp + 8 * which], r9 */
+    };
+    emit_bytes(e, store, sizeof(store));
+}
+
+unsigned gen_frame_checks(struct gen *g, uint8_t **fails)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < FRAMES; k++) {
+        if (g->frames[k].n)
+            frame_check(g, k, &fails[n++]);
+    }
+    return n;
+}
+
+bool gen_operand(struct gen *g, unsigned i, const ZydisDecodedOperand *mem)
+{
+    const struct plan *p = &g->p[i];
+    if (!g->fast || p->frame < 0) {
+        gen_mem_lookup(g, i, mem);
+        return true;
+    }
+    struct emit *e = g->e;
+    const uint8_t load[] = {0x4c, 0x8b, 0x54, 0x24, (uint8_t)(8 * p->frame)}; /* mov r10, [rsp+] */
+    emit_bytes(e, load, sizeof(load));
+    int32_t off = p->frame_off - g->frames[p->frame].lo;
+    if (off) {
+        static const uint8_t lea[] = {0x4d, 0x8d, 0x92}; /* lea r10, [r10 + disp32] */
+        emit_bytes(e, lea, sizeof(lea));
+        emit_u32(e, (uint32_t)off);
+    }
+    return false;
+}

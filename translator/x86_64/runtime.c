@@ -64,7 +64,7 @@ static void gen_enter_exit(struct tier1 *b, struct emit *e)
 {
     static const uint8_t prologue[] = {
         0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push rbx..r15 */
-        0x48, 0x83, 0xec, 0x08,                                     /* sub rsp, 8 */
+        0x48, 0x83, 0xec, 0x18,                                     /* sub rsp, 24 */
         0x49, 0x89, 0xff,                                           /* mov r15, rdi */
         0x49, 0x89, 0xf6,                                           /* mov r14, rsi */
         0x49, 0x89, 0xd2,                                           /* mov r10, rdx */
@@ -81,7 +81,7 @@ static void gen_enter_exit(struct tier1 *b, struct emit *e)
     b->exit_synced = e->p;
     static const uint8_t epilogue[] = {
         0x4c, 0x89, 0xc8,                                           /* mov rax, r9 */
-        0x48, 0x83, 0xc4, 0x08,                                     /* add rsp, 8 */
+        0x48, 0x83, 0xc4, 0x18,                                     /* add rsp, 24 */
         0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, /* pop r15..rbx */
         0xc3,                                                       /* ret */
     };
@@ -113,6 +113,7 @@ struct tier1 *tier1_create(struct translator *t, size_t code_size)
     b->size = code_size;
     unsigned a, bx, c, d;
     b->lahf_ok = __get_cpuid(0x80000001u, &a, &bx, &c, &d) && (c & 1);
+    b->bmi2 = __get_cpuid_count(7, 0, &a, &bx, &c, &d) && (bx & (1u << 8));
     if (ZYAN_FAILED(ZydisDecoderInit(&b->dec, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32)))
         g_error("Zydis decoder initialisation failed");
     gen_stubs(b);
