@@ -338,6 +338,71 @@ static void test_cross_page_jumps(struct pair *p, gconstpointer data)
     g_assert_cmpuint(p->f[1].cpu->regs[R_EBX], ==, ebx + 3 * 40);
 }
 
+/*
+ * Indirect jumps and calls (a switch through a table, a call through a
+ * register and through memory) go from host code to host code.
+ *
+ *     mov ecx, 100
+ * l:  mov eax, ecx; and eax, 3; jmp [table + eax * 4]
+ * c0: add edx, 1; jmp n       c1: add edx, 10; jmp n
+ * c2: call ebx; jmp n         c3: call [esi]; jmp n
+ * n:  dec ecx; jnz l; hlt
+ * f:  add edi, 7; ret
+ */
+static void test_indirect_jumps(struct pair *p, gconstpointer data)
+{
+    enum { TABLE = CODE + 0x100, POINTER = CODE + 0x120 };
+    uint8_t code[0x124] = {
+        0xb9, 100,  0,    0,    0,    0x89, 0xc8, 0x83, 0xe0, 0x03, 0xff, 0x24, 0x85, 0,    0,
+        0,    0,    0x83, 0xc2, 0x01, 0xeb, 0x0d, 0x83, 0xc2, 0x0a, 0xeb, 0x08, 0xff, 0xd3, 0xeb,
+        0x04, 0xff, 0x16, 0xeb, 0x00, 0x49, 0x75, 0xdf, 0xf4, 0x83, 0xc7, 0x07, 0xc3,
+    };
+    const uint32_t table = TABLE, targets[4] = {CODE + 17, CODE + 22, CODE + 27, CODE + 31},
+                   f = CODE + 39;
+    memcpy(code + 13, &table, 4);
+    memcpy(code + 0x100, targets, sizeof(targets));
+    memcpy(code + 0x120, &f, 4);
+    load(p, code, sizeof(code), 0);
+    uint32_t edx = p->f[1].cpu->regs[R_EDX], edi = p->f[1].cpu->regs[R_EDI];
+    for (unsigned k = 0; k < 2; k++) {
+        p->f[k].cpu->regs[R_EBX] = f;
+        p->f[k].cpu->regs[R_ESI] = POINTER;
+    }
+    g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_EDX], ==, edx + 25 * 1 + 25 * 10);
+    g_assert_cmphex(p->f[1].cpu->regs[R_EDI], ==, edi + 50 * 7);
+    g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, STACK);
+    /* Each target is missed once or twice while the loop learns where it is. */
+    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_INDIRECT], <, 16);
+}
+
+/* CALL through a missing page, and CALL with the stack in a missing page: precise faults. */
+static void test_indirect_call_faults(struct pair *p, gconstpointer data)
+{
+    /* inc eax; call [esi]; hlt */
+    static const uint8_t through[] = {0x40, 0xff, 0x16, 0xf4};
+    load(p, through, sizeof(through), FL_CF);
+    paging_with_hole(p, 0x31000);
+    for (unsigned k = 0; k < 2; k++)
+        p->f[k].cpu->regs[R_ESI] = 0x31ffe;
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 1);
+    g_assert_cmphex(p->f[1].cpu->cr[2], ==, 0x31ffe);
+
+    /* inc eax; call ebx; hlt — ESP at the end of the missing page */
+    static const uint8_t push[] = {0x40, 0xff, 0xd3, 0xf4};
+    load(p, push, sizeof(push), FL_CF);
+    paging_with_hole(p, 0x31000);
+    for (unsigned k = 0; k < 2; k++) {
+        p->f[k].cpu->regs[R_EBX] = CODE + 3;
+        p->f[k].cpu->regs[R_ESP] = 0x32000;
+    }
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 1);
+    g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, 0x32000);
+    g_assert_cmphex(p->f[1].cpu->cr[2], ==, 0x31ffc);
+}
+
 /* A PUSH into a missing stack page faults with ESP as it was. */
 static void test_push_faults(struct pair *p, gconstpointer data)
 {
@@ -473,6 +538,8 @@ int main(int argc, char **argv)
     ADD("chain-undone-on-drop", test_chain_undone_on_drop, NULL);
     ADD("stack-ops", test_stack_ops, NULL);
     ADD("push-faults", test_push_faults, NULL);
+    ADD("indirect-jumps", test_indirect_jumps, NULL);
+    ADD("indirect-call-faults", test_indirect_call_faults, NULL);
     ADD("return-target-dropped", test_return_target_dropped, NULL);
     ADD("segment-base", test_segment_base, NULL);
     ADD("other-thread-segments", test_other_thread_segments, NULL);

@@ -140,11 +140,26 @@ static ZydisDecodedOperand stack_slot(ZydisRegister base, int32_t disp)
     return o;
 }
 
+/* Whether operand k, a memory operand, can go through the memory path; if so, it is p->mem. */
+static bool plan_mem(struct gen *g, struct plan *p, unsigned k)
+{
+    const ZydisDecodedOperand *o = &p->ops[k];
+    unsigned seg = (unsigned)cpu_zydis_segment(o->mem.segment);
+    if (o->mem.type != ZYDIS_MEMOP_TYPE_MEM || o->size > 32 || !(g->flat & (1u << seg)) ||
+        gpr32(o->mem.base) == -2 || gpr32(o->mem.index) == -2)
+        return false;
+    g->flat_mask |= 1u << seg;
+    p->mem = (int)k;
+    return true;
+}
+
 /*
- * PUSH, POP, LEAVE, CALL and RET on a flat 32-bit stack: emitted by tier 1
- * (gen_stack) with the stack slot through the memory path.
+ * PUSH, POP, LEAVE, CALL and RET on a flat 32-bit stack, and JMP/CALL
+ * r/m32 in a code segment based at 0: emitted by tier 1 (gen_stack,
+ * gen_indirect) with the stack slot and the operand through the memory
+ * path.
  */
-static bool plan_stack(const struct gen *g, struct plan *p)
+static bool plan_stack(struct gen *g, struct plan *p)
 {
     const ZydisDecodedInstruction *zi = &p->zi;
     unsigned op = zi->opcode;
@@ -168,10 +183,20 @@ static bool plan_stack(const struct gen *g, struct plan *p)
                (g->flat & (1u << (SEG_BASE0 + S_CS)))) { /* no limit check on the return */
         p->stack = ST_RET;
         p->stack_imm = op == 0xc2 ? (uint32_t)p->ops[0].imm.value.u : 0;
+    } else if (op == 0xff && (zi->raw.modrm.reg == 2 || zi->raw.modrm.reg == 4) &&
+               p == &g->p[g->n - 1] && (g->flat & (1u << (SEG_BASE0 + S_CS)))) {
+        if (p->ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+            if (!plan_mem(g, p, 0))
+                return false;
+        } else {
+            p->stack_reg = (unsigned)gpr32(p->ops[0].reg.value);
+        }
+        p->stack = zi->raw.modrm.reg == 2 ? ST_CALL_IND : ST_JMP_IND;
     } else {
         return false;
     }
-    bool push = p->stack == ST_PUSH_REG || p->stack == ST_PUSH_IMM || p->stack == ST_CALL;
+    bool push = p->stack == ST_PUSH_REG || p->stack == ST_PUSH_IMM || p->stack == ST_CALL ||
+                p->stack == ST_CALL_IND;
     p->st_mem = p->stack == ST_LEAVE ? stack_slot(ZYDIS_REGISTER_EBP, 0)
                                      : stack_slot(ZYDIS_REGISTER_ESP, push ? -4 : 0);
     p->acc = push ? SMMU_WRITE : SMMU_READ;
@@ -225,12 +250,8 @@ static void plan_insn(struct gen *g, struct plan *p)
     for (unsigned k = 0; k < zi->operand_count_visible; k++) {
         const ZydisDecodedOperand *o = &p->ops[k];
         if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
-            unsigned seg = (unsigned)cpu_zydis_segment(o->mem.segment);
-            if (o->mem.type != ZYDIS_MEMOP_TYPE_MEM || o->size > 32 || !(g->flat & (1u << seg)) ||
-                gpr32(o->mem.base) == -2 || gpr32(o->mem.index) == -2)
+            if (!plan_mem(g, p, k))
                 goto helper;
-            g->flat_mask |= 1u << seg;
-            p->mem = (int)k;
             needs_rex = true; /* [R10] */
             p->acc = (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) ? SMMU_WRITE : SMMU_READ;
         } else if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
@@ -421,6 +442,43 @@ static void gen_stack(struct gen *g, const struct plan *p)
     }
 }
 
+/*
+ * JMP/CALL r/m32: the target into R8D (a memory operand through the memory
+ * path), CALL's return address pushed, then on to the target as a return
+ * goes (gen_return_lookup). A fault in either access runs the whole
+ * instruction through its handler.
+ */
+static void gen_indirect(struct gen *g, unsigned i)
+{
+    struct emit *e = g->e;
+    const struct plan *p = &g->p[i];
+    if (p->mem >= 0) {
+        bool slow = gen_operand(g, i, &p->ops[p->mem], SMMU_READ);
+        static const uint8_t load[] = {0x45, 0x8b, 0x02}; /* mov r8d, [r10] */
+        emit_bytes(e, load, sizeof(load));
+        if (slow)
+            g->slows[g->nslow - 1].resume = e->p;
+    } else { /* mov r8d, reg */
+        unsigned r = host_reg(p->stack_reg);
+        emit_rex(e, false, r, 0, R8, false);
+        emit_u8(e, 0x89);
+        emit_u8(e, (uint8_t)(0xc0 | (r & 7) << 3 | (R8 & 7)));
+    }
+    if (p->stack == ST_CALL_IND) {
+        bool slow = gen_operand(g, i, &p->st_mem, SMMU_WRITE);
+        static const uint8_t mov[] = {0x41, 0xc7, 0x02}; /* mov dword [r10], imm32 */
+        emit_bytes(e, mov, sizeof(mov));
+        emit_u32(e, p->eip + p->zi.length);
+        gen_esp_add(e, -4);
+        if (slow)
+            g->slows[g->nslow - 1].resume = e->p;
+    }
+    static const uint8_t target[] = {0x45, 0x89, 0xc3}; /* mov r11d, r8d */
+    emit_bytes(e, target, sizeof(target));
+    emit_store32(e, H_CPU, OFF_EIP, R11);
+    gen_return_lookup(g);
+}
+
 /* A 32-bit LEA (plan_insn checked it): a host LEA into the destination's host register. */
 static void gen_lea_insn(struct gen *g, const struct plan *p)
 {
@@ -446,13 +504,17 @@ static void gen_body(struct gen *g, unsigned body)
             gen_lea_insn(g, p);
             continue;
         }
+        if (p->stack == ST_JMP_IND || p->stack == ST_CALL_IND) {
+            gen_indirect(g, i);
+            continue;
+        }
         bool slow = false;
         if (p->stack != ST_NONE) {
-            slow = gen_operand(g, i, &p->st_mem);
+            slow = gen_operand(g, i, &p->st_mem, p->acc);
             gen_stack(g, p);
         } else {
             if (p->mem >= 0)
-                slow = gen_operand(g, i, &p->ops[p->mem]);
+                slow = gen_operand(g, i, &p->ops[p->mem], p->acc);
             gen_copy(g, p);
         }
         if (slow)
@@ -660,7 +722,7 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
         gen_chain_exit(&g, 0, target);
     } else if (cc == -1) {
         gen_chain_exit(&g, 0, target);
-    } else if (last->stack != ST_RET) {
+    } else if (last->stack != ST_RET && last->stack != ST_JMP_IND && last->stack != ST_CALL_IND) {
         gen_chain_exit(&g, 1, next);
     }
     gen_budget_exit(&g, budget);

@@ -25,15 +25,17 @@ struct plan {
         ST_PUSH_IMM, /* PUSH imm32 / imm8 */
         ST_POP_REG,  /* POP r32 */
         ST_LEAVE,
-        ST_CALL, /* CALL rel32, ending the block */
-        ST_RET,  /* RET / RET imm16, ending the block */
+        ST_CALL,     /* CALL rel32, ending the block */
+        ST_RET,      /* RET / RET imm16, ending the block */
+        ST_JMP_IND,  /* JMP r/m32, ending the block */
+        ST_CALL_IND, /* CALL r/m32, ending the block */
     } stack;
     unsigned stack_reg;         /* PUSH/POP: the register */
     uint32_t stack_imm;         /* PUSH imm: the value; RET imm16: the bytes released */
     ZydisDecodedOperand st_mem; /* the stack slot the instruction reads or writes */
     bool rex_r, rex_b;          /* ESP in ModRM.reg / ModRM.rm or the opcode: R12 */
     int mem;                    /* index of the explicit memory operand, or -1 */
-    enum smmu_access acc;
+    enum smmu_access acc;       /* of the stack slot, else of the memory operand */
     uint32_t reads, writes; /* arithmetic flags read and written (undefined counts as written) */
     uint32_t live_in;       /* arithmetic flags live before it */
     int frame;              /* its memory access is in this frame (enum frame_reg), or -1 */
@@ -100,10 +102,11 @@ void gen_helper_call(struct gen *g, unsigned i, bool synced);
 
 /* mem.c */
 void gen_lea(struct emit *e, unsigned dst, const ZydisDecodedOperand *o);
-void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem);
+void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem,
+                    enum smmu_access acc);
 void gen_slow_paths(struct gen *g);
 /* Put instruction i's memory operand `mem` into R10; true: it has a slow path to return from. */
-bool gen_operand(struct gen *g, unsigned i, const ZydisDecodedOperand *mem);
+bool gen_operand(struct gen *g, unsigned i, const ZydisDecodedOperand *mem, enum smmu_access acc);
 /* Find the frames of instructions [0, body); false: none worth checking. */
 bool plan_frames(struct gen *g, unsigned body);
 /* At the block's entry: check the frames, else jump to the plain body (rel32s in fails). */

@@ -29,7 +29,7 @@ void gen_lea(struct emit *e, unsigned dst, const ZydisDecodedOperand *o)
  * through the shadow TLB, or a jump to its slow path. The guest's flags are
  * saved across it (PUSHFQ) and restored only where they are live.
  */
-void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem)
+void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem, enum smmu_access acc)
 {
     struct emit *e = g->e;
     const struct plan *p = &g->p[i];
@@ -71,8 +71,8 @@ void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem)
         0x47, 0x3b, 0x8c, 0xdd,                   /* cmp r9d, [r13 + r11 * 8 + tag] */
     };
     emit_bytes(e, page, sizeof(page));
-    emit_u32(e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, tag) +
-                           4 * (int32_t)p->acc));
+    emit_u32(
+        e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, tag) + 4 * (int32_t)acc));
     s->from_jne = emit_jcc(e, 0x5, NULL);
     static const uint8_t addend[] = {0x4f, 0x03, 0x94, 0xdd}; /* add r10, [r13 + r11*8 + ...] */
     emit_bytes(e, addend, sizeof(addend));
@@ -170,6 +170,7 @@ static void frame_track(struct gen *g, const struct plan *p)
     case ST_PUSH_REG:
     case ST_PUSH_IMM:
     case ST_CALL:
+    case ST_CALL_IND:
         sp->delta -= 4;
         break;
     case ST_POP_REG:
@@ -211,9 +212,10 @@ bool plan_frames(struct gen *g, unsigned body)
     for (unsigned i = 0; i < body; i++) {
         struct plan *p = &g->p[i];
         p->frame = -1;
-        if (p->native && p->stack != ST_NONE)
+        if (p->native && p->stack != ST_NONE && p->stack != ST_JMP_IND)
             frame_access(g, p, &p->st_mem);
-        else if (p->native && p->mem >= 0 && p->zi.mnemonic != ZYDIS_MNEMONIC_LEA)
+        else if (p->native && p->stack == ST_NONE && p->mem >= 0 &&
+                 p->zi.mnemonic != ZYDIS_MNEMONIC_LEA)
             frame_access(g, p, &p->ops[p->mem]);
         frame_track(g, p);
     }
@@ -311,11 +313,12 @@ unsigned gen_frame_checks(struct gen *g, uint8_t **fails)
     return n;
 }
 
-bool gen_operand(struct gen *g, unsigned i, const ZydisDecodedOperand *mem)
+bool gen_operand(struct gen *g, unsigned i, const ZydisDecodedOperand *mem, enum smmu_access acc)
 {
     const struct plan *p = &g->p[i];
-    if (!g->fast || p->frame < 0) {
-        gen_mem_lookup(g, i, mem);
+    bool framed = p->frame >= 0 && mem == (p->stack != ST_NONE ? &p->st_mem : &p->ops[p->mem]);
+    if (!g->fast || !framed) {
+        gen_mem_lookup(g, i, mem, acc);
         return true;
     }
     struct emit *e = g->e;
