@@ -6,11 +6,6 @@
  */
 #include "cpu/handlers.h"
 
-static inline unsigned code_size(const struct cpu *cpu)
-{
-    return (cpu->seg[S_CS].attr & SEG_ATTR_DB) ? 4 : 2;
-}
-
 void h_jmp(struct cpu *cpu, const struct insn *in)
 {
     const struct operand *o = &in->o[0];

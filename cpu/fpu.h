@@ -9,7 +9,7 @@
  * cpu/fpu_arith.c arithmetic, comparisons, FXAM, FCMOVcc, FSCALE, FPREM...
  * cpu/fpu_trans.c transcendentals
  * The numbers come from cpu/softfloat80.c; the transcendentals from the
- * host x87 (cpu/fpu_host.c) when there is one and POPEK_FPU=soft is not
+ * host x87 (cpu/fpu_host_x87.c) when there is one and POPEK_FPU=soft is not
  * set, else from portable code in cpu/fpu_trans.c.
  */
 #ifndef POPEK_CPU_FPU_H

@@ -3,8 +3,9 @@
  * transcendental instructions: the guest's FPU image is loaded into the
  * host FPU, the instruction runs there, and the image is saved back, so
  * results, exception flags, condition codes and stack faults are the
- * hardware's own. On other hosts fpu_host_available() is false and
- * nothing here may be called.
+ * hardware's own (cpu/fpu_host_x87.c). On other hosts (cpu/fpu_host_none.c;
+ * meson chooses by host) fpu_host_available() is false and nothing else
+ * here may be called.
  *
  * The basic arithmetic is not done here: cpu/softfloat80.c is bit-exact
  * with the x87 and, measured, 2.5 to 6 times faster than a round trip

@@ -148,10 +148,11 @@ int main(int argc, char **argv)
         options_free(&opts);
         return 1;
     }
-    const char *bios = opts.bios ? opts.bios : firmware_default_bios();
+    g_autofree char *default_bios = opts.bios ? NULL : firmware_default_bios();
+    const char *bios = opts.bios ? opts.bios : default_bios;
     if (!bios) {
-        fprintf(stderr, "popek: no BIOS image: install SeaBIOS (Debian: seabios, or run "
-                        "scripts/install-deps) or give --bios=FILE\n");
+        g_autofree char *msg = firmware_no_bios_message();
+        fprintf(stderr, "popek: %s\n", msg);
         options_free(&opts);
         return 1;
     }

@@ -486,7 +486,7 @@ GOptionEntry *options_entries(struct popek_options *o)
          "FILE"},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &o->help, "Print this help and exit", NULL},
-        {NULL},
+        {0},
     };
     return g_memdup2(entries, sizeof(entries));
 }

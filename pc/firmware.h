@@ -20,10 +20,31 @@ struct firmware {
     size_t size;
 };
 
-/* The host's SeaBIOS bios.bin, or NULL when none is installed. */
-const char *firmware_default_bios(void);
+/*
+ * The directories SeaBIOS is looked for in, in this order (NULL-terminated,
+ * newly allocated: g_strfreev): /usr/share/seabios, /usr/share/qemu,
+ * $HOMEBREW_PREFIX/share/qemu when HOMEBREW_PREFIX is set,
+ * /opt/homebrew/share/qemu, /usr/local/share/qemu.
+ */
+char **firmware_dirs(void);
 
-/* The VGA BIOS (vgabios-stdvga.bin) that goes with `bios_path`, newly allocated, or NULL. */
+/* The first bios-256k.bin or bios.bin (in that order in each directory) in `dirs`, or NULL. */
+char *firmware_find_bios(const char *const *dirs);
+
+/* The host's SeaBIOS: firmware_find_bios(firmware_dirs()), newly allocated, or NULL. */
+char *firmware_default_bios(void);
+
+/* What to say when firmware_default_bios() finds nothing: one line naming --bios (newly allocated).
+ */
+char *firmware_no_bios_message(void);
+
+/*
+ * The VGA BIOS (vgabios-stdvga.bin) that goes with `bios_path`: beside it,
+ * else the first in `dirs`; newly allocated, or NULL.
+ */
+char *firmware_find_vga_bios(const char *bios_path, const char *const *dirs);
+
+/* firmware_find_vga_bios(bios_path, firmware_dirs()). */
 char *firmware_vga_bios(const char *bios_path);
 
 /*

@@ -28,6 +28,13 @@
 #define HOST_X87 0
 #endif
 
+/* Helpers of the host oracle only: unused on a host without an x87 (arm64). */
+#if HOST_X87
+#define ORACLE_HELPER
+#else
+#define ORACLE_HELPER G_GNUC_UNUSED
+#endif
+
 #define CODE    0x10000u
 #define STACK   0x80000u
 #define IMG_IN  0x30000u
@@ -59,7 +66,7 @@ static struct fpu *fpu_state(struct cpu_fixture *f)
 }
 
 /* The host path was asked for but this machine has no x87: say so. */
-static bool host_missing(struct cpu_fixture *f, gconstpointer data)
+static ORACLE_HELPER bool host_missing(struct cpu_fixture *f, gconstpointer data)
 {
     const struct param *p = data;
     if (strcmp(p->fpu, "host") == 0 && fpu_state(f)->soft) {
@@ -306,7 +313,7 @@ static void img_set_reg(uint8_t *img, unsigned i, struct f80 v)
 }
 
 /* A random state with no exception pending (a pending one would trap on the host). */
-static void random_image(uint64_t *s, uint8_t *img)
+static ORACLE_HELPER void random_image(uint64_t *s, uint8_t *img)
 {
     uint16_t cw = rand_cw(s), tw = 0;
     uint16_t sw = (uint16_t)((next(s) & (FPU_SW_CC | FPU_SW_SF)) | ((next(s) & 7) << 11) |
@@ -325,7 +332,7 @@ static void random_image(uint64_t *s, uint8_t *img)
 
 enum memop_kind { M_SKIP, M_NONE, M_F32, M_F64, M_F80, M_I16, M_I32, M_I64, M_BCD };
 
-static void random_mem(uint64_t *s, enum memop_kind k, uint8_t *mem)
+static ORACLE_HELPER void random_mem(uint64_t *s, enum memop_kind k, uint8_t *mem)
 {
     uint64_t v;
     struct f80 x;
@@ -394,7 +401,7 @@ static const uint8_t mem_forms[8][8] = {
     {M_I16, M_SKIP, M_I16, M_I16, M_BCD, M_I64, M_BCD, M_I64},
 };
 
-static unsigned cases_for(uint8_t esc, struct x87_case *out)
+static ORACLE_HELPER unsigned cases_for(uint8_t esc, struct x87_case *out)
 {
     unsigned n = 0;
     for (unsigned reg = 0; reg < 8; reg++) {
@@ -431,8 +438,8 @@ static bool host_is_amd(void)
  * and source operands remain unchanged", SDM Vol. 1 §8.5.2). popek does
  * what Intel documents; test_intel_documented checks those cases by hand.
  */
-static bool amd_departs(const struct insn *in, const struct x87_case *k, const uint8_t *img_in,
-                        const uint8_t *host_out)
+static ORACLE_HELPER bool amd_departs(const struct insn *in, const struct x87_case *k,
+                                      const uint8_t *img_in, const uint8_t *host_out)
 {
     uint16_t unmasked = (uint16_t)(img_get16(host_out, 4) & ~img_get16(img_in, 0));
     if (in->fn == h_fcom || in->fn == h_fcomi || in->fn == h_ftst)
@@ -441,7 +448,7 @@ static bool amd_departs(const struct insn *in, const struct x87_case *k, const u
 }
 
 /* Where the portable transcendentals are held to an ulp (outside: undefined or ill-conditioned). */
-static bool trans_in_domain(const struct x87_case *k, const uint8_t *img)
+static ORACLE_HELPER bool trans_in_domain(const struct x87_case *k, const uint8_t *img)
 {
     struct f80 x = img_reg(img, 0);
     if (sf_classify(x) != SF_NORMAL && sf_classify(x) != SF_DENORMAL)
@@ -462,7 +469,8 @@ static bool trans_in_domain(const struct x87_case *k, const uint8_t *img)
  * the registers within an ulp, and C1 (rounded up) as uncertain as the
  * last bit, UE too where a value differs.
  */
-static bool same_state(const uint8_t *a, const uint8_t *b, bool tolerant, unsigned *cc_ignore)
+static ORACLE_HELPER bool same_state(const uint8_t *a, const uint8_t *b, bool tolerant,
+                                     unsigned *cc_ignore)
 {
     *cc_ignore = tolerant ? SF_C1 : 0;
     for (unsigned i = 0; i < 8; i++) {
@@ -478,9 +486,10 @@ static bool same_state(const uint8_t *a, const uint8_t *b, bool tolerant, unsign
            (img_get16(a, 4) & ~*cc_ignore) == (img_get16(b, 4) & ~*cc_ignore);
 }
 
-static void report(struct oracle_run *o, const struct x87_case *k, const struct oracle_state *h,
-                   const uint8_t *guest_out, const uint8_t *mem_in, const uint8_t *hmem,
-                   const uint8_t *gmem, uint32_t geflags, uint32_t geax)
+static ORACLE_HELPER void report(struct oracle_run *o, const struct x87_case *k,
+                                 const struct oracle_state *h, const uint8_t *guest_out,
+                                 const uint8_t *mem_in, const uint8_t *hmem, const uint8_t *gmem,
+                                 uint32_t geflags, uint32_t geax)
 {
     if (o->failures++ >= 12)
         return;
@@ -609,8 +618,8 @@ struct side_cpu {
     struct translator *tr;
 };
 
-static void run_image(struct cpu_fixture *f, const struct side_cpu *side, uint32_t code,
-                      const uint8_t *in, uint8_t *out)
+static ORACLE_HELPER void run_image(struct cpu_fixture *f, const struct side_cpu *side,
+                                    uint32_t code, const uint8_t *in, uint8_t *out)
 {
     struct cpu *cpu = side->cpu;
     memcpy(f->m.ram + IMG_IN, in, 108);
@@ -627,7 +636,7 @@ static void run_image(struct cpu_fixture *f, const struct side_cpu *side, uint32
  * Another CPU on the same machine, in flat 32-bit mode. Only the last CPU
  * created hears of code writes: each program gets an address of its own.
  */
-static struct side_cpu second_cpu(struct cpu_fixture *f, const char *fpu)
+static ORACLE_HELPER struct side_cpu second_cpu(struct cpu_fixture *f, const char *fpu)
 {
     g_setenv("POPEK_FPU", fpu, TRUE);
     struct cpu *cpu = cpu_create(&f->m, f->mmu);

@@ -16,7 +16,7 @@ static char *image;    /* a small readable and writable file */
 static char *ro_image; /* a read-only file */
 
 /* Parse a NULL-terminated list of arguments; return the result and message. */
-static enum options_result parse(struct popek_options *o, char **err, bool display, ...)
+static enum options_result parse(struct popek_options *o, char **err, int display, ...)
 {
     GPtrArray *args = g_ptr_array_new();
     g_ptr_array_add(args, "popek");

@@ -1,6 +1,6 @@
 /*
- * The x86-64 backend's run time: the code buffer (read-write-execute on
- * Linux, which allows it; flushed whole when full), the stubs every block
+ * The x86-64 backend's run time: the code buffer (from translator/jit_mem.h,
+ * made writable around every write to it; flushed whole when full), the stubs every block
  * uses to enter and leave host code and to call an instruction's cpu/
  * handler, and the patching of chain exits.
  */
@@ -10,9 +10,9 @@
 #include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
-#include <sys/mman.h>
 
 #include "cpu/exec.h"
+#include "translator/jit_mem.h"
 
 bool tier1_host_supported(void)
 {
@@ -103,9 +103,8 @@ struct tier1 *tier1_create(struct translator *t, size_t code_size)
 {
     if (code_size < (64u << 10))
         code_size = 64u << 10;
-    void *buf = mmap(NULL, code_size, PROT_READ | PROT_WRITE | PROT_EXEC,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED)
+    void *buf = jit_mem_alloc(code_size);
+    if (!buf)
         return NULL;
     struct tier1 *b = g_new0(struct tier1, 1);
     b->t = t;
@@ -116,7 +115,9 @@ struct tier1 *tier1_create(struct translator *t, size_t code_size)
     b->bmi2 = __get_cpuid_count(7, 0, &a, &bx, &c, &d) && (bx & (1u << 8));
     if (ZYAN_FAILED(ZydisDecoderInit(&b->dec, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32)))
         g_error("Zydis decoder initialisation failed");
+    jit_mem_writable(true);
     gen_stubs(b);
+    jit_mem_writable(false);
     if (t->cfg.perf_map) {
         b->perf_map = fopen(t->cfg.perf_map, "w");
         if (!b->perf_map)
@@ -129,7 +130,7 @@ void tier1_destroy(struct tier1 *b)
 {
     if (!b)
         return;
-    munmap(b->buf, b->size);
+    jit_mem_free(b->buf, b->size);
     if (b->perf_map)
         fclose(b->perf_map);
     g_free(b);
@@ -150,7 +151,9 @@ bool tier1_translate(struct tier1 *b, struct tb *tb)
     struct translator *t = b->t;
     gint64 t0 = g_get_monotonic_time();
     struct emit e = {b->free, b->buf + b->size, false};
+    jit_mem_writable(true);
     bool ok = tier1_gen_block(b, tb, &e);
+    jit_mem_writable(false);
     if (e.full) {
         flush(b); /* the block went with the rest: it runs in tier 0 this time */
         return false;
@@ -180,11 +183,10 @@ void tier1_patch(struct tier1 *b, const struct t1_link *l, struct tb *to,
                  const uint32_t *generation)
 {
     const struct block *target = to ? to->payload : NULL;
+    jit_mem_writable(true);
     if (!target) { /* unlinked, the jump goes to the exit code right after it */
         patch_rel32(l->jump + 1, l->jump + 5);
-        return;
-    }
-    if (generation) {
+    } else if (generation) {
         uint32_t minus = 0u - *generation;
         memcpy(l->guard_gen, &minus, 4);
         patch_rel32(l->guard_jump, target->host);
@@ -192,7 +194,9 @@ void tier1_patch(struct tier1 *b, const struct t1_link *l, struct tb *to,
     } else {
         patch_rel32(l->jump + 1, target->host);
     }
-    b->t->stats.chain_patches++;
+    jit_mem_writable(false);
+    if (target)
+        b->t->stats.chain_patches++;
 }
 
 /*

@@ -1,13 +1,12 @@
 /*
- * The host x87 behind a small interface (see fpu_host.h): the only file
- * of cpu/ with inline assembly. Every sequence leaves the host FPU as it
+ * The host x87 behind a small interface (see fpu_host.h), built on x86 and
+ * x86-64 hosts (meson's host_x87; cpu/fpu_host_none.c elsewhere): the only
+ * file of cpu/ with inline assembly. Every sequence leaves the host FPU as it
  * found it: empty stack, the host's control word, no pending exception
  * (FNSAVE is non-waiting, so an unmasked guest exception never traps on
  * the host).
  */
 #include "cpu/fpu_host.h"
-
-#if defined(__x86_64__) || defined(__i386__)
 
 #define X87_CLOBBERS "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)"
 
@@ -65,17 +64,3 @@ void fpu_host_image(enum fpu_host_op op, struct fpu_host_image *img)
         break;
     }
 }
-
-#else
-
-bool fpu_host_available(void)
-{
-    return false;
-}
-
-void fpu_host_image(enum fpu_host_op op, struct fpu_host_image *img)
-{
-    __builtin_trap();
-}
-
-#endif
