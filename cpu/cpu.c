@@ -102,6 +102,7 @@ static void read_mem(struct cpu *cpu, uint32_t lin, void *buf, unsigned size, en
                      int user)
 {
     struct smmu_fault f;
+    cpu->internal->touched_devices = true;
     if (smmu_read(cpu->mmu, lin, buf, size, acc, user, &f) < 0)
         cpu_raise_pf(cpu, &f);
     if (acc != SMMU_FETCH)
@@ -113,6 +114,7 @@ static void write_mem(struct cpu *cpu, uint32_t lin, const void *buf, unsigned s
     struct smmu_fault f;
     struct cpu_internal *c = cpu->internal;
     c->cpu_writing = true;
+    c->touched_devices = true;
     int rc = smmu_write(cpu->mmu, lin, buf, size, user, &f);
     c->cpu_writing = false;
     if (rc < 0)

@@ -142,8 +142,10 @@ struct cpu_internal {
     bool unwind_armed;
     int pending_vector; /* the exception being unwound */
     uint32_t pending_error;
-    int delivering;   /* vector whose delivery is in progress, or -1 */
-    bool cpu_writing; /* a CPU write is in progress (watch hits are not DMA) */
+    int delivering;       /* vector whose delivery is in progress, or -1 */
+    bool cpu_writing;     /* a CPU write is in progress (watch hits are not DMA) */
+    bool touched_devices; /* the instruction did port I/O or a slow-path memory access, which
+                             may have raised an interrupt (tier 0 looks before going on) */
 
     struct smmu_tlb *tlb; /* the shadow MMU's TLB, read by the inline accessors */
     uint32_t mode;        /* mode bits decoded code depends on (cpu_update_mode) */
@@ -159,6 +161,15 @@ struct cpu_internal {
         uint64_t bios_sign_id, perf[4];
     } msr;
 };
+
+/* An NMI or an external interrupt would be taken at the next instruction boundary. */
+static inline bool cpu_interrupt_waiting(const struct cpu *cpu)
+{
+    const struct cpu_internal *c = cpu->internal;
+    if (c->nmi_pending && !c->nmi_blocked)
+        return true;
+    return (cpu->eflags & FL_IF) && cpu->irq.pending && cpu->irq.pending(cpu->irq.opaque);
+}
 
 /* --- exceptions ------------------------------------------------------- */
 

@@ -90,10 +90,15 @@ void tier0_run(struct translator *t, const struct block *b, uint64_t limit)
             break; /* the loop stops there */
         c->insn_eip = eip;
         cpu->eip = (eip + in->len) & c->eip_mask;
+        c->touched_devices = false;
         in->fn(cpu, in);
         cpu->instructions++;
         eip = cpu->eip;
         if (c->block_dirty)
+            break;
+        /* A device it reached may have raised an interrupt: taken before the next instruction
+           (unless it is in the shadow of STI or MOV SS), as tier 1's helpers leave for it. */
+        if (c->touched_devices && !c->inhibit_irq && cpu_interrupt_waiting(cpu))
             break;
     }
 }

@@ -134,6 +134,61 @@ static void test_cs_limit_in_key(struct cpu_fixture *f, gconstpointer data)
     g_assert_cmpuint(f->cpu->regs[R_EAX], ==, 4);
 }
 
+/* A device behind MMIO that raises its interrupt line when written (vector 0x40). */
+struct irq_dev {
+    bool pending;
+};
+
+static void irq_dev_write(void *opaque, uint64_t offset, uint32_t value, unsigned size)
+{
+    ((struct irq_dev *)opaque)->pending = true;
+}
+
+static bool irq_dev_pending(void *opaque)
+{
+    return ((struct irq_dev *)opaque)->pending;
+}
+
+static uint8_t irq_dev_ack(void *opaque)
+{
+    ((struct irq_dev *)opaque)->pending = false;
+    return 0x40;
+}
+
+/*
+ * An interrupt a device raises when an instruction writes to it is taken
+ * right after that instruction, not at the end of its block.
+ */
+static void test_interrupt_after_mmio_write(struct cpu_fixture *f, gconstpointer data)
+{
+    enum { MMIO = 0x2000000, IDT = 0x20000, GDT = 0x21000, HANDLER = CODE + 0x100 };
+    /* sti; nop; mov dword [MMIO], 1; inc ebx; inc ebx; hlt — handler: mov esi, ebx; hlt */
+    uint8_t code[0x103] = {0xfb, 0x90, 0xc7, 0x05, 0, 0, 0, 0, 1, 0, 0, 0, 0x43, 0x43, 0xf4};
+    const uint32_t mmio = MMIO;
+    memcpy(code + 4, &mmio, 4);
+    memcpy(code + 0x100, "\x89\xde\xf4", 3);
+    static const struct mmio_ops ops = {.write = irq_dev_write, .sizes = 7};
+    struct irq_dev dev = {false};
+    g_assert_nonnull(memmap_add_mmio(&f->m.mem, "irq-dev", MMIO, 0x1000, &ops, &dev, 1));
+    uint32_t gate[2] = {0x00080000u | (HANDLER & 0xffff), (HANDLER & 0xffff0000u) | 0x8e00};
+    memmap_write_buf(&f->m.mem, IDT + 8 * 0x40, gate, sizeof(gate));
+    static const uint64_t gdt[3] = {0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull};
+    memmap_write_buf(&f->m.mem, GDT, gdt, sizeof(gdt));
+    flat32(f, code, sizeof(code));
+    struct cpu *cpu = f->cpu;
+    cpu->idtr.base = IDT;
+    cpu->idtr.limit = 0x7ff;
+    cpu->gdtr.base = GDT;
+    cpu->gdtr.limit = sizeof(gdt) - 1;
+    cpu->irq = (struct cpu_irq_source){irq_dev_pending, irq_dev_ack, &dev};
+    cpu->regs[R_EBX] = 0;
+    cpu->regs[R_ESI] = 0xdead;
+    cpu_fixture_run_to_hlt(f, 1000);
+    g_assert_cmphex(cpu->eip, ==, HANDLER + 3);
+    g_assert_cmphex(cpu->regs[R_ESI], ==, 0); /* before the INC EBX after the write */
+    cpu->irq = (struct cpu_irq_source){0};
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -143,6 +198,7 @@ int main(int argc, char **argv)
     ADD("self-modifying-next-insn", test_self_modifying_next_insn);
     ADD("dma-drops-code", test_dma_drops_code);
     ADD("cs-limit-in-key", test_cs_limit_in_key);
+    ADD("interrupt-after-mmio-write", test_interrupt_after_mmio_write);
 #undef ADD
     return g_test_run();
 }

@@ -215,9 +215,7 @@ static bool must_leave(struct translator *t, const struct insn *in, uint32_t mod
     if (c->mode != mode || cpu->seg[S_CS].limit != limit ||
         translator_flat_segments(cpu) != t->t1_flat || c->tlb->generation != t->t1_generation)
         return true; /* what host code was made for, or the return targets hold for */
-    if (c->nmi_pending && !c->nmi_blocked)
-        return true;
-    return (cpu->eflags & FL_IF) && cpu->irq.pending && cpu->irq.pending(cpu->irq.opaque);
+    return cpu_interrupt_waiting(cpu);
 }
 
 uint64_t tier1_helper(struct translator *t, const struct insn *in, uint32_t eip, uint32_t next,
