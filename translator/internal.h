@@ -11,6 +11,7 @@
 #include "translator/translator.h"
 
 #define BLOCK_MAX_INSNS 32
+#define T1_KEYS         8 /* keys whose return-target stamps are kept */
 
 /*
  * A block: the payload of a translation-cache entry. Tier 0 runs its
@@ -70,7 +71,14 @@ struct translator {
     } * t1_targets;
     uint64_t t1_stamp;  /* the current stamp, shifted left by 32 */
     uint64_t t1_key[2]; /* mode | flat << 32, CS limit | TLB generation << 32 they hold for */
-    bool t1_active;     /* host code (or a helper it called) is running */
+    /* The stamps of recent keys, so that code going back to one (a kernel and its user code
+       take turns) finds its return targets still there; stamps are never handed out twice. */
+    struct t1_key_stamp {
+        uint64_t key[2], stamp;
+    } t1_keys[T1_KEYS];
+    unsigned t1_keys_next; /* the one replaced next */
+    uint64_t t1_stamps;    /* the last stamp handed out */
+    bool t1_active;        /* host code (or a helper it called) is running */
 };
 
 #define T1_TARGETS 65536

@@ -94,6 +94,36 @@ struct translator_config translator_default_config(void)
     };
 }
 
+/* Every return target is forgotten: each key gets a new stamp when it comes. */
+static void t1_forget_targets(struct translator *t)
+{
+    memset(t->t1_keys, 0, sizeof(t->t1_keys));
+    t->t1_stamps += 1ull << 32;
+    t->t1_stamp = t->t1_stamps;
+    t->t1_keys[0] = (struct t1_key_stamp){{t->t1_key[0], t->t1_key[1]}, t->t1_stamp};
+    t->t1_keys_next = 1;
+}
+
+/* The return targets of key k from now on: its stamp, a recent one's or a new one. */
+static void t1_use_key(struct translator *t, const uint64_t k[2])
+{
+    if (k[0] == t->t1_key[0] && k[1] == t->t1_key[1])
+        return;
+    t->t1_key[0] = k[0];
+    t->t1_key[1] = k[1];
+    for (unsigned i = 0; i < T1_KEYS; i++) {
+        const struct t1_key_stamp *s = &t->t1_keys[i];
+        if (s->stamp && s->key[0] == k[0] && s->key[1] == k[1]) {
+            t->t1_stamp = s->stamp;
+            return;
+        }
+    }
+    t->t1_stamps += 1ull << 32;
+    t->t1_stamp = t->t1_stamps;
+    t->t1_keys[t->t1_keys_next] = (struct t1_key_stamp){{k[0], k[1]}, t->t1_stamp};
+    t->t1_keys_next = (t->t1_keys_next + 1) % T1_KEYS;
+}
+
 struct translator *translator_create(struct cpu *cpu, const struct translator_config *cfg)
 {
     struct translator *t = g_new0(struct translator, 1);
@@ -113,7 +143,7 @@ struct translator *translator_create(struct cpu *cpu, const struct translator_co
         if (!t->t1)
             t->cfg.tier = 0; /* no executable memory to be had: tier 0 it is */
         t->t1_targets = g_new0(struct t1_target, T1_TARGETS);
-        t->t1_stamp = 1ull << 32; /* a zeroed entry never matches */
+        t1_forget_targets(t); /* stamps start at 1: a zeroed entry never matches */
     }
     t->stats.tier = t->cfg.tier;
     t->stats.code_capacity = t->cfg.tier ? t->cfg.code_size : 0;
@@ -288,11 +318,7 @@ static const struct t1_link *run_tier1(struct translator *t, struct tb *tb)
     uint32_t flat = translator_flat_segments(cpu);
     uint64_t key[2] = {t->c->mode | (uint64_t)flat << 32,
                        cpu->seg[S_CS].limit | (uint64_t)t->c->tlb->generation << 32};
-    if (key[0] != t->t1_key[0] || key[1] != t->t1_key[1]) {
-        t->t1_stamp += 1ull << 32;
-        t->t1_key[0] = key[0];
-        t->t1_key[1] = key[1];
-    }
+    t1_use_key(t, key);
     if (b->flat & (1u << (SEG_BASE0 + S_CS))) { /* EIP is the linear address */
         struct t1_target *e = &t->t1_targets[tb->eip & (T1_TARGETS - 1)];
         e->tag = t->t1_stamp | tb->eip;
@@ -354,9 +380,9 @@ enum cpu_exit translator_run(struct translator *t, uint64_t budget)
         }
         if (t->need_collect) {
             if (prev && !prev->valid)
-                prev = NULL;           /* it is freed now */
-            t->t1_stamp += 1ull << 32; /* host code's return targets may be among them */
-            tcache_collect(t->tc);
+                prev = NULL; /* it is freed now */
+            if (tcache_collect(t->tc) && t->t1)
+                t1_forget_targets(t); /* host code's return targets may have been among them */
             t->need_collect = false;
         }
         if (c->exit_request) {

@@ -225,8 +225,9 @@ void tcache_flush(struct tcache *tc)
     g_list_free(pages);
 }
 
-void tcache_collect(struct tcache *tc)
+bool tcache_collect(struct tcache *tc)
 {
+    bool any = tc->dead != NULL;
     while (tc->dead) {
         struct tb *tb = tc->dead;
         tc->dead = tb->hash_next;
@@ -234,6 +235,7 @@ void tcache_collect(struct tcache *tc)
             tc->release(tc->release_opaque, tb->payload);
         g_free(tb);
     }
+    return any;
 }
 
 struct tc_stats *tcache_stats(struct tcache *tc)

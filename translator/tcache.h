@@ -102,8 +102,8 @@ void tcache_set_unlink(struct tcache *tc, tc_unlink_fn unlink);
 unsigned tcache_invalidate(struct tcache *tc, uint64_t paddr, uint64_t len, enum tc_cause cause);
 void tcache_flush(struct tcache *tc);
 
-/* Free dropped blocks; call where no block is running (between blocks). */
-void tcache_collect(struct tcache *tc);
+/* Free dropped blocks; call where no block is running (between blocks). True: there were some. */
+bool tcache_collect(struct tcache *tc);
 
 struct tc_stats *tcache_stats(struct tcache *tc);
 

@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <string.h>
 
+#include "machine/memmap.h"
+
 struct translator_config cpu_fixture_config(void)
 {
     struct translator_config cfg = translator_default_config();
@@ -52,6 +54,23 @@ void cpu_fixture_flat32(struct cpu_fixture *f, uint32_t eip, uint32_t esp, uint3
     cpu->eip = eip;
     cpu->regs[R_ESP] = esp;
     cpu->halted = false;
+}
+
+void cpu_fixture_tables(struct cpu_fixture *f, uint32_t gdt, uint32_t idt)
+{
+    static const uint64_t flat[3] = {0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull};
+    memmap_write_buf(&f->m.mem, gdt, flat, sizeof(flat));
+    memmap_fill_zero(&f->m.mem, idt, 256 * 8);
+    f->cpu->gdtr.base = gdt;
+    f->cpu->gdtr.limit = sizeof(flat) - 1;
+    f->cpu->idtr.base = idt;
+    f->cpu->idtr.limit = 256 * 8 - 1;
+}
+
+void cpu_fixture_gate(struct cpu_fixture *f, uint8_t vector, uint32_t handler)
+{
+    uint32_t gate[2] = {0x00080000u | (handler & 0xffff), (handler & 0xffff0000u) | 0x8e00};
+    memmap_write_buf(&f->m.mem, f->cpu->idtr.base + 8u * vector, gate, sizeof(gate));
 }
 
 enum cpu_exit cpu_fixture_run(struct cpu_fixture *f, uint64_t budget)

@@ -44,6 +44,17 @@ void cpu_fixture_destroy(struct cpu_fixture *f);
  */
 void cpu_fixture_flat32(struct cpu_fixture *f, uint32_t eip, uint32_t esp, uint32_t cr0_extra);
 
+/*
+ * Descriptor tables in guest memory for what cpu_fixture_flat32 set up (so
+ * that segment loads and interrupt delivery read real descriptors): a GDT at
+ * `gdt` (null, 0x08 flat 32-bit code, 0x10 flat data) and an empty IDT at
+ * `idt` (256 gates), both loaded.
+ */
+void cpu_fixture_tables(struct cpu_fixture *f, uint32_t gdt, uint32_t idt);
+
+/* An interrupt gate (ring 0, CS 0x08) for `vector` in the IDT cpu_fixture_tables set up. */
+void cpu_fixture_gate(struct cpu_fixture *f, uint8_t vector, uint32_t handler);
+
 /* Run up to `budget` instructions. */
 enum cpu_exit cpu_fixture_run(struct cpu_fixture *f, uint64_t budget);
 

@@ -170,16 +170,10 @@ static void test_interrupt_after_mmio_write(struct cpu_fixture *f, gconstpointer
     static const struct mmio_ops ops = {.write = irq_dev_write, .sizes = 7};
     struct irq_dev dev = {false};
     g_assert_nonnull(memmap_add_mmio(&f->m.mem, "irq-dev", MMIO, 0x1000, &ops, &dev, 1));
-    uint32_t gate[2] = {0x00080000u | (HANDLER & 0xffff), (HANDLER & 0xffff0000u) | 0x8e00};
-    memmap_write_buf(&f->m.mem, IDT + 8 * 0x40, gate, sizeof(gate));
-    static const uint64_t gdt[3] = {0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull};
-    memmap_write_buf(&f->m.mem, GDT, gdt, sizeof(gdt));
     flat32(f, code, sizeof(code));
+    cpu_fixture_tables(f, GDT, IDT);
+    cpu_fixture_gate(f, 0x40, HANDLER);
     struct cpu *cpu = f->cpu;
-    cpu->idtr.base = IDT;
-    cpu->idtr.limit = 0x7ff;
-    cpu->gdtr.base = GDT;
-    cpu->gdtr.limit = sizeof(gdt) - 1;
     cpu->irq = (struct cpu_irq_source){irq_dev_pending, irq_dev_ack, &dev};
     cpu->regs[R_EBX] = 0;
     cpu->regs[R_ESI] = 0xdead;

@@ -376,6 +376,31 @@ static void test_indirect_jumps(struct pair *p, gconstpointer data)
     g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_INDIRECT], <, 16);
 }
 
+/*
+ * Returns stay host code to host code while code goes back and forth
+ * between segment states (a kernel entered from user code and left again):
+ * each state keeps its return targets.
+ *
+ *     mov ecx, 20
+ * l:  mov eax, 0x10; mov fs, ax; call f; xor eax, eax; mov fs, ax; call f; dec ecx; jnz l; hlt
+ * f:  inc edx; ret
+ */
+static void test_returns_across_segment_states(struct pair *p, gconstpointer data)
+{
+    enum { GDT = 0x21000, IDT = 0x22000 };
+    static const uint8_t code[] = {0xb9, 20,   0,    0, 0,    0xb8, 0x10, 0,    0,    0,    0x8e,
+                                   0xe0, 0xe8, 0x0d, 0, 0,    0,    0x31, 0xc0, 0x8e, 0xe0, 0xe8,
+                                   0x04, 0,    0,    0, 0x49, 0x75, 0xe8, 0xf4, 0x42, 0xc3};
+    load(p, code, sizeof(code), 0);
+    for (unsigned k = 0; k < 2; k++)
+        cpu_fixture_tables(&p->f[k], GDT, IDT);
+    uint32_t edx = p->f[1].cpu->regs[R_EDX];
+    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_EDX], ==, edx + 40);
+    /* The first returns in each state miss; the other 36 or so go straight on. */
+    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_INDIRECT], <, 8);
+}
+
 /* CALL through a missing page, and CALL with the stack in a missing page: precise faults. */
 static void test_indirect_call_faults(struct pair *p, gconstpointer data)
 {
@@ -539,6 +564,7 @@ int main(int argc, char **argv)
     ADD("stack-ops", test_stack_ops, NULL);
     ADD("push-faults", test_push_faults, NULL);
     ADD("indirect-jumps", test_indirect_jumps, NULL);
+    ADD("returns-across-segment-states", test_returns_across_segment_states, NULL);
     ADD("indirect-call-faults", test_indirect_call_faults, NULL);
     ADD("return-target-dropped", test_return_target_dropped, NULL);
     ADD("segment-base", test_segment_base, NULL);
