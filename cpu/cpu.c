@@ -134,8 +134,13 @@ void cpu_write_slow(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size)
     write_mem(cpu, lin, &v, size, cpu_user(cpu));
 }
 
+/* With an explicit privilege (descriptor tables, the TSS, the IDT): the TLB first, as any access.
+ */
 uint32_t cpu_read_lin(struct cpu *cpu, uint32_t lin, unsigned size, int user)
 {
+    const uint8_t *p = smmu_fast_ptr(cpu->internal->tlb, lin, size, SMMU_READ, user);
+    if (p)
+        return load_le(p, size);
     uint32_t v = 0;
     read_mem(cpu, lin, &v, size, SMMU_READ, user);
     return v;
@@ -143,7 +148,11 @@ uint32_t cpu_read_lin(struct cpu *cpu, uint32_t lin, unsigned size, int user)
 
 void cpu_write_lin(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size, int user)
 {
-    write_mem(cpu, lin, &v, size, user);
+    uint8_t *p = smmu_fast_ptr(cpu->internal->tlb, lin, size, SMMU_WRITE, user);
+    if (p)
+        store_le(p, v, size);
+    else
+        write_mem(cpu, lin, &v, size, user);
 }
 
 uint32_t cpu_read_sys(struct cpu *cpu, uint32_t lin, unsigned size)

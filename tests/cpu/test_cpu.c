@@ -339,6 +339,29 @@ static void test_platform_id(struct cpu_fixture *f, gconstpointer data)
     g_assert_cmpuint(cpu->exception_vector, ==, EX_GP);
 }
 
+/*
+ * What the CPU reads itself (IDT gates, GDT descriptors) comes through the
+ * TLB like any access: a loop of INT and IRET does not walk the page tables
+ * again and again.
+ */
+static void test_system_reads_use_the_tlb(struct cpu_fixture *f, gconstpointer data)
+{
+    enum { GDT = 0x21000, IDT = 0x22000, HANDLER = CODE + 0x100 };
+    /* mov ecx, 200; l: int 0x40; dec ecx; jnz l; hlt — handler: inc edx; iretd */
+    uint8_t code[0x102] = {0xb9, 200, 0, 0, 0, 0xcd, 0x40, 0x49, 0x75, 0xfb, 0xf4};
+    code[0x100] = 0x42;
+    code[0x101] = 0xcf;
+    flat32(f, code, sizeof(code));
+    paging_with_hole(f, 0x3ff000); /* paging on, so that a miss is a page walk */
+    cpu_fixture_tables(f, GDT, IDT);
+    cpu_fixture_gate(f, 0x40, HANDLER);
+    f->cpu->regs[R_EDX] = 0;
+    run_to_hlt(f);
+    g_assert_cmpuint(f->cpu->regs[R_EDX], ==, 200);
+    /* The pages of the code, the stack, the GDT and the IDT, a few times over at most. */
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->walks, <, 40);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -355,6 +378,7 @@ int main(int argc, char **argv)
     ADD("triple-fault", test_triple_fault);
     ADD("exception-storm-returns", test_exception_storm_returns);
     ADD("rep-charges-the-budget", test_rep_charges_the_budget);
+    ADD("system-reads-use-the-tlb", test_system_reads_use_the_tlb);
 #undef ADD
     return g_test_run();
 }
