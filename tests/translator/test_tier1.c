@@ -401,6 +401,28 @@ static void test_returns_across_segment_states(struct pair *p, gconstpointer dat
     g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_INDIRECT], <, 8);
 }
 
+/*
+ * Transfers to the very next instruction whose accesses miss the TLB (the
+ * handler runs them): CALL next; POP EBX (position-independent code) and a
+ * JMP through memory to the next instruction.
+ *
+ *     call n; n: pop ebx; jmp [esi]; hlt
+ */
+static void test_transfer_to_next(struct pair *p, gconstpointer data)
+{
+    static const uint8_t code[] = {0xe8, 0, 0, 0, 0, 0x5b, 0xff, 0x26, 0xf4};
+    load(p, code, sizeof(code), 0);
+    const uint32_t to = CODE + 8;
+    for (unsigned k = 0; k < 2; k++) {
+        memmap_write_buf(&p->f[k].m.mem, 0x37000, &to, 4);
+        p->f[k].cpu->regs[R_ESI] = 0x37000;
+    }
+    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_EBX], ==, CODE + 5);
+    g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, STACK);
+    g_assert_cmpuint(p->f[1].cpu->instructions, ==, 4);
+}
+
 /* CALL through a missing page, and CALL with the stack in a missing page: precise faults. */
 static void test_indirect_call_faults(struct pair *p, gconstpointer data)
 {
@@ -566,6 +588,7 @@ int main(int argc, char **argv)
     ADD("indirect-jumps", test_indirect_jumps, NULL);
     ADD("returns-across-segment-states", test_returns_across_segment_states, NULL);
     ADD("indirect-call-faults", test_indirect_call_faults, NULL);
+    ADD("transfer-to-next", test_transfer_to_next, NULL);
     ADD("return-target-dropped", test_return_target_dropped, NULL);
     ADD("segment-base", test_segment_base, NULL);
     ADD("other-thread-segments", test_other_thread_segments, NULL);

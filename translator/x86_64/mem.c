@@ -85,19 +85,30 @@ void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem, e
     }
 }
 
-/* The slow paths: restore the flags, run the instruction through its handler, go on. */
+/*
+ * The slow paths: restore the flags, run the instruction through its
+ * handler, go on. After a transfer that tier 1 emits itself (CALL, RET,
+ * JMP/CALL r/m32) the handler has done the whole transfer, even to the
+ * next instruction (CALL to the next address): leave for the loop.
+ */
 void gen_slow_paths(struct gen *g)
 {
     for (unsigned k = 0; k < g->nslow; k++) {
         struct slow *s = &g->slows[k];
+        enum stack_op op = g->p[s->i].stack;
         if (s->from_jne)
             patch_rel32(s->from_jne, g->e->p);
         if (s->from_ja)
             patch_rel32(s->from_ja, g->e->p);
         emit_u8(g->e, 0x9d); /* popfq */
         gen_helper_call(g, s->i, false);
-        emit_call(g->e, g->b->sync_in);
-        emit_jmp(g->e, s->resume);
+        if (op == ST_CALL || op == ST_RET || op == ST_JMP_IND || op == ST_CALL_IND) {
+            emit_mov_imm64(g->e, R9, EXIT_CODE(TR_EXIT_INDIRECT));
+            emit_jmp(g->e, g->b->exit_synced);
+        } else {
+            emit_call(g->e, g->b->sync_in);
+            emit_jmp(g->e, s->resume);
+        }
     }
 }
 

@@ -201,16 +201,18 @@ void tier1_patch(struct tier1 *b, const struct t1_link *l, struct tb *to,
 
 /*
  * After an instruction's handler: whatever host code assumed or the loop
- * must see. Host code may go on when none of it changed; an interrupt it
+ * must see. Host code may go on when none of it changed, also after an
+ * instruction that ends its block (POPF, a segment load, I/O...: the
+ * block's fall-through exit is linked like any other); an interrupt it
  * made deliverable (STI, POPF, IRET, an EOI or unmask through I/O or MMIO)
  * sends it back to the loop, which takes the interrupt.
  */
-static bool must_leave(struct translator *t, const struct insn *in, uint32_t mode, uint32_t limit)
+static bool must_leave(struct translator *t, uint32_t mode, uint32_t limit)
 {
     struct cpu *cpu = t->cpu;
     struct cpu_internal *c = t->c;
-    if ((in->props & P_ENDS_BLOCK) || c->stop_run || c->exit_request || cpu->halted ||
-        c->inhibit_irq || c->dr_hits || cpu_debug_active(cpu))
+    if (c->stop_run || c->exit_request || cpu->halted || c->inhibit_irq || c->dr_hits ||
+        cpu_debug_active(cpu))
         return true;
     if (c->mode != mode || cpu->seg[S_CS].limit != limit ||
         translator_flat_segments(cpu) != t->t1_flat || c->tlb->generation != t->t1_generation)
@@ -236,7 +238,7 @@ uint64_t tier1_helper(struct translator *t, const struct insn *in, uint32_t eip,
         return EXIT_CODE(TR_EXIT_SMC);
     if (cpu->eip != next)
         return EXIT_CODE(TR_EXIT_INDIRECT);
-    if (must_leave(t, in, mode, limit))
+    if (must_leave(t, mode, limit))
         return EXIT_CODE(TR_EXIT_HELPER);
     t->t1_budget -= refund - 1; /* the rest of the block runs after all */
     return 0;
