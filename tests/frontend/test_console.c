@@ -49,6 +49,9 @@ static void start(struct term_child *t)
         close(t->master);
         unsetenv("DISPLAY");
         unsetenv("WAYLAND_DISPLAY");
+        /* As from a terminal: a test run started in the background ignores SIGINT and SIGQUIT. */
+        for (int sig = 1; sig < NSIG; sig++)
+            signal(sig, SIG_DFL);
         execl(popek_bin, popek_bin, "--display=none", "--memory=16", "--timeout=60", bios,
               (char *)NULL);
         _exit(127);
