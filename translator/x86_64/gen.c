@@ -443,10 +443,10 @@ static void gen_stack(struct gen *g, const struct plan *p)
 }
 
 /*
- * JMP/CALL r/m32: the target into R8D (a memory operand through the memory
- * path), CALL's return address pushed, then on to the target as a return
- * goes (gen_return_lookup). A fault in either access runs the whole
- * instruction through its handler.
+ * JMP/CALL r/m32: the target into struct cpu's EIP (a memory operand
+ * through the memory path), CALL's return address pushed, then on to the
+ * target as a return goes (gen_return_lookup). A fault in either access
+ * runs the whole instruction through its handler.
  */
 static void gen_indirect(struct gen *g, unsigned i)
 {
@@ -454,15 +454,13 @@ static void gen_indirect(struct gen *g, unsigned i)
     const struct plan *p = &g->p[i];
     if (p->mem >= 0) {
         bool slow = gen_operand(g, i, &p->ops[p->mem], SMMU_READ);
-        static const uint8_t load[] = {0x45, 0x8b, 0x02}; /* mov r8d, [r10] */
+        static const uint8_t load[] = {0x45, 0x8b, 0x1a}; /* mov r11d, [r10] */
         emit_bytes(e, load, sizeof(load));
+        emit_store32(e, H_CPU, OFF_EIP, R11);
         if (slow)
             g->slows[g->nslow - 1].resume = e->p;
-    } else { /* mov r8d, reg */
-        unsigned r = host_reg(p->stack_reg);
-        emit_rex(e, false, r, 0, R8, false);
-        emit_u8(e, 0x89);
-        emit_u8(e, (uint8_t)(0xc0 | (r & 7) << 3 | (R8 & 7)));
+    } else {
+        emit_store32(e, H_CPU, OFF_EIP, host_reg(p->stack_reg));
     }
     if (p->stack == ST_CALL_IND) {
         bool slow = gen_operand(g, i, &p->st_mem, SMMU_WRITE);
@@ -473,9 +471,7 @@ static void gen_indirect(struct gen *g, unsigned i)
         if (slow)
             g->slows[g->nslow - 1].resume = e->p;
     }
-    static const uint8_t target[] = {0x45, 0x89, 0xc3}; /* mov r11d, r8d */
-    emit_bytes(e, target, sizeof(target));
-    emit_store32(e, H_CPU, OFF_EIP, R11);
+    emit_load32(e, R11, H_CPU, OFF_EIP);
     gen_return_lookup(g);
 }
 

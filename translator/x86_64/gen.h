@@ -64,6 +64,7 @@ struct frame {
 /* A slow path emitted after the block: the instruction through its handler. */
 struct slow {
     uint8_t *from_jne, *from_ja; /* rel32 fields that jump here (NULL: none) */
+    bool pushed;                 /* the guest's flags are on the host stack (PUSHFQ) */
     uint8_t *resume;
     unsigned i;
 };

@@ -24,6 +24,97 @@ void gen_lea(struct emit *e, unsigned dst, const ZydisDecodedOperand *o)
     emit_u32(e, (uint32_t)o->mem.disp.value);
 }
 
+/* shlx/shrx dst32, src32, cnt32 (BMI2, flags untouched): pp 1 = SHLX, 3 = SHRX. */
+static void emit_shiftx(struct emit *e, unsigned pp, unsigned dst, unsigned src, unsigned cnt)
+{
+    emit_u8(e, 0xc4);
+    emit_u8(e, (uint8_t)((dst & 8 ? 0 : 0x80) | 0x40 | (src & 8 ? 0 : 0x20) | 0x02));
+    emit_u8(e, (uint8_t)((~cnt & 0xf) << 3 | pp));
+    emit_u8(e, 0xf7);
+    emit_u8(e, (uint8_t)(0xc0 | (dst & 7) << 3 | (src & 7)));
+}
+
+/*
+ * Flag-neutral TLB probe: whether the entry of the page of R10D (the first
+ * byte) holds the page of R9D (the last byte) for `acc` — so both are one
+ * page and the TLB maps it. Leaves R11 = the entry's index * 3 and R10 as it
+ * was; clobbers R8, R9. Returns the rel32 of the jump taken when not.
+ */
+static uint8_t *gen_tlb_probe(struct gen *g, enum smmu_access acc)
+{
+    struct emit *e = g->e;
+    int32_t tlb_off = g->user ? SMMU_TLB_SIZE * TLB_ENTRY_SIZE : 0;
+    emit_mov_imm32(e, R8, 8); /* r11 = the TLB index of the first byte: (r10 << 8) >> 20 */
+    emit_shiftx(e, 1, R11, R10, R8);
+    emit_mov_imm32(e, R8, 20);
+    emit_shiftx(e, 3, R11, R11, R8);
+    static const uint8_t times3[] = {0x4f, 0x8d, 0x1c, 0x5b}; /* lea r11, [r11 + r11 * 2] */
+    emit_bytes(e, times3, sizeof(times3));
+    emit_mov_imm32(e, R8, 12); /* r9 = the page of the last byte */
+    emit_shiftx(e, 3, R9, R9, R8);
+    emit_shiftx(e, 1, R9, R9, R8);
+    static const uint8_t tag[] = {0x47, 0x8b, 0x84, 0xdd}; /* mov r8d, [r13 + r11 * 8 + ...] */
+    emit_bytes(e, tag, sizeof(tag));
+    emit_u32(
+        e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, tag) + 4 * (int32_t)acc));
+    static const uint8_t compare[] = {
+        0x49, 0xf7, 0xd0,             /* not r8 */
+        0x4f, 0x8d, 0x44, 0x01, 0x01, /* lea r8, [r9 + r8 + 1]: 0 when equal */
+        0x49, 0x89, 0xc9,             /* mov r9, rcx */
+        0x4c, 0x89, 0xc1,             /* mov rcx, r8 */
+        0xe3, 0x08,                   /* jrcxz same */
+        0x4c, 0x89, 0xc9,             /* mov rcx, r9 */
+    };
+    emit_bytes(e, compare, sizeof(compare));
+    uint8_t *miss = emit_jmp(e, NULL);
+    static const uint8_t same[] = {0x4c, 0x89, 0xc9}; /* same: mov rcx, r9 */
+    emit_bytes(e, same, sizeof(same));
+    return miss;
+}
+
+/* mov r9, [r13 + r11 * 8 + addend]: the host address of linear 0, after gen_tlb_probe. */
+static void gen_tlb_addend(struct gen *g)
+{
+    int32_t tlb_off = g->user ? SMMU_TLB_SIZE * TLB_ENTRY_SIZE : 0;
+    static const uint8_t load[] = {0x4f, 0x8b, 0x8c, 0xdd};
+    emit_bytes(g->e, load, sizeof(load));
+    emit_u32(g->e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, addend)));
+}
+
+/* R10D += the base of segment `seg` (FS for per-CPU data...), unless it is 0. */
+static void gen_seg_base(struct gen *g, unsigned seg)
+{
+    if (g->flat & (1u << (SEG_BASE0 + seg)))
+        return;
+    emit_load32(g->e, R11, H_CPU,
+                (int32_t)(offsetof(struct cpu, seg) + seg * sizeof(struct cpu_segment) +
+                          offsetof(struct cpu_segment, base)));
+    static const uint8_t add[] = {0x47, 0x8d, 0x14, 0x1a}; /* lea r10d, [r10 + r11] */
+    emit_bytes(g->e, add, sizeof(add));
+}
+
+/*
+ * The memory path where the guest's flags are live and the host has BMI2:
+ * R10 = the host address of the operand without touching the flags
+ * (gen_tlb_probe), so they need no saving.
+ */
+static void gen_mem_lookup_neutral(struct gen *g, unsigned i, const ZydisDecodedOperand *mem,
+                                   enum smmu_access acc)
+{
+    struct emit *e = g->e;
+    unsigned size = mem->size / 8;
+    struct slow *s = &g->slows[g->nslow++];
+    *s = (struct slow){.i = i};
+    gen_lea(e, R10, mem);
+    gen_seg_base(g, (unsigned)cpu_zydis_segment(mem->mem.segment));
+    const uint8_t last[] = {0x45, 0x8d, 0x4a, (uint8_t)(size - 1)}; /* lea r9d, [r10 + size-1] */
+    emit_bytes(e, last, sizeof(last));
+    s->from_jne = gen_tlb_probe(g, acc);
+    gen_tlb_addend(g);
+    static const uint8_t add[] = {0x4f, 0x8d, 0x14, 0x0a}; /* lea r10, [r10 + r9] */
+    emit_bytes(e, add, sizeof(add));
+}
+
 /*
  * The memory path: R10 = the host address of instruction i's memory operand
  * through the shadow TLB, or a jump to its slow path. The guest's flags are
@@ -33,20 +124,17 @@ void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem, e
 {
     struct emit *e = g->e;
     const struct plan *p = &g->p[i];
+    if (p->live_in && g->b->bmi2) {
+        gen_mem_lookup_neutral(g, i, mem, acc);
+        return;
+    }
     unsigned size = mem->size / 8;
     struct slow *s = &g->slows[g->nslow++];
-    *s = (struct slow){.i = i};
+    *s = (struct slow){.i = i, .pushed = true};
     int32_t tlb_off = (g->user ? SMMU_TLB_SIZE * TLB_ENTRY_SIZE : 0);
     emit_u8(e, 0x9c); /* pushfq */
     gen_lea(e, R10, mem);
-    unsigned seg = (unsigned)cpu_zydis_segment(mem->mem.segment);
-    if (!(g->flat & (1u << (SEG_BASE0 + seg)))) { /* add the base (FS for per-CPU data...) */
-        emit_load32(e, R11, H_CPU,
-                    (int32_t)(offsetof(struct cpu, seg) + seg * sizeof(struct cpu_segment) +
-                              offsetof(struct cpu_segment, base)));
-        static const uint8_t add[] = {0x47, 0x8d, 0x14, 0x1a}; /* lea r10d, [r10 + r11] */
-        emit_bytes(e, add, sizeof(add));
-    }
+    gen_seg_base(g, (unsigned)cpu_zydis_segment(mem->mem.segment));
     static const uint8_t index[] = {
         0x45, 0x89, 0xd3,                         /* mov r11d, r10d */
         0x41, 0xc1, 0xeb, 0x0c,                   /* shr r11d, 12 */
@@ -100,7 +188,8 @@ void gen_slow_paths(struct gen *g)
             patch_rel32(s->from_jne, g->e->p);
         if (s->from_ja)
             patch_rel32(s->from_ja, g->e->p);
-        emit_u8(g->e, 0x9d); /* popfq */
+        if (s->pushed)
+            emit_u8(g->e, 0x9d); /* popfq */
         gen_helper_call(g, s->i, false);
         if (op == ST_CALL || op == ST_RET || op == ST_JMP_IND || op == ST_CALL_IND) {
             emit_mov_imm64(g->e, R9, EXIT_CODE(TR_EXIT_INDIRECT));
@@ -245,16 +334,6 @@ bool plan_frames(struct gen *g, unsigned body)
     return any;
 }
 
-/* shlx/shrx dst32, src32, cnt32 (BMI2, flags untouched): pp 1 = SHLX, 3 = SHRX. */
-static void emit_shiftx(struct emit *e, unsigned pp, unsigned dst, unsigned src, unsigned cnt)
-{
-    emit_u8(e, 0xc4);
-    emit_u8(e, (uint8_t)((dst & 8 ? 0 : 0x80) | 0x40 | (src & 8 ? 0 : 0x20) | 0x02));
-    emit_u8(e, (uint8_t)((~cnt & 0xf) << 3 | pp));
-    emit_u8(e, 0xf7);
-    emit_u8(e, (uint8_t)(0xc0 | (dst & 7) << 3 | (src & 7)));
-}
-
 /* lea dst32, [frame register + disp] */
 static void frame_lea(struct emit *e, unsigned dst, unsigned which, int32_t disp)
 {
@@ -275,38 +354,10 @@ static void frame_check(struct gen *g, unsigned which, uint8_t **fail)
 {
     struct emit *e = g->e;
     const struct frame *f = &g->frames[which];
-    int32_t tlb_off = g->user ? SMMU_TLB_SIZE * TLB_ENTRY_SIZE : 0;
     frame_lea(e, R10, which, f->lo);
     frame_lea(e, R9, which, f->hi);
-    emit_mov_imm32(e, R8, 8); /* r11 = the TLB index of the first byte: (lo << 8) >> 20 */
-    emit_shiftx(e, 1, R11, R10, R8);
-    emit_mov_imm32(e, R8, 20);
-    emit_shiftx(e, 3, R11, R11, R8);
-    static const uint8_t times3[] = {0x4f, 0x8d, 0x1c, 0x5b}; /* lea r11, [r11 + r11 * 2] */
-    emit_bytes(e, times3, sizeof(times3));
-    emit_mov_imm32(e, R8, 12); /* r9 = the page of the last byte */
-    emit_shiftx(e, 3, R9, R9, R8);
-    emit_shiftx(e, 1, R9, R9, R8);
-    static const uint8_t tag[] = {0x47, 0x8b, 0x84, 0xdd}; /* mov r8d, [r13 + r11 * 8 + ...] */
-    emit_bytes(e, tag, sizeof(tag));
-    emit_u32(e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, tag) +
-                           4 * (f->writes ? SMMU_WRITE : SMMU_READ)));
-    static const uint8_t compare[] = {
-        0x49, 0xf7, 0xd0,             /* not r8 */
-        0x4f, 0x8d, 0x44, 0x01, 0x01, /* lea r8, [r9 + r8 + 1]: 0 when equal */
-        0x49, 0x89, 0xca,             /* mov r10, rcx */
-        0x4c, 0x89, 0xc1,             /* mov rcx, r8 */
-        0xe3, 0x08,                   /* jrcxz same */
-        0x4c, 0x89, 0xd1,             /* mov rcx, r10 */
-    };
-    emit_bytes(e, compare, sizeof(compare));
-    *fail = emit_jmp(e, NULL);
-    static const uint8_t same[] = {0x4c, 0x89, 0xd1}; /* same: mov rcx, r10 */
-    emit_bytes(e, same, sizeof(same));
-    static const uint8_t addend[] = {0x4f, 0x8b, 0x8c, 0xdd}; /* mov r9, [r13 + r11 * 8 + ...] */
-    emit_bytes(e, addend, sizeof(addend));
-    emit_u32(e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, addend)));
-    frame_lea(e, R10, which, f->lo);
+    *fail = gen_tlb_probe(g, f->writes ? SMMU_WRITE : SMMU_READ);
+    gen_tlb_addend(g);
     const uint8_t store[] = {
         0x4f, 0x8d, 0x0c, 0x11,                       /* lea r9, [r9 + r10] */
         0x4c, 0x89, 0x4c, 0x24, (uint8_t)(8 * which), /* mov [rsp + 8 * which], r9 */
