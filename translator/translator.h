@@ -26,6 +26,8 @@ struct translator_config {
     unsigned hot_threshold; /* tier 1: runs of a block before it is translated (0: at once) */
     size_t code_size;       /* tier 1: bytes of host code buffer (flushed whole when full) */
     const char *perf_map;   /* tier 1: the file naming host code by guest address (perf's map) */
+    bool baseline_host;     /* tier 1: use no optional host instructions (BMI2), as on older
+                               hosts: for testing that path on any host */
 };
 
 #define TRANSLATOR_DEFAULT_THRESHOLD 16

@@ -21,19 +21,28 @@
 /* The two machines: [0] tier 0, [1] tier 1 translating every block at once. */
 struct pair {
     struct cpu_fixture f[2];
+    bool frames; /* tier 1 checks stack frames (BMI2, not the baseline host) */
+};
+
+/* How a test's tier 1 is set up: its code buffer, and the baseline host's instructions only. */
+struct opts {
+    size_t code_size; /* 0: the default */
+    bool baseline;
 };
 
 static void setup(struct pair *p, gconstpointer data)
 {
-    const size_t *code_size = data;
+    const struct opts *o = data;
     for (unsigned k = 0; k < 2; k++) {
         struct translator_config cfg = translator_default_config();
         cfg.tier = k;
         cfg.hot_threshold = 0;
-        if (code_size)
-            cfg.code_size = *code_size;
+        if (o->code_size)
+            cfg.code_size = o->code_size;
+        cfg.baseline_host = o->baseline;
         cpu_fixture_init_config(&p->f[k], 16, &cfg);
     }
+    p->frames = !o->baseline && __builtin_cpu_supports("bmi2");
 }
 
 static void teardown(struct pair *p, gconstpointer data)
@@ -486,7 +495,10 @@ static void run_frames(struct pair *p, uint32_t esp)
     load(p, code, sizeof(code), 0);
     g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, esp);
-    g_assert_cmpuint(t1_stats(p)->frame_blocks, >=, 2); /* f's first block and the loop's */
+    if (p->frames) /* f's first block and the loop's */
+        g_assert_cmpuint(t1_stats(p)->frame_blocks, >=, 2);
+    else
+        g_assert_cmpuint(t1_stats(p)->frame_blocks, ==, 0);
 }
 
 static void test_frames(struct pair *p, gconstpointer data)
@@ -574,30 +586,36 @@ int main(int argc, char **argv)
         g_test_message("no tier 1 on this host: every block runs in tier 0");
         return 0;
     }
-    static const size_t small = 64u << 10;
-#define ADD(path, fn, d) g_test_add("/tier1/" path, struct pair, d, setup, fn, teardown)
-    ADD("loop-agrees", test_loop_agrees, NULL);
-    ADD("budget-agrees", test_budget_agrees, NULL);
-    ADD("pf-mid-block", test_pf_mid_block, NULL);
-    ADD("pf-store-keeps-flags", test_pf_store_keeps_flags, NULL);
-    ADD("div-by-zero", test_div_by_zero, NULL);
-    ADD("write-next-insn", test_write_next_insn, NULL);
-    ADD("chain-undone-on-drop", test_chain_undone_on_drop, NULL);
-    ADD("stack-ops", test_stack_ops, NULL);
-    ADD("push-faults", test_push_faults, NULL);
-    ADD("indirect-jumps", test_indirect_jumps, NULL);
-    ADD("returns-across-segment-states", test_returns_across_segment_states, NULL);
-    ADD("indirect-call-faults", test_indirect_call_faults, NULL);
-    ADD("transfer-to-next", test_transfer_to_next, NULL);
-    ADD("return-target-dropped", test_return_target_dropped, NULL);
-    ADD("segment-base", test_segment_base, NULL);
-    ADD("other-thread-segments", test_other_thread_segments, NULL);
-    ADD("cross-page-jumps", test_cross_page_jumps, NULL);
-    ADD("frames", test_frames, NULL);
-    ADD("frame-straddles-pages", test_frame_straddles_pages, NULL);
-    ADD("frame-faults", test_frame_faults, NULL);
-    ADD("frame-on-code-page", test_frame_on_code_page, NULL);
-    ADD("code-buffer-full", test_code_buffer_full, &small);
-#undef ADD
+    /* Each test twice: with the host's optional instructions, and with the baseline's only. */
+    static const struct opts plain = {0}, baseline = {.baseline = true};
+    static const struct opts small = {.code_size = 64u << 10},
+                             small_baseline = {.code_size = 64u << 10, .baseline = true};
+#define ADD(path, fn, o, ob)                                                                       \
+    do {                                                                                           \
+        g_test_add("/tier1/" path, struct pair, o, setup, fn, teardown);                           \
+        g_test_add("/tier1/baseline/" path, struct pair, ob, setup, fn, teardown);                 \
+    } while (0)
+    ADD("loop-agrees", test_loop_agrees, &plain, &baseline);
+    ADD("budget-agrees", test_budget_agrees, &plain, &baseline);
+    ADD("pf-mid-block", test_pf_mid_block, &plain, &baseline);
+    ADD("pf-store-keeps-flags", test_pf_store_keeps_flags, &plain, &baseline);
+    ADD("div-by-zero", test_div_by_zero, &plain, &baseline);
+    ADD("write-next-insn", test_write_next_insn, &plain, &baseline);
+    ADD("chain-undone-on-drop", test_chain_undone_on_drop, &plain, &baseline);
+    ADD("stack-ops", test_stack_ops, &plain, &baseline);
+    ADD("push-faults", test_push_faults, &plain, &baseline);
+    ADD("indirect-jumps", test_indirect_jumps, &plain, &baseline);
+    ADD("returns-across-segment-states", test_returns_across_segment_states, &plain, &baseline);
+    ADD("indirect-call-faults", test_indirect_call_faults, &plain, &baseline);
+    ADD("transfer-to-next", test_transfer_to_next, &plain, &baseline);
+    ADD("return-target-dropped", test_return_target_dropped, &plain, &baseline);
+    ADD("segment-base", test_segment_base, &plain, &baseline);
+    ADD("other-thread-segments", test_other_thread_segments, &plain, &baseline);
+    ADD("cross-page-jumps", test_cross_page_jumps, &plain, &baseline);
+    ADD("frames", test_frames, &plain, &baseline);
+    ADD("frame-straddles-pages", test_frame_straddles_pages, &plain, &baseline);
+    ADD("frame-faults", test_frame_faults, &plain, &baseline);
+    ADD("frame-on-code-page", test_frame_on_code_page, &plain, &baseline);
+    ADD("code-buffer-full", test_code_buffer_full, &small, &small_baseline);
     return g_test_run();
 }

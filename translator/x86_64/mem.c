@@ -124,7 +124,7 @@ void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem, e
 {
     struct emit *e = g->e;
     const struct plan *p = &g->p[i];
-    if (p->live_in && g->b->bmi2) {
+    if (g->b->bmi2) {
         gen_mem_lookup_neutral(g, i, mem, acc);
         return;
     }

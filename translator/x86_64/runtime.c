@@ -112,7 +112,7 @@ struct tier1 *tier1_create(struct translator *t, size_t code_size)
     b->size = code_size;
     unsigned a, bx, c, d;
     b->lahf_ok = __get_cpuid(0x80000001u, &a, &bx, &c, &d) && (c & 1);
-    b->bmi2 = __get_cpuid_count(7, 0, &a, &bx, &c, &d) && (bx & (1u << 8));
+    b->bmi2 = !t->cfg.baseline_host && __get_cpuid_count(7, 0, &a, &bx, &c, &d) && (bx & (1u << 8));
     if (ZYAN_FAILED(ZydisDecoderInit(&b->dec, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32)))
         g_error("Zydis decoder initialisation failed");
     jit_mem_writable(true);
