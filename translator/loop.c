@@ -293,8 +293,12 @@ static void maybe_translate(struct translator *t, struct tb *tb)
         b->t1_tried = true;
 }
 
-/* Whether the host code of `tb` may run now, `limit` instructions at most. */
-static bool can_enter(struct translator *t, struct tb *tb, uint64_t limit, bool debug)
+/*
+ * Whether the host code of `tb` may run now, `limit` instructions at most;
+ * *flat: translator_flat_segments() now, when it may.
+ */
+static bool can_enter(struct translator *t, struct tb *tb, uint64_t limit, bool debug,
+                      uint32_t *flat)
 {
     const struct cpu *cpu = t->cpu;
     const struct block *b = tb->payload;
@@ -303,7 +307,8 @@ static bool can_enter(struct translator *t, struct tb *tb, uint64_t limit, bool 
         return false;
     if (cpu->stop_eip_enabled && cpu->stop_eip - tb->eip - 1 < (uint32_t)b->host_bytes - 1)
         return false; /* the stop address is inside the host code */
-    return translator_flat_fits(translator_flat_segments(cpu), b->flat, b->flat_mask);
+    *flat = translator_flat_segments(cpu);
+    return translator_flat_fits(*flat, b->flat, b->flat_mask);
 }
 
 /*
@@ -311,11 +316,10 @@ static bool can_enter(struct translator *t, struct tb *tb, uint64_t limit, bool 
  * code that returns to tb's address later goes straight to it (struct
  * t1_target).
  */
-static const struct t1_link *run_tier1(struct translator *t, struct tb *tb)
+static const struct t1_link *run_tier1(struct translator *t, struct tb *tb, uint32_t flat)
 {
     struct cpu *cpu = t->cpu;
     const struct block *b = tb->payload;
-    uint32_t flat = translator_flat_segments(cpu);
     uint64_t key[2] = {t->c->mode | (uint64_t)flat << 32,
                        cpu->seg[S_CS].limit | (uint64_t)t->c->tlb->generation << 32};
     t1_use_key(t, key);
@@ -435,8 +439,9 @@ enum cpu_exit translator_run(struct translator *t, uint64_t budget)
         if (tb && prev && prev_gen == c->tlb->generation)
             try_chain(t, prev, prev_slot, tb);
         prev_gen = c->tlb->generation;
-        if (tb && can_enter(t, tb, limit, debug)) {
-            const struct t1_link *l = run_tier1(t, tb);
+        uint32_t flat;
+        if (tb && can_enter(t, tb, limit, debug, &flat)) {
+            const struct t1_link *l = run_tier1(t, tb, flat);
             prev = l ? l->from : NULL;
             prev_slot = l ? (int)l->slot : -1;
             c->block_dirty = false;
