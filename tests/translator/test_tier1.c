@@ -506,6 +506,34 @@ static void test_frames(struct pair *p, gconstpointer data)
     run_frames(p, 0x7f800);
 }
 
+/*
+ * Frames of any base register (a structure through EAX), and a register a
+ * handler moves without naming it (SCASB's EDI) leaving its frame.
+ *
+ *     mov ecx, 30
+ * l:  mov esi, [eax]; add [eax + 8], ecx; mov edx, [edi]; scasb; mov [edi + 4], edx;
+ *     cmp [eax + 0x14], ecx; dec ecx; jnz l; hlt
+ */
+static void test_frames_any_register(struct pair *p, gconstpointer data)
+{
+    static const uint8_t code[] = {0xb9, 30,   0,    0,    0,    0x8b, 0x30, 0x01,
+                                   0x48, 0x08, 0x8b, 0x17, 0xae, 0x89, 0x57, 0x04,
+                                   0x39, 0x48, 0x14, 0x49, 0x75, 0xef, 0xf4};
+    load(p, code, sizeof(code), 0);
+    uint8_t pattern[0x1100];
+    for (unsigned i = 0; i < sizeof(pattern); i++)
+        pattern[i] = (uint8_t)(i * 13 + 7);
+    for (unsigned k = 0; k < 2; k++) {
+        memmap_write_buf(&p->f[k].m.mem, 0x31000, pattern, sizeof(pattern));
+        p->f[k].cpu->regs[R_EAX] = 0x30800;
+        p->f[k].cpu->regs[R_EDI] = 0x31ff0; /* EDI's accesses come to cross a page */
+    }
+    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_EDI], ==, 0x31ff0 + 30);
+    if (p->frames)
+        g_assert_cmpuint(t1_stats(p)->frame_blocks, >=, 1);
+}
+
 /* The same frame across a page boundary: the plain body runs, with the same results. */
 static void test_frame_straddles_pages(struct pair *p, gconstpointer data)
 {
@@ -614,6 +642,7 @@ int main(int argc, char **argv)
     ADD("cross-page-jumps", test_cross_page_jumps, &plain, &baseline);
     ADD("frames", test_frames, &plain, &baseline);
     ADD("frame-straddles-pages", test_frame_straddles_pages, &plain, &baseline);
+    ADD("frames-any-register", test_frames_any_register, &plain, &baseline);
     ADD("frame-faults", test_frame_faults, &plain, &baseline);
     ADD("frame-on-code-page", test_frame_on_code_page, &plain, &baseline);
     ADD("code-buffer-full", test_code_buffer_full, &small, &small_baseline);

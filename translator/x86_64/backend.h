@@ -7,8 +7,8 @@
  * own host registers, guest ESP in R12, and the guest's arithmetic flags in
  * the host EFLAGS. R15 holds the struct cpu, R14 the struct translator, R13
  * the shadow TLB's entries; R8-R11 are scratch. RSP is 16-byte aligned
- * between guest instructions; [RSP] and [RSP + 8] hold the host addresses
- * of the running block's frames (gen.h).
+ * between guest instructions; [RSP + 8 * r] holds the host address of the
+ * running block's frame of guest register r (gen.h).
  */
 #ifndef POPEK_TRANSLATOR_X86_64_BACKEND_H
 #define POPEK_TRANSLATOR_X86_64_BACKEND_H

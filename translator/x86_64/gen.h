@@ -38,19 +38,20 @@ struct plan {
     enum smmu_access acc;       /* of the stack slot, else of the memory operand */
     uint32_t reads, writes; /* arithmetic flags read and written (undefined counts as written) */
     uint32_t live_in;       /* arithmetic flags live before it */
-    int frame;              /* its memory access is in this frame (enum frame_reg), or -1 */
+    int frame;              /* its memory access is in the frame of this register, or -1 */
     int32_t frame_off;      /* where: its first byte from the frame's first byte */
 };
 
 /*
- * A frame: the accesses of a block through ESP or EBP to a segment based
- * at 0, while the register holds what it held at the block's entry (ESP:
- * or moved by PUSH, POP, ADD/SUB ESP, imm; EBP after MOV EBP, ESP counts
- * as ESP was then). When they all lie in one page
- * that the TLB maps, checked once at the entry, each becomes a load of
- * the frame's host address from the host stack and an LEA (mem.c).
+ * A frame: the accesses of a block through one base register (no index)
+ * to a segment based at 0, while the register holds what it held at the
+ * block's entry (ESP: or moved by PUSH, POP, ADD/SUB ESP, imm; EBP after
+ * MOV EBP, ESP counts as ESP was then): a stack frame, a structure. When
+ * they all lie in one page that the TLB maps, checked once at the entry,
+ * each becomes a load of the frame's host address from the host stack and
+ * an LEA (mem.c). Frames are numbered by their register.
  */
-enum frame_reg { FRAME_ESP, FRAME_EBP, FRAMES };
+#define FRAMES         8
 #define FRAME_SPAN_MAX 1024 /* bytes: a wider frame straddles pages too often */
 
 struct frame {

@@ -236,18 +236,17 @@ static void frame_access(struct gen *g, struct plan *p, const ZydisDecodedOperan
 {
     int base = gpr32(o->mem.base);
     unsigned seg = (unsigned)cpu_zydis_segment(o->mem.segment);
-    if ((base != R_ESP && base != R_EBP) || o->mem.index != ZYDIS_REGISTER_NONE ||
-        !(g->flat & (1u << (SEG_BASE0 + seg))))
+    if (base < 0 || o->mem.index != ZYDIS_REGISTER_NONE || !(g->flat & (1u << (SEG_BASE0 + seg))))
         return;
-    unsigned which = base == R_ESP ? FRAME_ESP : FRAME_EBP;
+    unsigned which = (unsigned)base;
     int32_t at = (int32_t)o->mem.disp.value;
-    if (which == FRAME_ESP && g->frames[FRAME_ESP].tracking) {
-        at += g->frames[FRAME_ESP].delta;
-    } else if (which == FRAME_EBP && g->ebp_is_esp) {
-        which = FRAME_ESP;
+    if (which == R_EBP && g->ebp_is_esp) {
+        which = R_ESP;
         at += g->ebp_delta;
-    } else if (which == FRAME_ESP || !g->frames[FRAME_EBP].tracking) {
+    } else if (!g->frames[which].tracking) {
         return;
+    } else if (which == R_ESP) {
+        at += g->frames[R_ESP].delta;
     }
     struct frame *f = &g->frames[which];
     int32_t last = at + (int32_t)(o->size / 8) - 1;
@@ -261,10 +260,21 @@ static void frame_access(struct gen *g, struct plan *p, const ZydisDecodedOperan
     p->frame_off = at;
 }
 
-/* What instruction p does to the frames' registers. */
+/*
+ * What instruction p does to the frames' registers. A handler may change
+ * registers that its instruction's operands do not name (the string
+ * instructions' ESI, EDI and ECX, a task switch's all): after one, no
+ * register is tracked.
+ */
 static void frame_track(struct gen *g, const struct plan *p)
 {
-    struct frame *sp = &g->frames[FRAME_ESP], *bp = &g->frames[FRAME_EBP];
+    if (!p->native) {
+        for (unsigned r = 0; r < FRAMES; r++)
+            g->frames[r].tracking = false;
+        g->ebp_is_esp = false;
+        return;
+    }
+    struct frame *sp = &g->frames[R_ESP], *bp = &g->frames[R_EBP];
     int32_t by;
     switch (p->native ? p->stack : ST_NONE) {
     case ST_PUSH_REG:
@@ -299,6 +309,10 @@ static void frame_track(struct gen *g, const struct plan *p)
         bp->tracking = false;
         g->ebp_is_esp = mov_ebp_esp && sp->tracking;
         g->ebp_delta = sp->delta;
+    }
+    for (unsigned r = 0; r < FRAMES; r++) {
+        if (r != R_ESP && r != R_EBP && writes_reg(p, r))
+            g->frames[r].tracking = false;
     }
 }
 
@@ -339,7 +353,7 @@ static void frame_lea(struct emit *e, unsigned dst, unsigned which, int32_t disp
 {
     ZydisDecodedOperand o;
     memset(&o, 0, sizeof(o));
-    o.mem.base = which == FRAME_ESP ? ZYDIS_REGISTER_ESP : ZYDIS_REGISTER_EBP;
+    o.mem.base = (ZydisRegister)(ZYDIS_REGISTER_EAX + which);
     o.mem.index = ZYDIS_REGISTER_NONE;
     o.mem.disp.value = disp;
     gen_lea(e, dst, &o);

@@ -64,7 +64,7 @@ static void gen_enter_exit(struct tier1 *b, struct emit *e)
 {
     static const uint8_t prologue[] = {
         0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push rbx..r15 */
-        0x48, 0x83, 0xec, 0x18,                                     /* sub rsp, 24 */
+        0x48, 0x83, 0xec, 0x48,                                     /* sub rsp, 72 */
         0x49, 0x89, 0xff,                                           /* mov r15, rdi */
         0x49, 0x89, 0xf6,                                           /* mov r14, rsi */
         0x49, 0x89, 0xd2,                                           /* mov r10, rdx */
@@ -81,7 +81,7 @@ static void gen_enter_exit(struct tier1 *b, struct emit *e)
     b->exit_synced = e->p;
     static const uint8_t epilogue[] = {
         0x4c, 0x89, 0xc8,                                           /* mov rax, r9 */
-        0x48, 0x83, 0xc4, 0x18,                                     /* add rsp, 24 */
+        0x48, 0x83, 0xc4, 0x48,                                     /* add rsp, 72 */
         0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, /* pop r15..rbx */
         0xc3,                                                       /* ret */
     };
