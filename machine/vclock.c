@@ -1,24 +1,187 @@
 /*
- * Virtual time and timers (see vclock.h): a sorted list of armed timers;
- * devices arm few timers, so a list is simplest and fast enough.
+ * Virtual time and timers (see vclock.h for the modes and the driven
+ * clock's design): a sorted list of armed timers; devices arm few timers,
+ * so a list is simplest and fast enough.
  */
 #include "machine/vclock.h"
 
 #include <glib.h>
 
-void vclock_init(struct vclock *clk, bool manual)
+/* The driven clock's rate before the first measurement: 10 ns an instruction. */
+#define RATE_INITIAL (10ull << VCLOCK_RATE_SHIFT)
+#define RATE_MIN     (1ull << (VCLOCK_RATE_SHIFT - 6))      /* 1/64 ns an instruction */
+#define RATE_MAX     (1000000ull << VCLOCK_RATE_SHIFT)      /* 1 ms an instruction */
+/* A measurement of the host's time per instruction spans at least this much running time... */
+#define SAMPLE_MIN_NS 500000
+/* ...and this many instructions. */
+#define SAMPLE_MIN_COUNT 1000
+/* The time over which a difference between virtual and host time is made up. */
+#define CORRECT_NS 100000000
+/* The shortest slice slice_begin asks for: shorter ones cost more than they gain. */
+#define SLICE_MIN 64
+
+static int64_t host_monotonic_ns(void *opaque)
 {
-    clk->manual = manual;
-    clk->manual_ns = 0;
-    clk->host_base_us = g_get_monotonic_time();
-    clk->armed = NULL;
+    (void)opaque;
+    return g_get_monotonic_time() * 1000;
 }
 
-uint64_t vclock_now(const struct vclock *clk)
+static int64_t host_now(const struct vclock *clk)
+{
+    return clk->host(clk->host_opaque) - clk->host_base_ns;
+}
+
+void vclock_init(struct vclock *clk, bool manual)
+{
+    *clk = (struct vclock){.manual = manual, .host = host_monotonic_ns};
+    clk->host_base_ns = clk->host(NULL);
+}
+
+void vclock_set_host(struct vclock *clk, vclock_host_fn host, void *opaque)
+{
+    clk->host = host;
+    clk->host_opaque = opaque;
+    clk->host_base_ns = host(opaque);
+    clk->anchor_ns = clk->last_ns = 0;
+    clk->sample_host = 0;
+}
+
+void vclock_drive(struct vclock *clk, const uint64_t *count)
+{
+    uint64_t now = vclock_now(clk);
+    clk->count = count;
+    clk->anchor_ns = clk->last_ns = now;
+    clk->anchor_count = clk->sample_count = *count;
+    clk->rate = RATE_INITIAL;
+    clk->host_rate = 0;
+    clk->sample_host = host_now(clk);
+}
+
+uint64_t vclock_now(struct vclock *clk)
 {
     if (clk->manual)
         return clk->manual_ns;
-    return (uint64_t)(g_get_monotonic_time() - clk->host_base_us) * 1000u;
+    if (!clk->count) {
+        int64_t h = host_now(clk);
+        return h > 0 ? (uint64_t)h : 0;
+    }
+    uint64_t n = *clk->count >= clk->anchor_count ? *clk->count - clk->anchor_count : 0;
+    uint64_t t = clk->anchor_ns + (uint64_t)(((unsigned __int128)n * clk->rate) >> VCLOCK_RATE_SHIFT);
+    if (t < clk->last_ns)
+        return clk->last_ns;
+    clk->last_ns = t;
+    return t;
+}
+
+/* Continue from virtual `ns` and the count as it is now. */
+static void reanchor(struct vclock *clk, uint64_t ns)
+{
+    clk->anchor_ns = ns;
+    clk->anchor_count = *clk->count;
+    if (ns > clk->last_ns)
+        clk->last_ns = ns;
+}
+
+/* Start measuring the host's time per instruction afresh from host time `host`. */
+static void restart_sample(struct vclock *clk, int64_t host)
+{
+    clk->sample_host = host;
+    clk->sample_count = *clk->count;
+}
+
+uint64_t vclock_slice_begin(struct vclock *clk, uint64_t max)
+{
+    if (clk->manual || !clk->count)
+        return max;
+    uint64_t now = vclock_now(clk), next = vclock_next_deadline(clk);
+    if (next == VCLOCK_NEVER)
+        return max;
+    if (next <= now)
+        return SLICE_MIN < max ? SLICE_MIN : max;
+    unsigned __int128 n = (((unsigned __int128)(next - now) << VCLOCK_RATE_SHIFT) + clk->rate - 1) /
+                          clk->rate;
+    if (n < SLICE_MIN)
+        n = SLICE_MIN;
+    return n < max ? (uint64_t)n : max;
+}
+
+static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * A new measurement: `measured` host ns per instruction (rate scale).
+ * The estimate follows it by a quarter, a single outlier (a preempted
+ * slice) moving it by at most a quarter of its value; the next slice's
+ * rate is that estimate made faster or slower to make up the distance
+ * `behind` to the host over CORRECT_NS, within 1/16 of the rate it
+ * replaces.
+ */
+static void update_rate(struct vclock *clk, uint64_t measured, int64_t behind)
+{
+    if (!clk->host_rate) {
+        clk->host_rate = clamp_u64(measured, RATE_MIN, RATE_MAX);
+        clk->rate = clk->host_rate; /* the first: no guest can be timing anything yet */
+        return;
+    }
+    uint64_t est = clk->host_rate;
+    measured = clamp_u64(measured, est / 2, est * 2);
+    est = measured >= est ? est + (measured - est) / 4 : est - (est - measured) / 4;
+    clk->host_rate = est = clamp_u64(est, RATE_MIN, RATE_MAX);
+    int64_t c = behind < -CORRECT_NS / 2 ? -CORRECT_NS / 2 : behind > CORRECT_NS ? CORRECT_NS : behind;
+    uint64_t target = (uint64_t)((unsigned __int128)est * (uint64_t)(CORRECT_NS + c) / CORRECT_NS);
+    uint64_t step = clk->rate / 16;
+    clk->rate = clamp_u64(clamp_u64(target, clk->rate - step, clk->rate + step), RATE_MIN, RATE_MAX);
+}
+
+void vclock_slice_end(struct vclock *clk)
+{
+    if (clk->manual || !clk->count)
+        return;
+    uint64_t now = vclock_now(clk);
+    int64_t host = host_now(clk);
+    int64_t behind = host - (int64_t)now;
+    if (behind > (int64_t)VCLOCK_RESYNC_NS) {
+        reanchor(clk, (uint64_t)host); /* stopped or paused: no guest code saw the gap */
+        restart_sample(clk, host);
+        return;
+    }
+    reanchor(clk, now);
+    uint64_t n = *clk->count - clk->sample_count;
+    int64_t elapsed = host - clk->sample_host;
+    if (elapsed < SAMPLE_MIN_NS || n < SAMPLE_MIN_COUNT)
+        return;
+    uint64_t measured = (uint64_t)(((unsigned __int128)elapsed << VCLOCK_RATE_SHIFT) / n);
+    restart_sample(clk, host);
+    update_rate(clk, measured, behind);
+}
+
+void vclock_idle(struct vclock *clk, uint64_t max_wait_ns)
+{
+    if (clk->manual) {
+        vclock_run_due(clk);
+        return;
+    }
+    /* Virtual time while halted is max(its value at the HLT, host time): a clock that ran
+       ahead stands until the host has caught up, one that fell behind catches up at once. */
+    uint64_t now = vclock_now(clk), next = vclock_next_deadline(clk);
+    int64_t host = host_now(clk);
+    uint64_t from = host > 0 && (uint64_t)host > now ? (uint64_t)host : now;
+    if (next > from) {
+        uint64_t wait = next - (host > 0 ? (uint64_t)host : 0);
+        if (wait > max_wait_ns)
+            wait = max_wait_ns;
+        g_usleep((gulong)(wait / 1000));
+    }
+    if (clk->count) {
+        /* The time asleep is no part of the host's time per instruction. */
+        int64_t before = host;
+        host = host_now(clk);
+        clk->sample_host += host - before;
+        reanchor(clk, host > 0 && (uint64_t)host > now ? (uint64_t)host : now);
+    }
+    vclock_run_due(clk);
 }
 
 void vtimer_init(struct vtimer *t, void (*fire)(void *opaque), void *opaque)

@@ -1,9 +1,35 @@
 /*
- * Virtual time and timers. Guest-visible time (PIT, RTC, UART receive timeout)
- * follows the host's monotonic clock, so guest timekeeping is right however
- * fast the guest runs; in manual mode (unit tests) time moves only when the
- * test advances it. Timers fire from the run loop between CPU slices
- * (vclock_run_due), never from a signal or another thread.
+ * Virtual time and timers: the one clock every guest-visible time is read
+ * from (the TSC, the PIT, the RTC, the local APIC timer, the ACPI PM timer,
+ * the UART's and the floppy's delays), so a guest that measures one against
+ * another always gets a consistent answer. Timers fire from the run loop
+ * between CPU slices (vclock_run_due), never from a signal or another
+ * thread.
+ *
+ * The clock has three modes:
+ *
+ * - Manual (unit tests): time moves only when the test advances it.
+ *
+ * - Host: no instruction counter is attached; time is the host's
+ *   monotonic clock (microseconds), read at each call.
+ *
+ * - Driven (the board attaches the CPU's retired-instruction count with
+ *   vclock_drive): inside a CPU slice time advances only with retired
+ *   guest instructions, `anchor_ns + (count - anchor_count) * rate`, so
+ *   two reads are as far apart as the guest code between them, whatever
+ *   the host thread did meanwhile (a preempted host, a slow helper call).
+ *   Between slices (vclock_slice_end) the clock is re-anchored where it
+ *   stands, never backwards, and the rate for the next slice is chosen
+ *   to keep virtual time on the host's wall clock: the host time per
+ *   instruction measured over recent slices, corrected by how far
+ *   virtual time is behind or ahead of the host, and changed by at most
+ *   1/16 a slice so that a guest timing a loop sees iterations of steady
+ *   length. Virtual time jumps only where no guest code runs: to the
+ *   host's time while the CPU is halted (vclock_idle), and when it has
+ *   fallen more than VCLOCK_RESYNC_NS behind (the process was stopped,
+ *   the machine paused). A slice ends at the next timer deadline
+ *   (vclock_slice_begin gives the instruction budget to reach it), so
+ *   interrupts come at the virtual time they are due.
  */
 #ifndef POPEK_MACHINE_VCLOCK_H
 #define POPEK_MACHINE_VCLOCK_H
@@ -13,6 +39,11 @@
 
 #define VCLOCK_NEVER UINT64_MAX
 
+/* Fixed-point scale of the driven clock's rate: 1 ns per instruction is 1 << VCLOCK_RATE_SHIFT. */
+#define VCLOCK_RATE_SHIFT 16
+/* Driven mode: virtual time this far behind the host jumps forward between slices. */
+#define VCLOCK_RESYNC_NS 200000000u
+
 struct vtimer {
     uint64_t deadline; /* virtual ns; VCLOCK_NEVER while not armed */
     void (*fire)(void *opaque);
@@ -20,17 +51,55 @@ struct vtimer {
     struct vtimer *next; /* in the clock's armed list, by deadline */
 };
 
+/* Where host time comes from: monotonic nanoseconds (tests inject a fake). */
+typedef int64_t (*vclock_host_fn)(void *opaque);
+
 struct vclock {
     bool manual;          /* time moves only through vclock_advance */
     uint64_t manual_ns;   /* the time in manual mode */
-    int64_t host_base_us; /* host monotonic time at virtual 0 */
+    vclock_host_fn host;  /* the host's monotonic clock */
+    void *host_opaque;
+    int64_t host_base_ns; /* host time at virtual 0 */
     struct vtimer *armed; /* armed timers, earliest first */
+
+    /* Driven mode (NULL: host or manual mode). */
+    const uint64_t *count; /* retired guest instructions */
+    uint64_t anchor_ns;    /* virtual time when the count was anchor_count */
+    uint64_t anchor_count;
+    uint64_t rate;         /* virtual ns per instruction << VCLOCK_RATE_SHIFT */
+    uint64_t host_rate;    /* the host ns per instruction measured lately, same scale */
+    int64_t sample_host;   /* host ns since base when the current measurement began */
+    uint64_t sample_count; /* the count then */
+    uint64_t last_ns;      /* the latest time returned: the clock never runs backwards */
 };
 
+/* Start at virtual 0 with no timers; host time from the host's monotonic clock. */
 void vclock_init(struct vclock *clk, bool manual);
 
+/* Take host time from `host` instead (tests); virtual time starts over at 0. */
+void vclock_set_host(struct vclock *clk, vclock_host_fn host, void *opaque);
+
+/* Driven mode: time follows `*count`, a retired-instruction count that never decreases. */
+void vclock_drive(struct vclock *clk, const uint64_t *count);
+
 /* Virtual nanoseconds since vclock_init. */
-uint64_t vclock_now(const struct vclock *clk);
+uint64_t vclock_now(struct vclock *clk);
+
+/*
+ * Driven mode, around each CPU slice: slice_begin returns the instructions
+ * to run, at most `max`, ending at or just past the next timer deadline;
+ * slice_end re-anchors the clock and sets the rate for the next slice. In
+ * the other modes slice_begin returns `max` and slice_end does nothing.
+ */
+uint64_t vclock_slice_begin(struct vclock *clk, uint64_t max);
+void vclock_slice_end(struct vclock *clk);
+
+/*
+ * The CPU is halted: wait on the host until the next timer deadline (at
+ * most `max_wait_ns`) while virtual time follows host time, then fire the
+ * due timers. Manual mode does not wait (time stands still there).
+ */
+void vclock_idle(struct vclock *clk, uint64_t max_wait_ns);
 
 void vtimer_init(struct vtimer *t, void (*fire)(void *opaque), void *opaque);
 

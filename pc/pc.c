@@ -479,6 +479,7 @@ int pc_init(struct pc *pc, const struct pc_config *cfg, char **err)
     }
     pc->mmu = smmu_create(&pc->m.mem);
     pc->cpu = cpu_create(&pc->m, pc->mmu);
+    vclock_drive(&pc->m.clock, &pc->cpu->instructions); /* guest time follows guest code */
     pc->tr = translator_create(pc->cpu, cfg->translator);
     pc_devices_init(pc);
     if (pc_storage_init(pc, err) < 0 || pc_kernel_init(pc, err) < 0) {
