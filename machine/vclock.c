@@ -6,44 +6,53 @@
 #include "machine/vclock.h"
 
 #include <glib.h>
+#include <time.h>
 
 /* The driven clock's rate before the first measurement: 10 ns an instruction. */
 #define RATE_INITIAL (10ull << VCLOCK_RATE_SHIFT)
-#define RATE_MIN     (1ull << (VCLOCK_RATE_SHIFT - 6))      /* 1/64 ns an instruction */
-#define RATE_MAX     (1000000ull << VCLOCK_RATE_SHIFT)      /* 1 ms an instruction */
-/* A measurement of the host's time per instruction spans at least this much running time... */
-#define SAMPLE_MIN_NS 500000
+#define RATE_MIN     (1ull << (VCLOCK_RATE_SHIFT - 6)) /* 1/64 ns an instruction */
+#define RATE_MAX     (1000000ull << VCLOCK_RATE_SHIFT) /* 1 ms an instruction */
+/* A measurement of the host's time per instruction spans at least this much host time... */
+#define SAMPLE_MIN_NS 100000
 /* ...and this many instructions. */
-#define SAMPLE_MIN_COUNT 1000
-/* The time over which a difference between virtual and host time is made up. */
-#define CORRECT_NS 100000000
+#define SAMPLE_MIN_COUNT 256
 /* The shortest slice slice_begin asks for: shorter ones cost more than they gain. */
 #define SLICE_MIN 64
 
-static int64_t host_monotonic_ns(void *opaque)
+static int64_t host_monotonic_now(void *opaque)
 {
     (void)opaque;
-    return g_get_monotonic_time() * 1000;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static void host_monotonic_sleep(void *opaque, int64_t ns)
+{
+    (void)opaque;
+    g_usleep((gulong)(ns / 1000));
+}
+
+static const struct vclock_host host_monotonic = {host_monotonic_now, host_monotonic_sleep, NULL};
+
+/* Host nanoseconds since virtual 0. */
 static int64_t host_now(const struct vclock *clk)
 {
-    return clk->host(clk->host_opaque) - clk->host_base_ns;
+    return clk->host.now(clk->host.opaque) - clk->host_base_ns;
 }
 
 void vclock_init(struct vclock *clk, bool manual)
 {
-    *clk = (struct vclock){.manual = manual, .host = host_monotonic_ns};
-    clk->host_base_ns = clk->host(NULL);
+    *clk = (struct vclock){.manual = manual};
+    vclock_set_host(clk, &host_monotonic);
 }
 
-void vclock_set_host(struct vclock *clk, vclock_host_fn host, void *opaque)
+void vclock_set_host(struct vclock *clk, const struct vclock_host *host)
 {
-    clk->host = host;
-    clk->host_opaque = opaque;
-    clk->host_base_ns = host(opaque);
+    clk->host = *host;
+    clk->host_base_ns = host->now(host->opaque);
     clk->anchor_ns = clk->last_ns = 0;
-    clk->sample_host = 0;
+    clk->sampling = false;
 }
 
 void vclock_drive(struct vclock *clk, const uint64_t *count)
@@ -51,10 +60,10 @@ void vclock_drive(struct vclock *clk, const uint64_t *count)
     uint64_t now = vclock_now(clk);
     clk->count = count;
     clk->anchor_ns = clk->last_ns = now;
-    clk->anchor_count = clk->sample_count = *count;
+    clk->anchor_count = *count;
     clk->rate = RATE_INITIAL;
     clk->host_rate = 0;
-    clk->sample_host = host_now(clk);
+    clk->sampling = false;
 }
 
 uint64_t vclock_now(struct vclock *clk)
@@ -82,24 +91,30 @@ static void reanchor(struct vclock *clk, uint64_t ns)
         clk->last_ns = ns;
 }
 
-/* Start measuring the host's time per instruction afresh from host time `host`. */
-static void restart_sample(struct vclock *clk, int64_t host)
+/* Let `ns` of host time pass, not counted as time the instructions took; returns host time. */
+static int64_t host_wait(struct vclock *clk, int64_t ns)
 {
-    clk->sample_host = host;
-    clk->sample_count = *clk->count;
+    int64_t before = host_now(clk);
+    clk->host.sleep(clk->host.opaque, ns);
+    int64_t after = host_now(clk);
+    clk->sample_host += after - before;
+    return after;
 }
 
 uint64_t vclock_slice_begin(struct vclock *clk, uint64_t max)
 {
     if (clk->manual || !clk->count)
         return max;
+    if (!clk->sampling) {
+        clk->sampling = true;
+        clk->sample_host = host_now(clk);
+        clk->sample_count = *clk->count;
+    }
     uint64_t now = vclock_now(clk), next = vclock_next_deadline(clk);
-    if (next == VCLOCK_NEVER)
-        return max;
-    if (next <= now)
-        return SLICE_MIN < max ? SLICE_MIN : max;
-    unsigned __int128 n = (((unsigned __int128)(next - now) << VCLOCK_RATE_SHIFT) + clk->rate - 1) /
-                          clk->rate;
+    uint64_t span = next > now ? next - now : 0;
+    if (span > VCLOCK_SLICE_MAX_NS)
+        span = VCLOCK_SLICE_MAX_NS;
+    unsigned __int128 n = (((unsigned __int128)span << VCLOCK_RATE_SHIFT) + clk->rate - 1) / clk->rate;
     if (n < SLICE_MIN)
         n = SLICE_MIN;
     return n < max ? (uint64_t)n : max;
@@ -111,28 +126,28 @@ static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
 }
 
 /*
- * A new measurement: `measured` host ns per instruction (rate scale).
- * The estimate follows it by a quarter, a single outlier (a preempted
- * slice) moving it by at most a quarter of its value; the next slice's
- * rate is that estimate made faster or slower to make up the distance
- * `behind` to the host over CORRECT_NS, within 1/16 of the rate it
- * replaces.
+ * A new measurement: `measured` host ns per instruction (rate scale),
+ * virtual time `behind` the host. The estimate moves half way to the
+ * measurement, one above 4 times the estimate (a preempted host) counting
+ * as 4 times; the next rate is the estimate sped up or slowed down to
+ * make up `behind` over VCLOCK_CORRECT_NS (by half at most either way).
  */
 static void update_rate(struct vclock *clk, uint64_t measured, int64_t behind)
 {
-    if (!clk->host_rate) {
-        clk->host_rate = clamp_u64(measured, RATE_MIN, RATE_MAX);
-        clk->rate = clk->host_rate; /* the first: no guest can be timing anything yet */
-        return;
-    }
     uint64_t est = clk->host_rate;
-    measured = clamp_u64(measured, est / 2, est * 2);
-    est = measured >= est ? est + (measured - est) / 4 : est - (est - measured) / 4;
+    if (!est)
+        est = measured; /* the first */
+    else if (measured > est)
+        est += (clamp_u64(measured, est, est * 4) - est) / 2;
+    else
+        est -= (est - measured) / 2;
     clk->host_rate = est = clamp_u64(est, RATE_MIN, RATE_MAX);
-    int64_t c = behind < -CORRECT_NS / 2 ? -CORRECT_NS / 2 : behind > CORRECT_NS ? CORRECT_NS : behind;
-    uint64_t target = (uint64_t)((unsigned __int128)est * (uint64_t)(CORRECT_NS + c) / CORRECT_NS);
-    uint64_t step = clk->rate / 16;
-    clk->rate = clamp_u64(clamp_u64(target, clk->rate - step, clk->rate + step), RATE_MIN, RATE_MAX);
+    int64_t c = behind < -VCLOCK_CORRECT_NS / 2 ? -VCLOCK_CORRECT_NS / 2
+                : behind > VCLOCK_CORRECT_NS    ? VCLOCK_CORRECT_NS
+                                                : behind;
+    uint64_t r = (uint64_t)((unsigned __int128)est * (uint64_t)(VCLOCK_CORRECT_NS + c) /
+                            VCLOCK_CORRECT_NS);
+    clk->rate = clamp_u64(r, RATE_MIN, RATE_MAX);
 }
 
 void vclock_slice_end(struct vclock *clk)
@@ -141,20 +156,22 @@ void vclock_slice_end(struct vclock *clk)
         return;
     uint64_t now = vclock_now(clk);
     int64_t host = host_now(clk);
-    int64_t behind = host - (int64_t)now;
-    if (behind > (int64_t)VCLOCK_RESYNC_NS) {
+    if (host - (int64_t)now > VCLOCK_RESYNC_NS) {
         reanchor(clk, (uint64_t)host); /* stopped or paused: no guest code saw the gap */
-        restart_sample(clk, host);
+        clk->sampling = false;
         return;
     }
     reanchor(clk, now);
+    if ((int64_t)now - host > VCLOCK_LEAD_MAX_NS)
+        host = host_wait(clk, (int64_t)now - host);
     uint64_t n = *clk->count - clk->sample_count;
     int64_t elapsed = host - clk->sample_host;
-    if (elapsed < SAMPLE_MIN_NS || n < SAMPLE_MIN_COUNT)
+    if (!clk->sampling || elapsed < SAMPLE_MIN_NS || n < SAMPLE_MIN_COUNT)
         return;
+    clk->sample_host = host;
+    clk->sample_count = *clk->count;
     uint64_t measured = (uint64_t)(((unsigned __int128)elapsed << VCLOCK_RATE_SHIFT) / n);
-    restart_sample(clk, host);
-    update_rate(clk, measured, behind);
+    update_rate(clk, measured, host - (int64_t)now);
 }
 
 void vclock_idle(struct vclock *clk, uint64_t max_wait_ns)
@@ -167,20 +184,15 @@ void vclock_idle(struct vclock *clk, uint64_t max_wait_ns)
        ahead stands until the host has caught up, one that fell behind catches up at once. */
     uint64_t now = vclock_now(clk), next = vclock_next_deadline(clk);
     int64_t host = host_now(clk);
-    uint64_t from = host > 0 && (uint64_t)host > now ? (uint64_t)host : now;
+    if (host < 0)
+        host = 0;
+    uint64_t from = (uint64_t)host > now ? (uint64_t)host : now;
     if (next > from) {
-        uint64_t wait = next - (host > 0 ? (uint64_t)host : 0);
-        if (wait > max_wait_ns)
-            wait = max_wait_ns;
-        g_usleep((gulong)(wait / 1000));
+        uint64_t wait = next - (uint64_t)host;
+        host = host_wait(clk, (int64_t)(wait < max_wait_ns ? wait : max_wait_ns));
     }
-    if (clk->count) {
-        /* The time asleep is no part of the host's time per instruction. */
-        int64_t before = host;
-        host = host_now(clk);
-        clk->sample_host += host - before;
+    if (clk->count)
         reanchor(clk, host > 0 && (uint64_t)host > now ? (uint64_t)host : now);
-    }
     vclock_run_due(clk);
 }
 

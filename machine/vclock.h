@@ -11,7 +11,7 @@
  * - Manual (unit tests): time moves only when the test advances it.
  *
  * - Host: no instruction counter is attached; time is the host's
- *   monotonic clock (microseconds), read at each call.
+ *   monotonic clock, read at each call.
  *
  * - Driven (the board attaches the CPU's retired-instruction count with
  *   vclock_drive): inside a CPU slice time advances only with retired
@@ -20,16 +20,20 @@
  *   the host thread did meanwhile (a preempted host, a slow helper call).
  *   Between slices (vclock_slice_end) the clock is re-anchored where it
  *   stands, never backwards, and the rate for the next slice is chosen
- *   to keep virtual time on the host's wall clock: the host time per
- *   instruction measured over recent slices, corrected by how far
- *   virtual time is behind or ahead of the host, and changed by at most
- *   1/16 a slice so that a guest timing a loop sees iterations of steady
- *   length. Virtual time jumps only where no guest code runs: to the
- *   host's time while the CPU is halted (vclock_idle), and when it has
- *   fallen more than VCLOCK_RESYNC_NS behind (the process was stopped,
- *   the machine paused). A slice ends at the next timer deadline
- *   (vclock_slice_begin gives the instruction budget to reach it), so
- *   interrupts come at the virtual time they are due.
+ *   to keep virtual time on the host's wall clock: an estimate of the
+ *   host time an instruction takes (measured over the slices since the
+ *   last measurement, a measurement at most 4 times the estimate counting
+ *   as that, averaged in by half, so one preempted slice moves the rate
+ *   by at most 2.5 times) made faster or slower to make up the distance
+ *   to the host time over VCLOCK_CORRECT_NS. A slice covers at most
+ *   VCLOCK_SLICE_MAX_NS of virtual time and ends at the next timer
+ *   deadline (vclock_slice_begin gives the instruction budget), so
+ *   interrupts come at the virtual time they are due. Virtual time that
+ *   ran more than VCLOCK_LEAD_MAX_NS ahead of the host waits between
+ *   slices until the host has caught up; it jumps only where no guest
+ *   code runs: to the host's time while the CPU is halted (vclock_idle),
+ *   and when it has fallen more than VCLOCK_RESYNC_NS behind (the process
+ *   was stopped, the machine paused).
  */
 #ifndef POPEK_MACHINE_VCLOCK_H
 #define POPEK_MACHINE_VCLOCK_H
@@ -41,8 +45,11 @@
 
 /* Fixed-point scale of the driven clock's rate: 1 ns per instruction is 1 << VCLOCK_RATE_SHIFT. */
 #define VCLOCK_RATE_SHIFT 16
-/* Driven mode: virtual time this far behind the host jumps forward between slices. */
-#define VCLOCK_RESYNC_NS 200000000u
+/* Driven mode (see above). */
+#define VCLOCK_RESYNC_NS    200000000 /* behind the host by this much: jump forward */
+#define VCLOCK_LEAD_MAX_NS  1000000   /* ahead of the host by this much: wait for it */
+#define VCLOCK_CORRECT_NS   100000000 /* a distance to the host is made up over this time */
+#define VCLOCK_SLICE_MAX_NS 2000000   /* virtual time a slice covers at most */
 
 struct vtimer {
     uint64_t deadline; /* virtual ns; VCLOCK_NEVER while not armed */
@@ -51,14 +58,17 @@ struct vtimer {
     struct vtimer *next; /* in the clock's armed list, by deadline */
 };
 
-/* Where host time comes from: monotonic nanoseconds (tests inject a fake). */
-typedef int64_t (*vclock_host_fn)(void *opaque);
+/* Where host time comes from (tests inject a fake). */
+struct vclock_host {
+    int64_t (*now)(void *opaque);            /* monotonic nanoseconds */
+    void (*sleep)(void *opaque, int64_t ns); /* let that much host time pass */
+    void *opaque;
+};
 
 struct vclock {
     bool manual;          /* time moves only through vclock_advance */
     uint64_t manual_ns;   /* the time in manual mode */
-    vclock_host_fn host;  /* the host's monotonic clock */
-    void *host_opaque;
+    struct vclock_host host;
     int64_t host_base_ns; /* host time at virtual 0 */
     struct vtimer *armed; /* armed timers, earliest first */
 
@@ -68,7 +78,8 @@ struct vclock {
     uint64_t anchor_count;
     uint64_t rate;         /* virtual ns per instruction << VCLOCK_RATE_SHIFT */
     uint64_t host_rate;    /* the host ns per instruction measured lately, same scale */
-    int64_t sample_host;   /* host ns since base when the current measurement began */
+    bool sampling;         /* a measurement of the host's time per instruction is running */
+    int64_t sample_host;   /* host ns since base when it began, moved on by waits */
     uint64_t sample_count; /* the count then */
     uint64_t last_ns;      /* the latest time returned: the clock never runs backwards */
 };
@@ -77,7 +88,7 @@ struct vclock {
 void vclock_init(struct vclock *clk, bool manual);
 
 /* Take host time from `host` instead (tests); virtual time starts over at 0. */
-void vclock_set_host(struct vclock *clk, vclock_host_fn host, void *opaque);
+void vclock_set_host(struct vclock *clk, const struct vclock_host *host);
 
 /* Driven mode: time follows `*count`, a retired-instruction count that never decreases. */
 void vclock_drive(struct vclock *clk, const uint64_t *count);
