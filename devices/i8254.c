@@ -563,9 +563,11 @@ static void pit_control(struct pit *p, uint8_t v, int64_t t)
         counter_program(c, v, t);
 }
 
+/* Each access takes an ISA I/O cycle of virtual time (machine/vclock.h). */
 static uint32_t pit_read(void *opaque, uint16_t offset, unsigned size)
 {
     struct pit *p = opaque;
+    vclock_charge(&p->m->clock, VCLOCK_ISA_IO_NS);
     switch (offset) {
     case 0:
     case 1:
@@ -579,6 +581,7 @@ static uint32_t pit_read(void *opaque, uint16_t offset, unsigned size)
 static void pit_write(void *opaque, uint16_t offset, uint32_t value, unsigned size)
 {
     struct pit *p = opaque;
+    vclock_charge(&p->m->clock, VCLOCK_ISA_IO_NS);
     int64_t t = pit_tick(p);
     switch (offset) {
     case 0:

@@ -16,6 +16,9 @@
 #define SAMPLE_MIN_NS 100000
 /* ...and this many instructions. */
 #define SAMPLE_MIN_COUNT 256
+/* How fast the estimate of the host's time per instruction forgets (update_rate). */
+#define TAU_UP_NS   100000000
+#define TAU_DOWN_NS 10000000
 /* The shortest slice slice_begin asks for: shorter ones cost more than they gain. */
 #define SLICE_MIN 64
 
@@ -62,7 +65,7 @@ void vclock_drive(struct vclock *clk, const uint64_t *count)
     clk->anchor_ns = clk->last_ns = now;
     clk->anchor_count = *count;
     clk->rate = RATE_INITIAL;
-    clk->host_rate = 0;
+    clk->avg_host_ns = clk->avg_count = 0;
     clk->sampling = false;
 }
 
@@ -80,6 +83,12 @@ uint64_t vclock_now(struct vclock *clk)
         return clk->last_ns;
     clk->last_ns = t;
     return t;
+}
+
+void vclock_charge(struct vclock *clk, uint64_t ns)
+{
+    if (!clk->manual && clk->count)
+        clk->anchor_ns += ns;
 }
 
 /* Continue from virtual `ns` and the count as it is now. */
@@ -105,12 +114,17 @@ uint64_t vclock_slice_begin(struct vclock *clk, uint64_t max)
 {
     if (clk->manual || !clk->count)
         return max;
+    uint64_t now = vclock_now(clk), next = vclock_next_deadline(clk);
     if (!clk->sampling) {
+        /* The first slice since vclock_drive or a jump: no guest code has seen the time
+           since, so it starts from the host's (the board's setup, a pause) */
+        int64_t host = host_now(clk);
+        if (host > 0 && (uint64_t)host > now)
+            reanchor(clk, now = (uint64_t)host);
         clk->sampling = true;
-        clk->sample_host = host_now(clk);
+        clk->sample_host = host;
         clk->sample_count = *clk->count;
     }
-    uint64_t now = vclock_now(clk), next = vclock_next_deadline(clk);
     uint64_t span = next > now ? next - now : 0;
     if (span > VCLOCK_SLICE_MAX_NS)
         span = VCLOCK_SLICE_MAX_NS;
@@ -126,22 +140,29 @@ static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
 }
 
 /*
- * A new measurement: `measured` host ns per instruction (rate scale),
- * virtual time `behind` the host. The estimate moves half way to the
- * measurement, one above 4 times the estimate (a preempted host) counting
- * as 4 times; the next rate is the estimate sped up or slowed down to
- * make up `behind` over VCLOCK_CORRECT_NS (by half at most either way).
+ * A new measurement: `elapsed` host ns for `n` instructions, virtual time
+ * `behind` the host. The estimate of the host's time per instruction is
+ * the ratio of two running sums, of host time and of instructions, that
+ * forget at the pace of TAU_UP_NS of host time while instructions get
+ * slower (a preempted host only ever looks slower: a stall of 5 ms moves
+ * the estimate by about 5%) and of TAU_DOWN_NS while they get faster. The
+ * rate is that estimate sped up or slowed down to make up `behind` over
+ * VCLOCK_CORRECT_NS, by half at most either way.
  */
-static void update_rate(struct vclock *clk, uint64_t measured, int64_t behind)
+static void update_rate(struct vclock *clk, int64_t elapsed, uint64_t n, int64_t behind)
 {
-    uint64_t est = clk->host_rate;
-    if (!est)
-        est = measured; /* the first */
-    else if (measured > est)
-        est += (clamp_u64(measured, est, est * 4) - est) / 2;
-    else
-        est -= (est - measured) / 2;
-    clk->host_rate = est = clamp_u64(est, RATE_MIN, RATE_MAX);
+    if (!clk->avg_count) {
+        clk->avg_host_ns = (uint64_t)elapsed;
+        clk->avg_count = n;
+    } else {
+        bool faster = (unsigned __int128)elapsed * clk->avg_count < (unsigned __int128)clk->avg_host_ns * n;
+        uint64_t tau = faster ? TAU_DOWN_NS : TAU_UP_NS, e = (uint64_t)elapsed;
+        clk->avg_host_ns = (uint64_t)((unsigned __int128)clk->avg_host_ns * tau / (tau + e)) + e;
+        clk->avg_count = (uint64_t)((unsigned __int128)clk->avg_count * tau / (tau + e)) + n;
+        if (!clk->avg_count)
+            clk->avg_count = 1;
+    }
+    uint64_t est = (uint64_t)(((unsigned __int128)clk->avg_host_ns << VCLOCK_RATE_SHIFT) / clk->avg_count);
     int64_t c = behind < -VCLOCK_CORRECT_NS / 2 ? -VCLOCK_CORRECT_NS / 2
                 : behind > VCLOCK_CORRECT_NS    ? VCLOCK_CORRECT_NS
                                                 : behind;
@@ -170,8 +191,7 @@ void vclock_slice_end(struct vclock *clk)
         return;
     clk->sample_host = host;
     clk->sample_count = *clk->count;
-    uint64_t measured = (uint64_t)(((unsigned __int128)elapsed << VCLOCK_RATE_SHIFT) / n);
-    update_rate(clk, measured, host - (int64_t)now);
+    update_rate(clk, elapsed, n, host - (int64_t)now);
 }
 
 void vclock_idle(struct vclock *clk, uint64_t max_wait_ns)

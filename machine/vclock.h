@@ -21,10 +21,10 @@
  *   Between slices (vclock_slice_end) the clock is re-anchored where it
  *   stands, never backwards, and the rate for the next slice is chosen
  *   to keep virtual time on the host's wall clock: an estimate of the
- *   host time an instruction takes (measured over the slices since the
- *   last measurement, a measurement at most 4 times the estimate counting
- *   as that, averaged in by half, so one preempted slice moves the rate
- *   by at most 2.5 times) made faster or slower to make up the distance
+ *   host time an instruction takes, averaged over about the last 100 ms
+ *   of host time (10 ms when instructions get faster), so that a host
+ *   that stalls for a few milliseconds moves the rate by a few percent,
+ *   made faster or slower to make up the distance
  *   to the host time over VCLOCK_CORRECT_NS. A slice covers at most
  *   VCLOCK_SLICE_MAX_NS of virtual time and ends at the next timer
  *   deadline (vclock_slice_begin gives the instruction budget), so
@@ -50,6 +50,15 @@
 #define VCLOCK_LEAD_MAX_NS  1000000   /* ahead of the host by this much: wait for it */
 #define VCLOCK_CORRECT_NS   100000000 /* a distance to the host is made up over this time */
 #define VCLOCK_SLICE_MAX_NS 2000000   /* virtual time a slice covers at most */
+
+/*
+ * An I/O cycle on the ISA bus: about a microsecond on a PC (Linux's
+ * io_delay counts on it), and guests count on it: Linux reads the 8254's
+ * counter once as a delay of a microsecond before it expects a count it
+ * wrote to be loaded (quick_pit_calibrate). The slow ISA devices charge it
+ * to the clock on every access (vclock_charge).
+ */
+#define VCLOCK_ISA_IO_NS 1000
 
 struct vtimer {
     uint64_t deadline; /* virtual ns; VCLOCK_NEVER while not armed */
@@ -77,7 +86,8 @@ struct vclock {
     uint64_t anchor_ns;    /* virtual time when the count was anchor_count */
     uint64_t anchor_count;
     uint64_t rate;         /* virtual ns per instruction << VCLOCK_RATE_SHIFT */
-    uint64_t host_rate;    /* the host ns per instruction measured lately, same scale */
+    uint64_t avg_host_ns;  /* running sums of host time and of instructions (update_rate) */
+    uint64_t avg_count;
     bool sampling;         /* a measurement of the host's time per instruction is running */
     int64_t sample_host;   /* host ns since base when it began, moved on by waits */
     uint64_t sample_count; /* the count then */
@@ -95,6 +105,13 @@ void vclock_drive(struct vclock *clk, const uint64_t *count);
 
 /* Virtual nanoseconds since vclock_init. */
 uint64_t vclock_now(struct vclock *clk);
+
+/*
+ * A device access that takes `ns` on the bus: in driven mode virtual time
+ * moves on by that much at once; the other modes ignore it (host time
+ * passes anyway; manual time moves only when a test says).
+ */
+void vclock_charge(struct vclock *clk, uint64_t ns);
 
 /*
  * Driven mode, around each CPU slice: slice_begin returns the instructions
