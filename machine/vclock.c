@@ -78,7 +78,8 @@ uint64_t vclock_now(struct vclock *clk)
         return h > 0 ? (uint64_t)h : 0;
     }
     uint64_t n = *clk->count >= clk->anchor_count ? *clk->count - clk->anchor_count : 0;
-    uint64_t t = clk->anchor_ns + (uint64_t)(((unsigned __int128)n * clk->rate) >> VCLOCK_RATE_SHIFT);
+    uint64_t t =
+        clk->anchor_ns + (uint64_t)(((unsigned __int128)n * clk->rate) >> VCLOCK_RATE_SHIFT);
     if (t < clk->last_ns)
         return clk->last_ns;
     clk->last_ns = t;
@@ -128,7 +129,8 @@ uint64_t vclock_slice_begin(struct vclock *clk, uint64_t max)
     uint64_t span = next > now ? next - now : 0;
     if (span > VCLOCK_SLICE_MAX_NS)
         span = VCLOCK_SLICE_MAX_NS;
-    unsigned __int128 n = (((unsigned __int128)span << VCLOCK_RATE_SHIFT) + clk->rate - 1) / clk->rate;
+    unsigned __int128 n =
+        (((unsigned __int128)span << VCLOCK_RATE_SHIFT) + clk->rate - 1) / clk->rate;
     if (n < SLICE_MIN)
         n = SLICE_MIN;
     return n < max ? (uint64_t)n : max;
@@ -143,9 +145,10 @@ static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
  * A new measurement: `elapsed` host ns for `n` instructions, virtual time
  * `behind` the host. The estimate of the host's time per instruction is
  * the ratio of two running sums, of host time and of instructions, that
- * forget at the pace of TAU_UP_NS of host time while instructions get
- * slower (a preempted host only ever looks slower: a stall of 5 ms moves
- * the estimate by about 5%) and of TAU_DOWN_NS while they get faster. The
+ * forget at the pace of TAU_UP_NS of host time, or of TAU_DOWN_NS when
+ * instructions got faster by more than an eighth (a preempted host only
+ * ever looks slower: a stall of 5 ms moves the estimate by about 5%, and
+ * the rate by about 10% with the correction below). The
  * rate is that estimate sped up or slowed down to make up `behind` over
  * VCLOCK_CORRECT_NS, by half at most either way.
  */
@@ -155,19 +158,22 @@ static void update_rate(struct vclock *clk, int64_t elapsed, uint64_t n, int64_t
         clk->avg_host_ns = (uint64_t)elapsed;
         clk->avg_count = n;
     } else {
-        bool faster = (unsigned __int128)elapsed * clk->avg_count < (unsigned __int128)clk->avg_host_ns * n;
+        /* Faster: by more than an eighth (not by rounding). */
+        bool faster = (unsigned __int128)elapsed * clk->avg_count * 8 <
+                      (unsigned __int128)clk->avg_host_ns * n * 7;
         uint64_t tau = faster ? TAU_DOWN_NS : TAU_UP_NS, e = (uint64_t)elapsed;
         clk->avg_host_ns = (uint64_t)((unsigned __int128)clk->avg_host_ns * tau / (tau + e)) + e;
         clk->avg_count = (uint64_t)((unsigned __int128)clk->avg_count * tau / (tau + e)) + n;
         if (!clk->avg_count)
             clk->avg_count = 1;
     }
-    uint64_t est = (uint64_t)(((unsigned __int128)clk->avg_host_ns << VCLOCK_RATE_SHIFT) / clk->avg_count);
+    uint64_t est =
+        (uint64_t)(((unsigned __int128)clk->avg_host_ns << VCLOCK_RATE_SHIFT) / clk->avg_count);
     int64_t c = behind < -VCLOCK_CORRECT_NS / 2 ? -VCLOCK_CORRECT_NS / 2
                 : behind > VCLOCK_CORRECT_NS    ? VCLOCK_CORRECT_NS
                                                 : behind;
-    uint64_t r = (uint64_t)((unsigned __int128)est * (uint64_t)(VCLOCK_CORRECT_NS + c) /
-                            VCLOCK_CORRECT_NS);
+    uint64_t r =
+        (uint64_t)((unsigned __int128)est * (uint64_t)(VCLOCK_CORRECT_NS + c) / VCLOCK_CORRECT_NS);
     clk->rate = clamp_u64(r, RATE_MIN, RATE_MAX);
 }
 

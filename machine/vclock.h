@@ -23,7 +23,7 @@
  *   to keep virtual time on the host's wall clock: an estimate of the
  *   host time an instruction takes, averaged over about the last 100 ms
  *   of host time (10 ms when instructions get faster), so that a host
- *   that stalls for a few milliseconds moves the rate by a few percent,
+ *   that stalls for 5 ms moves the rate by about a tenth,
  *   made faster or slower to make up the distance
  *   to the host time over VCLOCK_CORRECT_NS. A slice covers at most
  *   VCLOCK_SLICE_MAX_NS of virtual time and ends at the next timer
@@ -75,8 +75,8 @@ struct vclock_host {
 };
 
 struct vclock {
-    bool manual;          /* time moves only through vclock_advance */
-    uint64_t manual_ns;   /* the time in manual mode */
+    bool manual;        /* time moves only through vclock_advance */
+    uint64_t manual_ns; /* the time in manual mode */
     struct vclock_host host;
     int64_t host_base_ns; /* host time at virtual 0 */
     struct vtimer *armed; /* armed timers, earliest first */
@@ -85,8 +85,8 @@ struct vclock {
     const uint64_t *count; /* retired guest instructions */
     uint64_t anchor_ns;    /* virtual time when the count was anchor_count */
     uint64_t anchor_count;
-    uint64_t rate;         /* virtual ns per instruction << VCLOCK_RATE_SHIFT */
-    uint64_t avg_host_ns;  /* running sums of host time and of instructions (update_rate) */
+    uint64_t rate;        /* virtual ns per instruction << VCLOCK_RATE_SHIFT */
+    uint64_t avg_host_ns; /* running sums of host time and of instructions (update_rate) */
     uint64_t avg_count;
     bool sampling;         /* a measurement of the host's time per instruction is running */
     int64_t sample_host;   /* host ns since base when it began, moved on by waits */
