@@ -703,6 +703,35 @@ static void test_late_timer(void)
     teardown(&f);
 }
 
+/*
+ * The one-shot modes (0, 1, 4, 5) on counter 0: an OUT rise that came due
+ * before the timer ran reaches IRQ 0 when the guest reprograms the counter
+ * first (a new control word, which sets OUT low or high at once).
+ */
+static void test_late_timer_one_shot(void)
+{
+    for (unsigned mode = 0; mode <= 5; mode++) {
+        if (mode == 2 || mode == 3)
+            continue;
+        struct fixture f;
+        setup(&f);
+        bool triggered = mode == 1 || mode == 5;
+        if (triggered)
+            pit_set_gate(f.pit, 0, 0);
+        program(&f, 0, mode, false);
+        load(&f, 0, 100);
+        if (triggered)
+            pit_set_gate(f.pit, 0, 1);
+        unsigned rises = f.irq.rises;
+        uint64_t due = vclock_next_deadline(&f.m.clock);
+        g_assert_cmpuint(due, !=, VCLOCK_NEVER);
+        skip_time(&f, due + 10000 - vclock_now(&f.m.clock)); /* past it; no timer run */
+        program(&f, 0, 0, false);
+        g_assert_cmpuint(f.irq.rises, ==, rises + 1);
+        teardown(&f);
+    }
+}
+
 static void test_reset(void)
 {
     struct fixture f;
@@ -740,6 +769,7 @@ int main(int argc, char **argv)
     g_test_add_func("/i8254/readback", test_readback);
     g_test_add_func("/i8254/access_modes", test_access_modes);
     g_test_add_func("/i8254/late_timer", test_late_timer);
+    g_test_add_func("/i8254/late_timer_one_shot", test_late_timer_one_shot);
     g_test_add_func("/i8254/late_timer_catches_up", test_late_timer_catches_up);
     g_test_add_func("/i8254/reset", test_reset);
     return g_test_run();
