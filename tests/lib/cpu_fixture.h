@@ -44,6 +44,13 @@ void cpu_fixture_destroy(struct cpu_fixture *f);
  */
 void cpu_fixture_flat32(struct cpu_fixture *f, uint32_t eip, uint32_t esp, uint32_t cr0_extra);
 
+/*
+ * 32-bit paging (CR3 = 0x200000, one page table at 0x201000) identity-mapping
+ * the first 4 MiB, pages present, writable and user, except the page at
+ * `hole`, which is not present; turns paging on.
+ */
+void cpu_fixture_paging_with_hole(struct cpu_fixture *f, uint32_t hole);
+
 /* Run up to `budget` instructions. */
 enum cpu_exit cpu_fixture_run(struct cpu_fixture *f, uint64_t budget);
 
