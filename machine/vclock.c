@@ -147,10 +147,10 @@ static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
  * the ratio of two running sums, of host time and of instructions, that
  * forget at the pace of TAU_UP_NS of host time, or of TAU_DOWN_NS when
  * instructions got faster by more than an eighth (a preempted host only
- * ever looks slower: a stall of 5 ms moves the estimate by about 5%, and
- * the rate by about 10% with the correction below). The
+ * ever looks slower: a stall of 5 ms moves the estimate by about 5%). The
  * rate is that estimate sped up or slowed down to make up `behind` over
- * VCLOCK_CORRECT_NS, by half at most either way.
+ * VCLOCK_CORRECT_NS, by half at most either way (the 5 ms stall: about 5%
+ * more).
  */
 static void update_rate(struct vclock *clk, int64_t elapsed, uint64_t n, int64_t behind)
 {
