@@ -46,7 +46,7 @@ static int64_t host_now(const struct vclock *clk)
 
 void vclock_init(struct vclock *clk, bool manual)
 {
-    *clk = (struct vclock){.manual = manual};
+    *clk = (struct vclock){.manual = manual, .slice_end_ns = VCLOCK_NEVER};
     vclock_set_host(clk, &host_monotonic);
 }
 
@@ -67,6 +67,12 @@ void vclock_drive(struct vclock *clk, const uint64_t *count)
     clk->rate = RATE_INITIAL;
     clk->avg_host_ns = clk->avg_count = 0;
     clk->sampling = false;
+}
+
+void vclock_set_kick(struct vclock *clk, void (*kick)(void *opaque), void *opaque)
+{
+    clk->kick = kick;
+    clk->kick_opaque = opaque;
 }
 
 uint64_t vclock_now(struct vclock *clk)
@@ -133,7 +139,10 @@ uint64_t vclock_slice_begin(struct vclock *clk, uint64_t max)
         (((unsigned __int128)span << VCLOCK_RATE_SHIFT) + clk->rate - 1) / clk->rate;
     if (n < SLICE_MIN)
         n = SLICE_MIN;
-    return n < max ? (uint64_t)n : max;
+    if (n > max)
+        n = max;
+    clk->slice_end_ns = now + (uint64_t)((n * clk->rate) >> VCLOCK_RATE_SHIFT);
+    return (uint64_t)n;
 }
 
 static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
@@ -179,11 +188,12 @@ static void update_rate(struct vclock *clk, int64_t elapsed, uint64_t n, int64_t
 
 void vclock_slice_end(struct vclock *clk)
 {
+    clk->slice_end_ns = VCLOCK_NEVER;
     if (clk->manual || !clk->count)
         return;
     uint64_t now = vclock_now(clk);
     int64_t host = host_now(clk);
-    if (host - (int64_t)now > VCLOCK_RESYNC_NS) {
+    if (host - (int64_t)now > (int64_t)VCLOCK_RESYNC_NS) {
         reanchor(clk, (uint64_t)host); /* stopped or paused: no guest code saw the gap */
         clk->sampling = false;
         return;
@@ -206,19 +216,22 @@ void vclock_idle(struct vclock *clk, uint64_t max_wait_ns)
         vclock_run_due(clk);
         return;
     }
-    /* Virtual time while halted is max(its value at the HLT, host time): a clock that ran
-       ahead stands until the host has caught up, one that fell behind catches up at once. */
+    /* Sleep until the host reaches the next deadline (a clock that ran ahead stands meanwhile). */
     uint64_t now = vclock_now(clk), next = vclock_next_deadline(clk);
     int64_t host = host_now(clk);
     if (host < 0)
         host = 0;
-    uint64_t from = (uint64_t)host > now ? (uint64_t)host : now;
-    if (next > from) {
+    if (next > (uint64_t)host && next > now) {
         uint64_t wait = next - (uint64_t)host;
         host = host_wait(clk, (int64_t)(wait < max_wait_ns ? wait : max_wait_ns));
     }
-    if (clk->count)
-        reanchor(clk, host > 0 && (uint64_t)host > now ? (uint64_t)host : now);
+    /* Driven: a clock behind the host catches up, but no further than the next deadline, so
+       that a periodic timer fires once for each of its periods and the guest sees each. */
+    if (clk->count) {
+        uint64_t target = (uint64_t)host < next ? (uint64_t)host : next;
+        if (target > now)
+            reanchor(clk, target);
+    }
     vclock_run_due(clk);
 }
 
@@ -260,6 +273,10 @@ void vtimer_arm(struct vclock *clk, struct vtimer *t, uint64_t deadline)
         p = &(*p)->next;
     t->next = *p;
     *p = t;
+    if (clk->slice_end_ns != VCLOCK_NEVER && deadline < clk->slice_end_ns && clk->kick) {
+        clk->slice_end_ns = VCLOCK_NEVER; /* once a slice */
+        clk->kick(clk->kick_opaque);
+    }
 }
 
 uint64_t vclock_next_deadline(const struct vclock *clk)

@@ -15,25 +15,32 @@
  *
  * - Driven (the board attaches the CPU's retired-instruction count with
  *   vclock_drive): inside a CPU slice time advances only with retired
- *   guest instructions, `anchor_ns + (count - anchor_count) * rate`, so
- *   two reads are as far apart as the guest code between them, whatever
- *   the host thread did meanwhile (a preempted host, a slow helper call).
+ *   guest instructions, `anchor_ns + (count - anchor_count) * rate`, and
+ *   with the bus time slow devices charge (vclock_charge), so two reads
+ *   are as far apart as the guest code between them, whatever the host
+ *   thread did meanwhile (a preempted host, a slow helper call).
+ *
  *   Between slices (vclock_slice_end) the clock is re-anchored where it
- *   stands, never backwards, and the rate for the next slice is chosen
- *   to keep virtual time on the host's wall clock: an estimate of the
- *   host time an instruction takes, averaged over about the last 100 ms
- *   of host time (10 ms when instructions get faster), so that a host
- *   that stalls for 5 ms moves the rate by about a tenth,
- *   made faster or slower to make up the distance
- *   to the host time over VCLOCK_CORRECT_NS. A slice covers at most
- *   VCLOCK_SLICE_MAX_NS of virtual time and ends at the next timer
- *   deadline (vclock_slice_begin gives the instruction budget), so
- *   interrupts come at the virtual time they are due. Virtual time that
- *   ran more than VCLOCK_LEAD_MAX_NS ahead of the host waits between
- *   slices until the host has caught up; it jumps only where no guest
- *   code runs: to the host's time while the CPU is halted (vclock_idle),
- *   and when it has fallen more than VCLOCK_RESYNC_NS behind (the process
- *   was stopped, the machine paused).
+ *   stands, never backwards, and the rate for the next slice is chosen to
+ *   keep virtual time on the host's wall clock: an estimate of the host
+ *   time an instruction takes, averaged over about the last 100 ms of
+ *   host time (10 ms when instructions get faster, so that a host that
+ *   stalls for 5 ms moves the rate by about a tenth), made faster or
+ *   slower to make up the distance to the host over VCLOCK_CORRECT_NS.
+ *   Virtual time that ran more than VCLOCK_LEAD_MAX_NS ahead of the host
+ *   waits between slices until the host has caught up. Virtual time that
+ *   fell behind catches up faster (by up to twice the host's pace), and
+ *   while the CPU is halted (vclock_idle) at once, but never past the next
+ *   timer deadline, so that a periodic timer still interrupts once a
+ *   period (a guest counting ticks keeps time with the TSC). It jumps over
+ *   deadlines only when it has fallen more than VCLOCK_RESYNC_NS behind
+ *   (the process was stopped, the machine paused).
+ *
+ *   A slice covers at most VCLOCK_SLICE_MAX_NS of virtual time and ends
+ *   at the next timer deadline (vclock_slice_begin gives the instruction
+ *   budget), or at an earlier one armed during the slice (the clock kicks
+ *   the CPU out of its run: vclock_set_kick), so interrupts come at the
+ *   virtual time they are due.
  */
 #ifndef POPEK_MACHINE_VCLOCK_H
 #define POPEK_MACHINE_VCLOCK_H
@@ -46,10 +53,10 @@
 /* Fixed-point scale of the driven clock's rate: 1 ns per instruction is 1 << VCLOCK_RATE_SHIFT. */
 #define VCLOCK_RATE_SHIFT 16
 /* Driven mode (see above). */
-#define VCLOCK_RESYNC_NS    200000000 /* behind the host by this much: jump forward */
-#define VCLOCK_LEAD_MAX_NS  1000000   /* ahead of the host by this much: wait for it */
-#define VCLOCK_CORRECT_NS   100000000 /* a distance to the host is made up over this time */
-#define VCLOCK_SLICE_MAX_NS 2000000   /* virtual time a slice covers at most */
+#define VCLOCK_RESYNC_NS    2000000000 /* behind the host by this much: jump forward */
+#define VCLOCK_LEAD_MAX_NS  1000000    /* ahead of the host by this much: wait for it */
+#define VCLOCK_CORRECT_NS   100000000  /* a distance to the host is made up over this time */
+#define VCLOCK_SLICE_MAX_NS 2000000    /* virtual time a slice covers at most */
 
 /*
  * An I/O cycle on the ISA bus: about a microsecond on a PC (Linux's
@@ -92,6 +99,9 @@ struct vclock {
     int64_t sample_host;   /* host ns since base when it began, moved on by waits */
     uint64_t sample_count; /* the count then */
     uint64_t last_ns;      /* the latest time returned: the clock never runs backwards */
+    uint64_t slice_end_ns; /* inside a slice: where it is to end; VCLOCK_NEVER between slices */
+    void (*kick)(void *opaque); /* ends the running slice early (NULL: none) */
+    void *kick_opaque;
 };
 
 /* Start at virtual 0 with no timers; host time from the host's monotonic clock. */
@@ -102,6 +112,10 @@ void vclock_set_host(struct vclock *clk, const struct vclock_host *host);
 
 /* Driven mode: time follows `*count`, a retired-instruction count that never decreases. */
 void vclock_drive(struct vclock *clk, const uint64_t *count);
+
+/* Driven mode: `kick` ends the CPU's run early, for a deadline armed inside a slice before its end.
+ */
+void vclock_set_kick(struct vclock *clk, void (*kick)(void *opaque), void *opaque);
 
 /* Virtual nanoseconds since vclock_init. */
 uint64_t vclock_now(struct vclock *clk);
@@ -124,8 +138,9 @@ void vclock_slice_end(struct vclock *clk);
 
 /*
  * The CPU is halted: wait on the host until the next timer deadline (at
- * most `max_wait_ns`) while virtual time follows host time, then fire the
- * due timers. Manual mode does not wait (time stands still there).
+ * most `max_wait_ns`), move virtual time on to the host's time but not
+ * past that deadline (driven mode), then fire the due timers. Manual mode
+ * does not wait (time stands still there).
  */
 void vclock_idle(struct vclock *clk, uint64_t max_wait_ns);
 

@@ -277,6 +277,65 @@ static void test_driven_deadlines_and_idle(void)
     g_assert_cmpint(lag(&d), <=, 0);
 }
 
+/* Halted and behind the host with a periodic timer: each idle goes to the next period only. */
+static void test_driven_idle_catches_up_by_period(void)
+{
+    struct driven d;
+    driven_init(&d);
+    run_slice(&d, 100000, 10);
+    struct rec p = {.clk = &d.clk, .period = 1000000};
+    vtimer_init(&p.t, fire, &p);
+    uint64_t t0 = vclock_now(&d.clk);
+    vtimer_arm(&d.clk, &p.t, t0 + 1000000);
+    d.host.ns += 8500000; /* 8.5 ms behind */
+    for (unsigned i = 1; i <= 8; i++) {
+        vclock_idle(&d.clk, 10000000);
+        g_assert_cmpuint(p.n, ==, i);
+        g_assert_cmpuint(p.fired_at[i - 1], ==, t0 + i * 1000000);
+        g_assert_cmpuint(d.host.sleeps, ==, 0); /* no waiting while behind */
+    }
+    vclock_idle(&d.clk, 10000000); /* caught up: waits for the host */
+    g_assert_cmpuint(p.n, ==, 9);
+    g_assert_cmpuint(d.host.sleeps, ==, 1);
+    g_assert_cmpint(lag(&d), <=, 0);
+}
+
+static void count_kick(void *opaque)
+{
+    (*(unsigned *)opaque)++;
+}
+
+/* A deadline armed inside a slice before its planned end kicks the CPU out, once; none between
+ * slices. */
+static void test_driven_kick(void)
+{
+    struct driven d;
+    driven_init(&d);
+    unsigned kicks = 0;
+    vclock_set_kick(&d.clk, count_kick, &kicks);
+    run_slice(&d, 100000, 10);
+    struct rec r = {.clk = &d.clk};
+    vtimer_init(&r.t, fire, &r);
+    uint64_t now = vclock_now(&d.clk);
+    vtimer_arm(&d.clk, &r.t, now + 10000000); /* after any slice */
+    uint64_t budget = vclock_slice_begin(&d.clk, UINT64_MAX);
+    g_assert_cmpuint(budget, ==, VCLOCK_SLICE_MAX_NS / 10);
+    d.count += 100;
+    vtimer_arm(&d.clk, &r.t, now + 5000000); /* still after the slice: no kick */
+    g_assert_cmpuint(kicks, ==, 0);
+    vtimer_arm(&d.clk, &r.t, vclock_now(&d.clk) + 50000); /* inside it */
+    g_assert_cmpuint(kicks, ==, 1);
+    vtimer_arm(&d.clk, &r.t, vclock_now(&d.clk) + 40000); /* once a slice */
+    g_assert_cmpuint(kicks, ==, 1);
+    vclock_slice_end(&d.clk);
+    vtimer_arm(&d.clk, &r.t, vclock_now(&d.clk) + 30000); /* between slices */
+    g_assert_cmpuint(kicks, ==, 1);
+    /* The next slice ends at that deadline. */
+    budget = vclock_slice_begin(&d.clk, UINT64_MAX);
+    g_assert_cmpuint(budget, <=, 30000 / 10 + 1);
+    vclock_slice_end(&d.clk);
+}
+
 /* A slow device access moves driven time on at once; manual time does not move. */
 static void test_charge(void)
 {
@@ -303,6 +362,9 @@ int main(int argc, char **argv)
     g_test_add_func("/vclock/driven/resync", test_driven_resync);
     g_test_add_func("/vclock/driven/lead-waits", test_driven_lead_waits);
     g_test_add_func("/vclock/driven/deadlines-and-idle", test_driven_deadlines_and_idle);
+    g_test_add_func("/vclock/driven/idle-catches-up-by-period",
+                    test_driven_idle_catches_up_by_period);
+    g_test_add_func("/vclock/driven/kick", test_driven_kick);
     g_test_add_func("/vclock/driven/charge", test_charge);
     return g_test_run();
 }
