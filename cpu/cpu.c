@@ -207,7 +207,7 @@ uint64_t cpu_read_tsc(struct cpu *cpu)
 {
     struct cpu_internal *c = cpu->internal;
     uint64_t t = cpu->tsc + vclock_now(&cpu->machine->clock);
-    /* The host clock has microseconds; the guest may read twice within one. */
+    /* Virtual time has whole nanoseconds; two reads may fall within one. */
     if (t <= c->last_tsc)
         t = c->last_tsc + 1;
     c->last_tsc = t;

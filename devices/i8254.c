@@ -81,13 +81,14 @@ struct pit {
 };
 
 /*
- * Timers run between CPU slices: a host that falls behind (a loaded
- * machine, a slow stretch of guest code) finds several periods of a
- * periodic counter 0 gone by at once, where the PIC could take only one
- * edge. The rest are delivered later, one at a time, PIT_CATCHUP_GAP (or
- * half a period) apart so the guest has acknowledged the previous one, and
- * at most PIT_BACKLOG_MAX of them (after a long pause time simply moves
- * on): a guest counting ticks (Linux's jiffies) keeps time with the TSC.
+ * Timers run between CPU slices. A slice ends at the next deadline, but
+ * virtual time can still pass several periods of a periodic counter 0 at
+ * once (it jumps to the host's time after a halt or a pause, device
+ * accesses charge time, a deadline armed inside a slice waits for its
+ * end), where the PIC could take only one edge. The rest are delivered later, one at a time,
+ * PIT_CATCHUP_GAP (or half a period) apart so the guest has acknowledged the previous one, and at
+ * most PIT_BACKLOG_MAX of them (after a long pause time simply moves on): a guest counting ticks
+ * (Linux's jiffies) keeps time with the TSC.
  */
 #define PIT_BACKLOG_MAX 100
 #define PIT_CATCHUP_GAP (PIT_HZ / 4000) /* 250 us */
@@ -563,9 +564,11 @@ static void pit_control(struct pit *p, uint8_t v, int64_t t)
         counter_program(c, v, t);
 }
 
+/* Each access takes an ISA I/O cycle of virtual time (machine/vclock.h). */
 static uint32_t pit_read(void *opaque, uint16_t offset, unsigned size)
 {
     struct pit *p = opaque;
+    vclock_charge(&p->m->clock, VCLOCK_ISA_IO_NS);
     switch (offset) {
     case 0:
     case 1:
@@ -579,6 +582,7 @@ static uint32_t pit_read(void *opaque, uint16_t offset, unsigned size)
 static void pit_write(void *opaque, uint16_t offset, uint32_t value, unsigned size)
 {
     struct pit *p = opaque;
+    vclock_charge(&p->m->clock, VCLOCK_ISA_IO_NS);
     int64_t t = pit_tick(p);
     switch (offset) {
     case 0:

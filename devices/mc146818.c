@@ -607,6 +607,9 @@ static uint8_t rtc_data_read(struct rtc *s, uint8_t index, bool clear_c)
 static void rtc_data_write(struct rtc *s, uint8_t index, uint8_t v)
 {
     rtc_sync(s);
+    /* An interrupt that came due before its timer ran (timers run between CPU slices)
+       reaches the line under the programming it came due under, before this write. */
+    rtc_update_irq(s);
     switch (index) {
     case REG_A:
         rtc_write_a(s, v);

@@ -26,9 +26,11 @@ void port61_reset(struct port61 *p)
     pit_set_gate(p->pit, 2, 0);
 }
 
+/* Each access takes an ISA I/O cycle of virtual time (machine/vclock.h). */
 static uint32_t port61_read(void *opaque, uint16_t offset, unsigned size)
 {
     struct port61 *p = opaque;
+    vclock_charge(&p->m->clock, VCLOCK_ISA_IO_NS);
     uint64_t now = vclock_now(&p->m->clock);
     uint8_t v = p->control;
     if ((now / PORT61_REFRESH_NS) & 1)
@@ -41,6 +43,7 @@ static uint32_t port61_read(void *opaque, uint16_t offset, unsigned size)
 static void port61_write(void *opaque, uint16_t offset, uint32_t value, unsigned size)
 {
     struct port61 *p = opaque;
+    vclock_charge(&p->m->clock, VCLOCK_ISA_IO_NS);
     p->control = (uint8_t)value & PORT61_WRITABLE;
     pit_set_gate(p->pit, 2, p->control & PORT61_GATE2);
 }

@@ -463,6 +463,12 @@ static int pc_kernel_init(struct pc *pc, char **err)
     return rc;
 }
 
+/* A timer armed inside a slice, due before the slice ends: end it there. */
+static void pc_kick_cpu(void *opaque)
+{
+    cpu_request_exit(opaque);
+}
+
 int pc_init(struct pc *pc, const struct pc_config *cfg, char **err)
 {
     memset(pc, 0, sizeof(*pc));
@@ -479,6 +485,8 @@ int pc_init(struct pc *pc, const struct pc_config *cfg, char **err)
     }
     pc->mmu = smmu_create(&pc->m.mem);
     pc->cpu = cpu_create(&pc->m, pc->mmu);
+    vclock_drive(&pc->m.clock, &pc->cpu->instructions); /* guest time follows guest code */
+    vclock_set_kick(&pc->m.clock, pc_kick_cpu, pc->cpu);
     pc->tr = translator_create(pc->cpu, cfg->translator);
     pc_devices_init(pc);
     if (pc_storage_init(pc, err) < 0 || pc_kernel_init(pc, err) < 0) {

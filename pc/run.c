@@ -1,7 +1,8 @@
 /*
- * The run loop: the vCPU runs in slices; between slices virtual time
- * advances, due timers fire, and the limits of the run (debug exit,
- * --timeout, reset with --no-reboot) are checked. Single-threaded.
+ * The run loop: the vCPU runs in slices, each ending at the next timer
+ * deadline at the latest; between slices the virtual clock is re-anchored
+ * (machine/vclock.h), due timers fire, and the limits of the run (debug
+ * exit, --timeout, reset with --no-reboot) are checked. Single-threaded.
  */
 #include "pc/pc.h"
 
@@ -19,17 +20,8 @@ static bool timed_out(const struct pc *pc, gint64 start_us)
            (double)(g_get_monotonic_time() - start_us) >= pc->cfg.timeout * 1e6;
 }
 
-/* A halted CPU: sleep until the next timer is due (at most 10 ms), then run it. */
-static void pc_idle(struct pc *pc)
-{
-    uint64_t now = vclock_now(&pc->m.clock), next = vclock_next_deadline(&pc->m.clock);
-    uint64_t wait_ns = next > now ? next - now : 0;
-    if (wait_ns > 10000000u)
-        wait_ns = 10000000u;
-    if (wait_ns)
-        g_usleep((gulong)(wait_ns / 1000));
-    vclock_run_due(&pc->m.clock);
-}
+/* A halted CPU waits for the next timer at most this long before the loop looks around. */
+#define PC_IDLE_MAX_NS 10000000u
 
 int pc_add_poller(struct pc *pc, void (*poll)(void *opaque, bool paused), void *opaque)
 {
@@ -71,7 +63,9 @@ int pc_run(struct pc *pc)
                 pc->stop = PC_STOP_TIMEOUT;
             continue;
         }
-        enum cpu_exit why = translator_run(pc->tr, PC_SLICE);
+        uint64_t budget = vclock_slice_begin(&pc->m.clock, PC_SLICE);
+        enum cpu_exit why = translator_run(pc->tr, budget);
+        vclock_slice_end(&pc->m.clock);
         vclock_run_due(&pc->m.clock);
         pc_poll_serial(pc);
         if (why == CPU_EXIT_SHUTDOWN)
@@ -82,7 +76,7 @@ int pc_run(struct pc *pc)
             else
                 pc_reset(pc);
         } else if (why == CPU_EXIT_HLT) {
-            pc_idle(pc);
+            vclock_idle(&pc->m.clock, PC_IDLE_MAX_NS);
         }
         if (pc->stop == PC_STOP_NONE && timed_out(pc, start))
             pc->stop = PC_STOP_TIMEOUT;

@@ -131,23 +131,6 @@ static void run_to_hlt(struct cpu_fixture *f)
     cpu_fixture_run_to_hlt(f, 1000000);
 }
 
-/* 32-bit paging identity-mapping the first 4 MiB except `hole` (not present). */
-static void paging_with_hole(struct cpu_fixture *f, uint32_t hole)
-{
-    const uint32_t pd = 0x200000, pt = 0x201000;
-    uint32_t pde = pt | 3;
-    memcpy(f->m.ram + pd, &pde, 4);
-    for (uint32_t i = 0; i < 1024; i++) {
-        uint32_t pte = (i << 12) | 3;
-        if ((i << 12) == hole)
-            pte = 0;
-        memcpy(f->m.ram + pt + 4 * i, &pte, 4);
-    }
-    f->cpu->cr[3] = pd;
-    f->cpu->cr[0] |= 0x80000000u;
-    cpu_sync_control(f->cpu);
-}
-
 static void test_rep_restart_after_fault(struct cpu_fixture *f, gconstpointer data)
 {
     /* rep movsb from 0x30000 to 0x40ff0, 0x20 bytes: the page at 0x41000 is missing. */
@@ -155,7 +138,7 @@ static void test_rep_restart_after_fault(struct cpu_fixture *f, gconstpointer da
     flat32(f, code, sizeof(code));
     for (int i = 0; i < 0x20; i++)
         f->m.ram[0x30000 + i] = (uint8_t)(i + 1);
-    paging_with_hole(f, 0x41000);
+    cpu_fixture_paging_with_hole(f, 0x41000);
     struct cpu *cpu = f->cpu;
     cpu->regs[R_ESI] = 0x30000;
     cpu->regs[R_EDI] = 0x40ff0;
@@ -352,7 +335,7 @@ static void test_system_reads_use_the_tlb(struct cpu_fixture *f, gconstpointer d
     code[0x100] = 0x42;
     code[0x101] = 0xcf;
     flat32(f, code, sizeof(code));
-    paging_with_hole(f, 0x3ff000); /* paging on, so that a miss is a page walk */
+    cpu_fixture_paging_with_hole(f, 0x3ff000); /* paging on, so that a miss is a page walk */
     cpu_fixture_tables(f, GDT, IDT);
     cpu_fixture_gate(f, 0x40, HANDLER);
     f->cpu->regs[R_EDX] = 0;

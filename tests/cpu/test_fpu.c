@@ -1176,21 +1176,6 @@ static void test_fxsave(struct cpu_fixture *f, gconstpointer data)
     g_assert_cmphex(f->cpu->exception_error, ==, 0);
 }
 
-/* 32-bit paging identity-mapping the first 4 MiB except `hole`. */
-static void paging_with_hole(struct cpu_fixture *f, uint32_t hole)
-{
-    const uint32_t pd = 0x200000, pt = 0x201000;
-    uint32_t pde = pt | 3;
-    memcpy(f->m.ram + pd, &pde, 4);
-    for (uint32_t i = 0; i < 1024; i++) {
-        uint32_t pte = (i << 12) == hole ? 0 : (i << 12) | 3;
-        memcpy(f->m.ram + pt + 4 * i, &pte, 4);
-    }
-    f->cpu->cr[3] = pd;
-    f->cpu->cr[0] |= CR0_PG;
-    cpu_sync_control(f->cpu);
-}
-
 /* A store that faults halfway writes nothing and leaves the FPU as it was. */
 static void test_store_fault(struct cpu_fixture *f, gconstpointer data)
 {
@@ -1198,7 +1183,7 @@ static void test_store_fault(struct cpu_fixture *f, gconstpointer data)
     /* fninit; fldpi; fstp tbyte [edx]; hlt  -- then fnsave [edx] */
     static const uint8_t code[] = {0xdb, 0xe3, 0xd9, 0xeb, 0xdb, 0x3a, 0xf4, 0xdd, 0x32, 0xf4};
     flat32(f, code, sizeof(code), 0);
-    paging_with_hole(f, 0x41000);
+    cpu_fixture_paging_with_hole(f, 0x41000);
     memset(f->m.ram + 0x40ff8, 0x5a, 8);
     f->cpu->regs[R_EDX] = 0x40ffa;
     g_assert_cmpint(run_to_exception(f), ==, EX_PF);

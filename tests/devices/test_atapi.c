@@ -14,6 +14,7 @@
 #include "machine/blockdev.h"
 #include "machine/irq.h"
 #include "machine/machine.h"
+#include "tests/lib/port_io.h"
 
 #define CMD      IDE_SECONDARY_CMD
 #define CTL      IDE_SECONDARY_CTRL
@@ -97,16 +98,6 @@ static void rig_free(struct rig *r)
     g_free(r);
 }
 
-static uint8_t inb(struct rig *r, uint16_t port)
-{
-    return iobus_read(&r->m.io, port, 1);
-}
-
-static void outb(struct rig *r, uint16_t port, uint8_t v)
-{
-    iobus_write(&r->m.io, port, v, 1);
-}
-
 static uint16_t get16(const uint8_t *p)
 {
     return p[0] << 8 | p[1];
@@ -120,15 +111,15 @@ static uint32_t get32(const uint8_t *p)
 /* PACKET, then the 12-byte command through the data port. */
 static void send_packet(struct rig *r, unsigned unit, const uint8_t *cdb, uint16_t limit, bool dma)
 {
-    outb(r, CMD + 6, unit ? 0x10 : 0x00);
-    outb(r, CMD + 1, dma ? 0x01 : 0x00);
-    outb(r, CMD + 4, limit);
-    outb(r, CMD + 5, limit >> 8);
+    out8(&r->m, CMD + 6, unit ? 0x10 : 0x00);
+    out8(&r->m, CMD + 1, dma ? 0x01 : 0x00);
+    out8(&r->m, CMD + 4, limit);
+    out8(&r->m, CMD + 5, limit >> 8);
     r->raised[1] = 0;
-    outb(r, CMD + 7, 0xa0);
+    out8(&r->m, CMD + 7, 0xa0);
     /* Ready for the packet at once, without an interrupt. */
-    g_assert_cmphex(inb(r, CTL) & (ST_BSY | ST_DRQ), ==, ST_DRQ);
-    g_assert_cmphex(inb(r, CMD + 2) & 3, ==, IR_COD);
+    g_assert_cmphex(in8(&r->m, CTL) & (ST_BSY | ST_DRQ), ==, ST_DRQ);
+    g_assert_cmphex(in8(&r->m, CMD + 2) & 3, ==, IR_COD);
     g_assert_cmpuint(r->raised[1], ==, 0);
     for (unsigned i = 0; i < 12; i += 2)
         iobus_write(&r->m.io, CMD, cdb[i] | cdb[i + 1] << 8, 2);
@@ -142,13 +133,13 @@ static size_t data_in(struct rig *r, uint8_t *buf, size_t max, uint16_t limit, u
 {
     size_t n = 0;
     unsigned nb = 0;
-    while (inb(r, CTL) & ST_DRQ) {
+    while (in8(&r->m, CTL) & ST_DRQ) {
         g_assert_cmpint(r->level[1], ==, 1);
-        g_assert_cmphex(inb(r, CMD + 2) & 3, ==, IR_IO);
-        unsigned bytes = inb(r, CMD + 4) | inb(r, CMD + 5) << 8;
+        g_assert_cmphex(in8(&r->m, CMD + 2) & 3, ==, IR_IO);
+        unsigned bytes = in8(&r->m, CMD + 4) | in8(&r->m, CMD + 5) << 8;
         g_assert_cmpuint(bytes, >, 0);
         g_assert_cmpuint(bytes, <=, limit);
-        g_assert_cmphex(inb(r, CMD + 7) & ST_DRQ, ==, ST_DRQ);
+        g_assert_cmphex(in8(&r->m, CMD + 7) & ST_DRQ, ==, ST_DRQ);
         for (unsigned i = 0; i < bytes; i += 2) {
             uint16_t w = iobus_read(&r->m.io, CMD, 2);
             if (n + i < max)
@@ -168,8 +159,8 @@ static size_t data_in(struct rig *r, uint8_t *buf, size_t max, uint16_t limit, u
 static uint8_t status_phase(struct rig *r)
 {
     g_assert_cmpint(r->level[1], ==, 1);
-    g_assert_cmphex(inb(r, CMD + 2) & 3, ==, IR_IO | IR_COD);
-    uint8_t st = inb(r, CMD + 7);
+    g_assert_cmphex(in8(&r->m, CMD + 2) & 3, ==, IR_IO | IR_COD);
+    uint8_t st = in8(&r->m, CMD + 7);
     g_assert_cmpint(r->level[1], ==, 0);
     return st;
 }
@@ -203,7 +194,7 @@ static void expect_check(struct rig *r, unsigned unit, const uint8_t *cdb, uint8
     uint8_t st, buf[64];
     g_assert_cmpuint(run(r, unit, cdb, buf, sizeof(buf), &st), ==, 0);
     g_assert_cmphex(st, ==, ST_DRDY | ST_ERR);
-    g_assert_cmphex(inb(r, CMD + 1) >> 4, ==, key);
+    g_assert_cmphex(in8(&r->m, CMD + 1) >> 4, ==, key);
     expect_sense(r, unit, key, asc, ascq);
 }
 
@@ -224,27 +215,27 @@ static void test_identify(void)
     struct rig *r = rig_new();
     uint8_t id[512];
     /* IDENTIFY DEVICE aborts, leaving the ATAPI signature. */
-    outb(r, CMD + 6, 0x00);
-    outb(r, CMD + 4, 0);
-    outb(r, CMD + 7, 0xec);
+    out8(&r->m, CMD + 6, 0x00);
+    out8(&r->m, CMD + 4, 0);
+    out8(&r->m, CMD + 7, 0xec);
     g_assert_cmpint(r->level[1], ==, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_ERR);
-    g_assert_cmphex(inb(r, CMD + 1), ==, 0x04);
-    g_assert_cmphex(inb(r, CMD + 4), ==, 0x14);
-    g_assert_cmphex(inb(r, CMD + 5), ==, 0xeb);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_ERR);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, 0x04);
+    g_assert_cmphex(in8(&r->m, CMD + 4), ==, 0x14);
+    g_assert_cmphex(in8(&r->m, CMD + 5), ==, 0xeb);
     /* So do READ SECTORS and the disk-only commands. */
-    outb(r, CMD + 7, 0xc8);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_ERR);
+    out8(&r->m, CMD + 7, 0xc8);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_ERR);
     /* IDENTIFY PACKET DEVICE */
-    outb(r, CMD + 7, 0xa1);
+    out8(&r->m, CMD + 7, 0xa1);
     g_assert_cmpint(r->level[1], ==, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DRQ);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DRQ);
     for (unsigned i = 0; i < 256; i++) {
         uint16_t w = iobus_read(&r->m.io, CMD, 2);
         id[2 * i] = w;
         id[2 * i + 1] = w >> 8;
     }
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY);
     g_assert_cmphex(id[0] | id[1] << 8, ==, 0x85c0);
     char model[13];
     for (unsigned i = 0; i < 12; i++)
@@ -292,7 +283,7 @@ static void test_test_unit_ready(void)
     uint8_t buf[4], st;
     g_assert_cmpuint(run(r, 0, tur, buf, sizeof(buf), &st), ==, 0);
     g_assert_cmphex(st, ==, ST_DRDY);
-    g_assert_cmphex(inb(r, CMD + 1), ==, 0);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, 0);
     /* The empty drive: NOT READY, MEDIUM NOT PRESENT. */
     expect_check(r, 1, tur, 2, 0x3a, 0);
     const uint8_t cap[12] = {0x25};
@@ -363,9 +354,9 @@ static void test_read_out_of_range(void)
     const uint8_t cdb[12] = {0x28, 0, 0, 0, 0, CD_SEC - 1, 0, 0, 2};
     uint8_t st, buf[16];
     send_packet(r, 0, cdb, 0xfffe, false);
-    g_assert_cmphex(inb(r, CTL) & ST_DRQ, ==, 0);
+    g_assert_cmphex(in8(&r->m, CTL) & ST_DRQ, ==, 0);
     g_assert_cmphex(status_phase(r), ==, ST_DRDY | ST_ERR);
-    g_assert_cmphex(inb(r, CMD + 1), ==, 0x54); /* ILLEGAL REQUEST, ABRT */
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, 0x54); /* ILLEGAL REQUEST, ABRT */
     expect_sense(r, 0, 5, 0x21, 0);
     expect_sense(r, 0, 0, 0, 0);
     const uint8_t r12[12] = {0xa8, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1};
@@ -387,7 +378,7 @@ static void test_unknown_opcode(void)
     uint8_t st, buf[8];
     g_assert_cmpuint(run(r, 0, cdb, buf, sizeof(buf), &st), ==, 0);
     g_assert_cmphex(st, ==, ST_DRDY | ST_ERR);
-    g_assert_cmphex(inb(r, CMD + 1), ==, 0x54);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, 0x54);
     expect_sense(r, 0, 5, 0x20, 0);
     const uint8_t mode_select[12] = {0x55};
     expect_check(r, 0, mode_select, 5, 0x20, 0);
@@ -530,26 +521,26 @@ static void test_dma_read(void)
     memmap_write(&r->m.mem, PRDT + 8, 0x30000, 4);
     memmap_write(&r->m.mem, PRDT + 12, 0x80000000u | 0x4000, 4);
     iobus_write(&r->m.io, BM2 + 4, PRDT, 4);
-    outb(r, BM2 + 2, 0x06);
-    outb(r, BM2, 0x08);
+    out8(&r->m, BM2 + 2, 0x06);
+    out8(&r->m, BM2, 0x08);
     const uint8_t cdb[12] = {0x28, 0, 0, 0, 0, 10, 0, 0, 40};
     send_packet(r, 0, cdb, 0xfffe, true);
-    g_assert_cmphex(inb(r, CTL) & ST_DRQ, ==, ST_DRQ);
+    g_assert_cmphex(in8(&r->m, CTL) & ST_DRQ, ==, ST_DRQ);
     g_assert_cmpint(r->level[1], ==, 0);
-    outb(r, BM2, 0x09);
-    g_assert_cmphex(inb(r, BM2 + 2), ==, 0x04);
+    out8(&r->m, BM2, 0x09);
+    g_assert_cmphex(in8(&r->m, BM2 + 2), ==, 0x04);
     g_assert_cmphex(status_phase(r), ==, ST_DRDY);
     check_sectors(r->m.ram + 0x10000, 10, 32);
     check_sectors(r->m.ram + 0x30000, 42, 8);
     g_assert_cmphex(r->m.ram[0x34000], ==, 0xee);
     /* A reply through DMA, the engine started before the command. */
     memmap_write(&r->m.mem, PRDT + 4, 0x80000000u | 512, 4);
-    outb(r, BM2, 0x08);
-    outb(r, BM2 + 2, 0x04);
-    outb(r, BM2, 0x09);
+    out8(&r->m, BM2, 0x08);
+    out8(&r->m, BM2 + 2, 0x04);
+    out8(&r->m, BM2, 0x09);
     const uint8_t inq[12] = {0x12, 0, 0, 0, 36};
     send_packet(r, 0, inq, 0xfffe, true);
-    g_assert_cmphex(inb(r, BM2 + 2), ==, 0x05); /* table longer than the reply */
+    g_assert_cmphex(in8(&r->m, BM2 + 2), ==, 0x05); /* table longer than the reply */
     g_assert_cmphex(status_phase(r), ==, ST_DRDY);
     g_assert_cmphex(r->m.ram[0x10000], ==, 0x05);
     g_assert_cmpmem(r->m.ram + 0x10008, 5, "POPEK", 5);
@@ -648,34 +639,34 @@ static void test_resets(void)
 {
     struct rig *r = rig_new();
     /* After power-on an ATAPI device shows status 0 and its signature. */
-    g_assert_cmphex(inb(r, CMD + 7), ==, 0x00);
-    g_assert_cmphex(inb(r, CMD + 4), ==, 0x14);
-    g_assert_cmphex(inb(r, CMD + 5), ==, 0xeb);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, 0x00);
+    g_assert_cmphex(in8(&r->m, CMD + 4), ==, 0x14);
+    g_assert_cmphex(in8(&r->m, CMD + 5), ==, 0xeb);
     /* DEVICE RESET in the middle of a packet: no interrupt, signature back. */
-    outb(r, CMD + 4, 0);
-    outb(r, CMD + 7, 0xa0);
-    g_assert_cmphex(inb(r, CMD + 7) & ST_DRQ, ==, ST_DRQ);
+    out8(&r->m, CMD + 4, 0);
+    out8(&r->m, CMD + 7, 0xa0);
+    g_assert_cmphex(in8(&r->m, CMD + 7) & ST_DRQ, ==, ST_DRQ);
     r->raised[1] = 0;
-    outb(r, CMD + 7, 0x08);
+    out8(&r->m, CMD + 7, 0x08);
     g_assert_cmpuint(r->raised[1], ==, 0);
-    g_assert_cmphex(inb(r, CMD + 7), ==, 0x00);
-    g_assert_cmphex(inb(r, CMD + 4), ==, 0x14);
-    g_assert_cmphex(inb(r, CMD + 1), ==, 0x01);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, 0x00);
+    g_assert_cmphex(in8(&r->m, CMD + 4), ==, 0x14);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, 0x01);
     /* Soft reset: both drives show the ATAPI signature. */
-    outb(r, CMD + 6, 0x10);
-    outb(r, CMD + 4, 0);
-    outb(r, CTL, 0x04);
-    outb(r, CTL, 0x00);
-    g_assert_cmphex(inb(r, CMD + 6), ==, 0x00);
-    g_assert_cmphex(inb(r, CMD + 5), ==, 0xeb);
-    outb(r, CMD + 6, 0x10);
-    g_assert_cmphex(inb(r, CMD + 4), ==, 0x14);
-    g_assert_cmphex(inb(r, CMD + 5), ==, 0xeb);
+    out8(&r->m, CMD + 6, 0x10);
+    out8(&r->m, CMD + 4, 0);
+    out8(&r->m, CTL, 0x04);
+    out8(&r->m, CTL, 0x00);
+    g_assert_cmphex(in8(&r->m, CMD + 6), ==, 0x00);
+    g_assert_cmphex(in8(&r->m, CMD + 5), ==, 0xeb);
+    out8(&r->m, CMD + 6, 0x10);
+    g_assert_cmphex(in8(&r->m, CMD + 4), ==, 0x14);
+    g_assert_cmphex(in8(&r->m, CMD + 5), ==, 0xeb);
     /* Overlapped PACKET is refused. */
-    outb(r, CMD + 6, 0x00);
-    outb(r, CMD + 1, 0x02);
-    outb(r, CMD + 7, 0xa0);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_ERR);
+    out8(&r->m, CMD + 6, 0x00);
+    out8(&r->m, CMD + 1, 0x02);
+    out8(&r->m, CMD + 7, 0xa0);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_ERR);
     rig_free(r);
 }
 

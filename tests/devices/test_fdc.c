@@ -19,6 +19,7 @@
 #include "machine/blockdev.h"
 #include "machine/irq.h"
 #include "machine/machine.h"
+#include "tests/lib/port_io.h"
 
 #define DOR  0x3f2
 #define TDR  0x3f3
@@ -85,16 +86,6 @@ static char *make_image(uint64_t size)
     return path;
 }
 
-static void outb(struct fix *f, uint16_t port, uint8_t v)
-{
-    iobus_write(&f->m.io, port, v, 1);
-}
-
-static uint8_t inb(struct fix *f, uint16_t port)
-{
-    return (uint8_t)iobus_read(&f->m.io, port, 1);
-}
-
 static void run(struct fix *f)
 {
     vclock_advance(&f->m.clock, STEP_NS);
@@ -108,9 +99,9 @@ static void fix_init_mode(struct fix *f, enum blockdev_mode mode)
     f->dma = dma_create(&f->m);
     g_assert_nonnull(f->dma);
     /* The BIOS's DMA setup: cascade on channel 4. */
-    outb(f, 0xda, 0);
-    outb(f, 0xd6, 0xc0);
-    outb(f, 0xd4, 0x00);
+    out8(&f->m, 0xda, 0);
+    out8(&f->m, 0xd6, 0xc0);
+    out8(&f->m, 0xd4, 0x00);
     struct irq_line line = {rec_irq, &f->irq, 6};
     f->fdc = fdc_create(&f->m, f->dma, &line);
     g_assert_nonnull(f->fdc);
@@ -119,7 +110,7 @@ static void fix_init_mode(struct fix *f, enum blockdev_mode mode)
     g_assert_cmpint(blockdev_open(&f->bd, f->path, mode, NULL, &err), ==, 0);
     g_unlink(f->path); /* the open descriptor keeps it; nothing is left behind */
     g_assert_cmpint(fdc_attach(f->fdc, 0, &f->bd, &err), ==, 0);
-    outb(f, CCR, 0x00); /* 500 kbps for the 1.44M disk, as a BIOS sets it */
+    out8(&f->m, CCR, 0x00); /* 500 kbps for the 1.44M disk, as a BIOS sets it */
 }
 
 static void fix_init(struct fix *f)
@@ -140,8 +131,8 @@ static void fix_fini(struct fix *f)
 static void send(struct fix *f, const uint8_t *cmd, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        g_assert_cmphex(inb(f, MSR) & (RQM | DIO), ==, RQM);
-        outb(f, FIFO, cmd[i]);
+        g_assert_cmphex(in8(&f->m, MSR) & (RQM | DIO), ==, RQM);
+        out8(&f->m, FIFO, cmd[i]);
     }
 }
 
@@ -155,10 +146,10 @@ static void send(struct fix *f, const uint8_t *cmd, unsigned n)
 static void result(struct fix *f, uint8_t *r, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        g_assert_cmphex(inb(f, MSR) & 0xf0, ==, RQM | DIO | CB);
-        r[i] = inb(f, FIFO);
+        g_assert_cmphex(in8(&f->m, MSR) & 0xf0, ==, RQM | DIO | CB);
+        r[i] = in8(&f->m, FIFO);
     }
-    g_assert_cmphex(inb(f, MSR), ==, RQM);
+    g_assert_cmphex(in8(&f->m, MSR), ==, RQM);
 }
 
 static void expect(struct fix *f, const uint8_t *want, unsigned n)
@@ -177,16 +168,16 @@ static void expect(struct fix *f, const uint8_t *want, unsigned n)
 /* Program DMA channel 2 for `len` bytes at BUF. */
 static void dma2(struct fix *f, uint8_t mode, unsigned len)
 {
-    outb(f, 0x0a, 0x06);
-    outb(f, 0x0c, 0);
-    outb(f, 0x04, BUF & 0xff);
-    outb(f, 0x04, (BUF >> 8) & 0xff);
-    outb(f, 0x0c, 0);
-    outb(f, 0x05, (len - 1) & 0xff);
-    outb(f, 0x05, (len - 1) >> 8);
-    outb(f, 0x0b, mode);
-    outb(f, 0x81, BUF >> 16);
-    outb(f, 0x0a, 0x02);
+    out8(&f->m, 0x0a, 0x06);
+    out8(&f->m, 0x0c, 0);
+    out8(&f->m, 0x04, BUF & 0xff);
+    out8(&f->m, 0x04, (BUF >> 8) & 0xff);
+    out8(&f->m, 0x0c, 0);
+    out8(&f->m, 0x05, (len - 1) & 0xff);
+    out8(&f->m, 0x05, (len - 1) >> 8);
+    out8(&f->m, 0x0b, mode);
+    out8(&f->m, 0x81, BUF >> 16);
+    out8(&f->m, 0x0a, 0x02);
 }
 
 static void check_sectors(struct fix *f, const uint8_t *mem, unsigned lba, unsigned count)
@@ -211,15 +202,15 @@ static void test_reset_sequence(void)
 {
     struct fix f;
     fix_init(&f);
-    g_assert_cmphex(inb(&f, DOR), ==, 0x0c);
-    g_assert_cmphex(inb(&f, MSR), ==, RQM);
+    g_assert_cmphex(in8(&f.m, DOR), ==, 0x0c);
+    g_assert_cmphex(in8(&f.m, MSR), ==, RQM);
     /* DOR bit 2 low holds the controller in reset. */
-    outb(&f, DOR, 0x08);
-    g_assert_cmphex(inb(&f, MSR), ==, 0);
+    out8(&f.m, DOR, 0x08);
+    g_assert_cmphex(in8(&f.m, MSR), ==, 0);
     run(&f);
     g_assert_cmpint(f.irq.level, ==, 0);
     /* Leaving reset: the polling interrupt comes a little later. */
-    outb(&f, DOR, 0x0c);
+    out8(&f.m, DOR, 0x0c);
     g_assert_cmpint(f.irq.level, ==, 0);
     run(&f);
     g_assert_cmpint(f.irq.level, ==, 1);
@@ -233,10 +224,10 @@ static void test_reset_sequence(void)
     EXPECT(&f, 0x80);
     g_assert_cmpuint(f.irq.rises, ==, 1);
     /* DSR bit 7 resets too, and clears itself. */
-    outb(&f, DSR, 0x80);
+    out8(&f.m, DSR, 0x80);
     run(&f);
     g_assert_cmpint(f.irq.level, ==, 1);
-    g_assert_cmphex(inb(&f, MSR), ==, RQM);
+    g_assert_cmphex(in8(&f.m, MSR), ==, RQM);
     SEND(&f, 0x08);
     EXPECT(&f, 0xc0, 0);
     fix_fini(&f);
@@ -247,13 +238,13 @@ static void test_dma_gate_holds_irq(void)
     struct fix f;
     fix_init(&f);
     /* Without DOR bit 3 the interrupt stays inside the controller. */
-    outb(&f, DOR, 0x00);
-    outb(&f, DOR, 0x04);
+    out8(&f.m, DOR, 0x00);
+    out8(&f.m, DOR, 0x04);
     run(&f);
     g_assert_cmpint(f.irq.level, ==, 0);
-    outb(&f, DOR, 0x0c);
+    out8(&f.m, DOR, 0x0c);
     g_assert_cmpint(f.irq.level, ==, 1);
-    outb(&f, DOR, 0x04);
+    out8(&f.m, DOR, 0x04);
     g_assert_cmpint(f.irq.level, ==, 0);
     fix_fini(&f);
 }
@@ -282,31 +273,31 @@ static void test_specify_configure_dumpreg(void)
 {
     struct fix f;
     fix_init(&f);
-    g_assert_cmphex(inb(&f, MSR), ==, RQM);
-    outb(&f, FIFO, 0x03);
-    g_assert_cmphex(inb(&f, MSR), ==, RQM | CB); /* more command bytes wanted */
-    outb(&f, FIFO, 0xaf);
-    outb(&f, FIFO, 0x02);
-    g_assert_cmphex(inb(&f, MSR), ==, RQM);
+    g_assert_cmphex(in8(&f.m, MSR), ==, RQM);
+    out8(&f.m, FIFO, 0x03);
+    g_assert_cmphex(in8(&f.m, MSR), ==, RQM | CB); /* more command bytes wanted */
+    out8(&f.m, FIFO, 0xaf);
+    out8(&f.m, FIFO, 0x02);
+    g_assert_cmphex(in8(&f.m, MSR), ==, RQM);
     SEND(&f, 0x13, 0x00, 0x57, 0x10); /* EIS, POLL off, FIFOTHR 7 */
     SEND(&f, 0x12, 0x80 | 0x0c | 0x03);
     SEND(&f, 0x0e);
     EXPECT(&f, 0, 0, 0, 0, 0xaf, 0x02, 0, 0x0f, 0x57, 0x10);
     /* Without LOCK a reset restores the CONFIGURE defaults and clears GAP/WGATE. */
-    outb(&f, DOR, 0x08);
-    outb(&f, DOR, 0x0c);
+    out8(&f.m, DOR, 0x08);
+    out8(&f.m, DOR, 0x0c);
     SEND(&f, 0x0e);
     EXPECT(&f, 0, 0, 0, 0, 0xaf, 0x02, 0, 0x0c, 0x20, 0x00);
     /* LOCK keeps EFIFO, FIFOTHR and PRETRK (not EIS, POLL) over a software reset. */
     SEND(&f, 0x94);
     EXPECT(&f, 0x10);
     SEND(&f, 0x13, 0x00, 0x47, 0x22);
-    outb(&f, DSR, 0x80);
+    out8(&f.m, DSR, 0x80);
     SEND(&f, 0x0e);
     EXPECT(&f, 0, 0, 0, 0, 0xaf, 0x02, 0, 0x8c, 0x07, 0x22);
     SEND(&f, 0x14);
     EXPECT(&f, 0x00);
-    outb(&f, DSR, 0x80);
+    out8(&f.m, DSR, 0x80);
     SEND(&f, 0x0e);
     EXPECT(&f, 0, 0, 0, 0, 0xaf, 0x02, 0, 0x0c, 0x20, 0x00);
     fix_fini(&f);
@@ -317,11 +308,11 @@ static void test_recalibrate_and_seek(void)
     struct fix f;
     fix_init(&f);
     SEND(&f, 0x07, 0x00);
-    g_assert_cmphex(inb(&f, MSR), ==, RQM | 0x01); /* drive 0 busy seeking */
+    g_assert_cmphex(in8(&f.m, MSR), ==, RQM | 0x01); /* drive 0 busy seeking */
     g_assert_cmpint(f.irq.level, ==, 0);
     run(&f);
     g_assert_cmpint(f.irq.level, ==, 1);
-    g_assert_cmphex(inb(&f, MSR), ==, RQM);
+    g_assert_cmphex(in8(&f.m, MSR), ==, RQM);
     SEND(&f, 0x08);
     EXPECT(&f, 0x20, 0);
     g_assert_cmpint(f.irq.level, ==, 0);
@@ -363,7 +354,7 @@ static void test_overlapped_seeks(void)
     fix_init(&f);
     SEND(&f, 0x0f, 0x00, 3);
     SEND(&f, 0x0f, 0x01, 7);
-    g_assert_cmphex(inb(&f, MSR), ==, RQM | 0x03);
+    g_assert_cmphex(in8(&f.m, MSR), ==, RQM | 0x03);
     run(&f);
     SEND(&f, 0x08);
     EXPECT(&f, 0x20, 3);
@@ -382,16 +373,16 @@ static void test_read_one_sector(void)
     dma2(&f, DMA_READ_MODE, 512);
     SEND(&f, 0xe6, 0x00, 3, 0, 5, 2, 18, 0x1b, 0xff);
     /* Execution phase in DMA mode: busy, no RQM; nothing moved yet. */
-    g_assert_cmphex(inb(&f, MSR), ==, CB);
+    g_assert_cmphex(in8(&f.m, MSR), ==, CB);
     g_assert_cmphex(f.m.ram[BUF], ==, 0);
     g_assert_cmpint(f.irq.level, ==, 0);
     run(&f);
     g_assert_cmpint(f.irq.level, ==, 1);
     check_sectors(&f, f.m.ram + BUF, 3 * 2 * SPT + 4, 1);
-    g_assert_cmphex(inb(&f, MSR), ==, RQM | DIO | CB);
-    outb(&f, FIFO, 0x55); /* ignored in the result phase */
+    g_assert_cmphex(in8(&f.m, MSR), ==, RQM | DIO | CB);
+    out8(&f.m, FIFO, 0x55); /* ignored in the result phase */
     /* The first result byte clears INT. */
-    g_assert_cmphex(inb(&f, FIFO), ==, 0x00);
+    g_assert_cmphex(in8(&f.m, FIFO), ==, 0x00);
     g_assert_cmpint(f.irq.level, ==, 0);
     /* TC after sector 5: normal termination, R points past it. */
     EXPECT(&f, 0x00, 0x00, 3, 0, 6, 2);
@@ -542,24 +533,24 @@ static void test_read_id_and_rate(void)
     run(&f);
     EXPECT(&f, 0x04, 0x00, 0x00, 12, 1, 15, 2);
     /* At 250 kbps a 1.44M disk shows no address marks; FM finds none either. */
-    outb(&f, CCR, 0x02);
+    out8(&f.m, CCR, 0x02);
     SEND(&f, 0x4a, 0x04);
     run(&f);
     uint8_t r[7];
     result(&f, r, 7);
     g_assert_cmphex(r[0], ==, 0x44);
     g_assert_cmphex(r[1], ==, 0x01);
-    outb(&f, DSR, 0x00);
+    out8(&f.m, DSR, 0x00);
     SEND(&f, 0x0a, 0x04);
     run(&f);
     result(&f, r, 7);
     g_assert_cmphex(r[1], ==, 0x01);
     dma2(&f, DMA_READ_MODE, 512);
-    outb(&f, CCR, 0x02);
+    out8(&f.m, CCR, 0x02);
     SEND(&f, 0xe6, 0x04, 12, 1, 1, 2, 18, 0x1b, 0xff);
     run(&f);
     EXPECT(&f, 0x44, 0x01, 0x00, 12, 1, 1, 2);
-    outb(&f, CCR, 0x00);
+    out8(&f.m, CCR, 0x00);
     SEND(&f, 0xe6, 0x04, 12, 1, 1, 2, 18, 0x1b, 0xff);
     run(&f);
     EXPECT(&f, 0x04, 0x00, 0x00, 12, 1, 2, 2);
@@ -648,7 +639,7 @@ static void test_overrun(void)
     fix_init(&f);
     /* DMA channel 2 masked: the controller is never served. */
     dma2(&f, DMA_READ_MODE, 512);
-    outb(&f, 0x0a, 0x06);
+    out8(&f.m, 0x0a, 0x06);
     SEND(&f, 0xe6, 0x00, 0, 0, 1, 2, 18, 0x1b, 0xff);
     run(&f);
     EXPECT(&f, 0x40, 0x10, 0x00, 0, 0, 1, 2);
@@ -659,11 +650,11 @@ static void test_overrun(void)
     EXPECT(&f, 0x40, 0x10, 0x00, 0, 0, 1, 2);
     /* DOR bit 3 low gates DRQ off as well. */
     dma2(&f, DMA_READ_MODE, 512);
-    outb(&f, DOR, 0x04);
+    out8(&f.m, DOR, 0x04);
     SEND(&f, 0xe6, 0x00, 0, 0, 1, 2, 18, 0x1b, 0xff);
     run(&f);
     g_assert_cmpint(f.irq.level, ==, 0);
-    outb(&f, DOR, 0x0c);
+    out8(&f.m, DOR, 0x0c);
     g_assert_cmpint(f.irq.level, ==, 1);
     EXPECT(&f, 0x40, 0x10, 0x00, 0, 0, 1, 2);
     fix_fini(&f);
@@ -675,15 +666,15 @@ static void test_non_dma_read(void)
     fix_init(&f);
     SEND(&f, 0x03, 0xaf, 0x03); /* ND */
     SEND(&f, 0x46, 0x00, 0, 0, 1, 2, 2, 0x1b, 0xff);
-    g_assert_cmphex(inb(&f, MSR), ==, CB);
+    g_assert_cmphex(in8(&f.m, MSR), ==, CB);
     run(&f);
     unsigned rises = f.irq.rises;
     g_assert_cmpint(f.irq.level, ==, 1);
     uint8_t buf[1024];
     for (unsigned i = 0; i < sizeof(buf); i++) {
-        g_assert_cmphex(inb(&f, MSR), ==, RQM | DIO | NDMA | CB);
+        g_assert_cmphex(in8(&f.m, MSR), ==, RQM | DIO | NDMA | CB);
         g_assert_cmpint(f.irq.level, ==, 1);
-        buf[i] = inb(&f, FIFO);
+        buf[i] = in8(&f.m, FIFO);
     }
     check_sectors(&f, buf, 0, 2);
     /* One interrupt a byte, and one for the result phase. */
@@ -702,8 +693,8 @@ static void test_non_dma_write(void)
     SEND(&f, 0x45, 0x00, 0, 0, 5, 2, 5, 0x1b, 0xff);
     run(&f);
     for (unsigned i = 0; i < 512; i++) {
-        g_assert_cmphex(inb(&f, MSR), ==, RQM | NDMA | CB);
-        outb(&f, FIFO, (uint8_t)(i ^ 0x33));
+        g_assert_cmphex(in8(&f.m, MSR), ==, RQM | NDMA | CB);
+        out8(&f.m, FIFO, (uint8_t)(i ^ 0x33));
     }
     EXPECT(&f, 0x40, 0x80, 0x00, 1, 0, 1, 2);
     uint8_t sec[512];
@@ -717,28 +708,28 @@ static void test_disk_change(void)
 {
     struct fix f;
     fix_init(&f);
-    g_assert_cmphex(inb(&f, DIR), ==, 0xff); /* DSKCHG after the medium went in */
-    seek(&f, 0x00, 0);                       /* no step pulse: still set */
-    g_assert_cmphex(inb(&f, DIR) & 0x80, ==, 0x80);
+    g_assert_cmphex(in8(&f.m, DIR), ==, 0xff); /* DSKCHG after the medium went in */
+    seek(&f, 0x00, 0);                         /* no step pulse: still set */
+    g_assert_cmphex(in8(&f.m, DIR) & 0x80, ==, 0x80);
     seek(&f, 0x00, 1);
-    g_assert_cmphex(inb(&f, DIR), ==, 0x7f);
+    g_assert_cmphex(in8(&f.m, DIR), ==, 0x7f);
     /* A new medium sets it again. */
     g_assert_cmpint(fdc_attach(f.fdc, 0, &f.bd, NULL), ==, 0);
-    g_assert_cmphex(inb(&f, DIR) & 0x80, ==, 0x80);
+    g_assert_cmphex(in8(&f.m, DIR) & 0x80, ==, 0x80);
     /* DIR shows the drive DOR selects: drive 1 has none. */
-    outb(&f, DOR, 0x1d);
-    g_assert_cmphex(inb(&f, DIR) & 0x80, ==, 0);
-    outb(&f, DOR, 0x1c);
+    out8(&f.m, DOR, 0x1d);
+    g_assert_cmphex(in8(&f.m, DIR) & 0x80, ==, 0);
+    out8(&f.m, DOR, 0x1c);
     SEND(&f, 0x07, 0x00);
     run(&f);
     SEND(&f, 0x08);
     EXPECT(&f, 0x20, 0);
-    g_assert_cmphex(inb(&f, DIR) & 0x80, ==, 0);
+    g_assert_cmphex(in8(&f.m, DIR) & 0x80, ==, 0);
     /* TDR keeps bits 0-1. */
-    outb(&f, TDR, 0xff);
-    g_assert_cmphex(inb(&f, TDR), ==, 0xff);
-    outb(&f, TDR, 0x00);
-    g_assert_cmphex(inb(&f, TDR), ==, 0xfc);
+    out8(&f.m, TDR, 0xff);
+    g_assert_cmphex(in8(&f.m, TDR), ==, 0xff);
+    out8(&f.m, TDR, 0x00);
+    g_assert_cmphex(in8(&f.m, TDR), ==, 0xfc);
     fix_fini(&f);
 }
 
@@ -782,18 +773,18 @@ static void test_reset_mid_command(void)
     fix_init(&f);
     dma2(&f, DMA_READ_MODE, 512);
     SEND(&f, 0xe6, 0x00, 0, 0, 1, 2, 18, 0x1b, 0xff);
-    outb(&f, DOR, 0x08); /* reset before the transfer ran */
-    outb(&f, DOR, 0x0c);
+    out8(&f.m, DOR, 0x08); /* reset before the transfer ran */
+    out8(&f.m, DOR, 0x0c);
     run(&f);
     g_assert_cmphex(f.m.ram[BUF], ==, 0);
-    g_assert_cmphex(inb(&f, MSR), ==, RQM);
+    g_assert_cmphex(in8(&f.m, MSR), ==, RQM);
     SEND(&f, 0x08);
     EXPECT(&f, 0xc0, 0);
     /* fdc_reset: as the BIOS leaves it, nothing pending. */
     SEND(&f, 0x03);
     fdc_reset(f.fdc);
-    g_assert_cmphex(inb(&f, DOR), ==, 0x0c);
-    g_assert_cmphex(inb(&f, MSR), ==, RQM);
+    g_assert_cmphex(in8(&f.m, DOR), ==, 0x0c);
+    g_assert_cmphex(in8(&f.m, MSR), ==, RQM);
     g_assert_cmpint(f.irq.level, ==, 0);
     SEND(&f, 0x08);
     EXPECT(&f, 0x80);

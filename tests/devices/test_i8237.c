@@ -11,6 +11,7 @@
 
 #include "devices/i8237.h"
 #include "machine/machine.h"
+#include "tests/lib/port_io.h"
 
 /* DMA1 registers */
 #define ADDR(ch)     (2 * (ch))
@@ -43,16 +44,6 @@ struct fix {
     struct dma *dma;
 };
 
-static void outb(struct fix *f, uint16_t port, uint8_t v)
-{
-    iobus_write(&f->m.io, port, v, 1);
-}
-
-static uint8_t inb(struct fix *f, uint16_t port)
-{
-    return (uint8_t)iobus_read(&f->m.io, port, 1);
-}
-
 /* What SeaBIOS does at POST: master clears, channel 4 cascade and unmasked. */
 static void fix_init(struct fix *f)
 {
@@ -60,10 +51,10 @@ static void fix_init(struct fix *f)
         machine_init(&f->m, &(struct machine_config){.ram_mb = 16, .manual_clock = true}), ==, 0);
     f->dma = dma_create(&f->m);
     g_assert_nonnull(f->dma);
-    outb(f, MASTER_CLEAR, 0);
-    outb(f, DMA2(MASTER_CLEAR), 0);
-    outb(f, DMA2(MODE), M_CASCADE);
-    outb(f, DMA2(SINGLE_MASK), 0x00);
+    out8(&f->m, MASTER_CLEAR, 0);
+    out8(&f->m, DMA2(MASTER_CLEAR), 0);
+    out8(&f->m, DMA2(MODE), M_CASCADE);
+    out8(&f->m, DMA2(SINGLE_MASK), 0x00);
 }
 
 static void fix_fini(struct fix *f)
@@ -80,50 +71,44 @@ static void program(struct fix *f, unsigned ch, uint8_t mode, uint8_t page, uint
     unsigned n = ch & 3;
     uint16_t base = ch < 4 ? 0 : 0xc0;
     unsigned step = ch < 4 ? 1 : 2;
-    outb(f, base + step * SINGLE_MASK, 0x04 | n);
-    outb(f, base + step * CLEAR_FF, 0);
-    outb(f, base + step * ADDR(n), addr & 0xff);
-    outb(f, base + step * ADDR(n), addr >> 8);
-    outb(f, base + step * COUNT(n), count & 0xff);
-    outb(f, base + step * COUNT(n), count >> 8);
-    outb(f, base + step * MODE, mode | n);
-    outb(f, page_port[ch], page);
-    outb(f, base + step * SINGLE_MASK, n);
-}
-
-static uint16_t read16(struct fix *f, uint16_t port)
-{
-    uint8_t lo = inb(f, port);
-    return (uint16_t)(lo | inb(f, port) << 8);
+    out8(&f->m, base + step * SINGLE_MASK, 0x04 | n);
+    out8(&f->m, base + step * CLEAR_FF, 0);
+    out8(&f->m, base + step * ADDR(n), addr & 0xff);
+    out8(&f->m, base + step * ADDR(n), addr >> 8);
+    out8(&f->m, base + step * COUNT(n), count & 0xff);
+    out8(&f->m, base + step * COUNT(n), count >> 8);
+    out8(&f->m, base + step * MODE, mode | n);
+    out8(&f->m, page_port[ch], page);
+    out8(&f->m, base + step * SINGLE_MASK, n);
 }
 
 static void test_flipflop_programming(void)
 {
     struct fix f;
     fix_init(&f);
-    outb(&f, CLEAR_FF, 0);
-    outb(&f, ADDR(1), 0x34);
-    outb(&f, ADDR(1), 0x12);
-    outb(&f, COUNT(1), 0x78);
-    outb(&f, COUNT(1), 0x56);
-    outb(&f, CLEAR_FF, 0);
-    g_assert_cmphex(read16(&f, ADDR(1)), ==, 0x1234);
-    g_assert_cmphex(read16(&f, COUNT(1)), ==, 0x5678);
+    out8(&f.m, CLEAR_FF, 0);
+    out8(&f.m, ADDR(1), 0x34);
+    out8(&f.m, ADDR(1), 0x12);
+    out8(&f.m, COUNT(1), 0x78);
+    out8(&f.m, COUNT(1), 0x56);
+    out8(&f.m, CLEAR_FF, 0);
+    g_assert_cmphex(in8_lohi(&f.m, ADDR(1)), ==, 0x1234);
+    g_assert_cmphex(in8_lohi(&f.m, COUNT(1)), ==, 0x5678);
     /* One read leaves the flip-flop at the high byte; clearing it restarts at the low one. */
-    g_assert_cmphex(inb(&f, ADDR(1)), ==, 0x34);
-    g_assert_cmphex(inb(&f, ADDR(1)), ==, 0x12);
-    g_assert_cmphex(inb(&f, ADDR(1)), ==, 0x34);
-    outb(&f, CLEAR_FF, 0);
-    g_assert_cmphex(inb(&f, ADDR(1)), ==, 0x34);
+    g_assert_cmphex(in8(&f.m, ADDR(1)), ==, 0x34);
+    g_assert_cmphex(in8(&f.m, ADDR(1)), ==, 0x12);
+    g_assert_cmphex(in8(&f.m, ADDR(1)), ==, 0x34);
+    out8(&f.m, CLEAR_FF, 0);
+    g_assert_cmphex(in8(&f.m, ADDR(1)), ==, 0x34);
     /* The flip-flop is shared by all registers of a controller. */
-    outb(&f, ADDR(3), 0xcd); /* high byte of channel 3 */
-    outb(&f, CLEAR_FF, 0);
-    g_assert_cmphex(read16(&f, ADDR(3)), ==, 0xcd00);
+    out8(&f.m, ADDR(3), 0xcd); /* high byte of channel 3 */
+    out8(&f.m, CLEAR_FF, 0);
+    g_assert_cmphex(in8_lohi(&f.m, ADDR(3)), ==, 0xcd00);
     /* Master clear resets the flip-flop too. */
-    outb(&f, CLEAR_FF, 0);
-    inb(&f, ADDR(1));
-    outb(&f, MASTER_CLEAR, 0);
-    g_assert_cmphex(inb(&f, ADDR(1)), ==, 0x34);
+    out8(&f.m, CLEAR_FF, 0);
+    in8(&f.m, ADDR(1));
+    out8(&f.m, MASTER_CLEAR, 0);
+    g_assert_cmphex(in8(&f.m, ADDR(1)), ==, 0x34);
     fix_fini(&f);
 }
 
@@ -132,11 +117,11 @@ static void test_page_registers(void)
     struct fix f;
     fix_init(&f);
     for (uint16_t p = 0x81; p <= 0x8f; p++)
-        outb(&f, p, (uint8_t)(p ^ 0xa5));
+        out8(&f.m, p, (uint8_t)(p ^ 0xa5));
     for (uint16_t p = 0x81; p <= 0x8f; p++)
-        g_assert_cmphex(inb(&f, p), ==, (uint8_t)(p ^ 0xa5));
+        g_assert_cmphex(in8(&f.m, p), ==, (uint8_t)(p ^ 0xa5));
     /* Port 0x80 is the POST port: not claimed here, so it reads as nothing. */
-    g_assert_cmphex(inb(&f, 0x80), ==, 0xff);
+    g_assert_cmphex(in8(&f.m, 0x80), ==, 0xff);
     fix_fini(&f);
 }
 
@@ -152,22 +137,22 @@ static void test_write_transfer(void)
     g_assert_cmpint(dma_transfer(f.dma, 2, buf, 100, true), ==, 100);
     g_assert_cmpmem(f.m.ram + 0x51234, 100, buf, 100);
     g_assert_false(dma_terminal_count(f.dma, 2));
-    outb(&f, CLEAR_FF, 0);
-    g_assert_cmphex(read16(&f, ADDR(2)), ==, 0x1234 + 100);
-    g_assert_cmphex(read16(&f, COUNT(2)), ==, 511 - 100);
-    g_assert_cmphex(inb(&f, STATUS) & 0x0f, ==, 0);
+    out8(&f.m, CLEAR_FF, 0);
+    g_assert_cmphex(in8_lohi(&f.m, ADDR(2)), ==, 0x1234 + 100);
+    g_assert_cmphex(in8_lohi(&f.m, COUNT(2)), ==, 511 - 100);
+    g_assert_cmphex(in8(&f.m, STATUS) & 0x0f, ==, 0);
     /* The rest: stops at terminal count although more is offered. */
     g_assert_cmpint(dma_transfer(f.dma, 2, buf + 100, 500, true), ==, 412);
     g_assert_cmpmem(f.m.ram + 0x51234 + 100, 412, buf + 100, 412);
     g_assert_cmphex(f.m.ram[0x51234 + 512], ==, 0);
     g_assert_true(dma_terminal_count(f.dma, 2));
-    outb(&f, CLEAR_FF, 0);
-    g_assert_cmphex(read16(&f, COUNT(2)), ==, 0xffff);
-    g_assert_cmphex(read16(&f, ADDR(2)), ==, 0x1234 + 512);
+    out8(&f.m, CLEAR_FF, 0);
+    g_assert_cmphex(in8_lohi(&f.m, COUNT(2)), ==, 0xffff);
+    g_assert_cmphex(in8_lohi(&f.m, ADDR(2)), ==, 0x1234 + 512);
     /* TC masks a channel without autoinitialize; status shows TC once. */
     g_assert_false(dma_channel_ready(f.dma, 2));
-    g_assert_cmphex(inb(&f, STATUS) & 0x0f, ==, 0x04);
-    g_assert_cmphex(inb(&f, STATUS) & 0x0f, ==, 0x00);
+    g_assert_cmphex(in8(&f.m, STATUS) & 0x0f, ==, 0x04);
+    g_assert_cmphex(in8(&f.m, STATUS) & 0x0f, ==, 0x00);
     g_assert_cmpint(dma_transfer(f.dma, 2, buf, 10, true), ==, 0);
     g_assert_false(dma_terminal_count(f.dma, 2));
     fix_fini(&f);
@@ -208,7 +193,7 @@ static void test_verify_counts_only(void)
     g_assert_true(dma_terminal_count(f.dma, 2));
     for (unsigned i = 0; i < 32; i++)
         g_assert_cmphex(f.m.ram[0x30000 + i], ==, 0);
-    g_assert_cmphex(inb(&f, STATUS) & 0x0f, ==, 0x04);
+    g_assert_cmphex(in8(&f.m, STATUS) & 0x0f, ==, 0x04);
     fix_fini(&f);
 }
 
@@ -223,11 +208,11 @@ static void test_autoinit(void)
     g_assert_cmpint(dma_transfer(f.dma, 3, a, 8, true), ==, 8);
     g_assert_true(dma_terminal_count(f.dma, 3));
     /* Reloaded from the base registers and still unmasked. */
-    outb(&f, CLEAR_FF, 0);
-    g_assert_cmphex(read16(&f, ADDR(3)), ==, 0x8000);
-    g_assert_cmphex(read16(&f, COUNT(3)), ==, 7);
+    out8(&f.m, CLEAR_FF, 0);
+    g_assert_cmphex(in8_lohi(&f.m, ADDR(3)), ==, 0x8000);
+    g_assert_cmphex(in8_lohi(&f.m, COUNT(3)), ==, 7);
     g_assert_true(dma_channel_ready(f.dma, 3));
-    g_assert_cmphex(inb(&f, STATUS) & 0x0f, ==, 0x08);
+    g_assert_cmphex(in8(&f.m, STATUS) & 0x0f, ==, 0x08);
     g_assert_cmpint(dma_transfer(f.dma, 3, b, 4, true), ==, 4);
     g_assert_false(dma_terminal_count(f.dma, 3));
     g_assert_cmpmem(f.m.ram + 0x18000, 4, b, 4);
@@ -242,34 +227,34 @@ static void test_masks_and_cascade(void)
     uint8_t buf[4] = {1, 2, 3, 4};
     /* Master clear masks every channel. */
     program(&f, 0, M_SINGLE | M_WRITE, 0, 0x1000, 0xffff);
-    outb(&f, MASTER_CLEAR, 0);
+    out8(&f.m, MASTER_CLEAR, 0);
     g_assert_false(dma_channel_ready(f.dma, 0));
     g_assert_cmpint(dma_transfer(f.dma, 0, buf, 4, true), ==, 0);
     /* Clear mask register unmasks all four. */
-    outb(&f, CLEAR_MASK, 0);
+    out8(&f.m, CLEAR_MASK, 0);
     for (unsigned ch = 0; ch < 4; ch++)
         g_assert_true(dma_channel_ready(f.dma, ch));
     /* Write all mask bits. */
-    outb(&f, ALL_MASK, 0x0a);
+    out8(&f.m, ALL_MASK, 0x0a);
     g_assert_true(dma_channel_ready(f.dma, 0));
     g_assert_false(dma_channel_ready(f.dma, 1));
     g_assert_true(dma_channel_ready(f.dma, 2));
     g_assert_false(dma_channel_ready(f.dma, 3));
     /* Single mask bit. */
-    outb(&f, SINGLE_MASK, 0x04);
+    out8(&f.m, SINGLE_MASK, 0x04);
     g_assert_false(dma_channel_ready(f.dma, 0));
-    outb(&f, SINGLE_MASK, 0x00);
+    out8(&f.m, SINGLE_MASK, 0x00);
     g_assert_true(dma_channel_ready(f.dma, 0));
     /* Command bit 2 disables the controller. */
-    outb(&f, COMMAND, 0x04);
+    out8(&f.m, COMMAND, 0x04);
     g_assert_false(dma_channel_ready(f.dma, 0));
-    outb(&f, COMMAND, 0x00);
+    out8(&f.m, COMMAND, 0x00);
     g_assert_true(dma_channel_ready(f.dma, 0));
     /* DMA1 reaches the bus through DMA2's channel 4: masking it stops DMA1. */
-    outb(&f, DMA2(SINGLE_MASK), 0x04);
+    out8(&f.m, DMA2(SINGLE_MASK), 0x04);
     g_assert_false(dma_channel_ready(f.dma, 0));
     g_assert_cmpint(dma_transfer(f.dma, 0, buf, 4, true), ==, 0);
-    outb(&f, DMA2(SINGLE_MASK), 0x00);
+    out8(&f.m, DMA2(SINGLE_MASK), 0x00);
     g_assert_cmpint(dma_transfer(f.dma, 0, buf, 4, true), ==, 4);
     g_assert_cmpmem(f.m.ram + 0x1000, 4, buf, 4);
     /* The cascade channel itself moves nothing. */
@@ -286,21 +271,21 @@ static void test_request_status(void)
 {
     struct fix f;
     fix_init(&f);
-    outb(&f, REQUEST, 0x04 | 1);
-    outb(&f, REQUEST, 0x04 | 3);
-    g_assert_cmphex(inb(&f, STATUS), ==, 0xa0);
-    outb(&f, REQUEST, 0x01);
-    g_assert_cmphex(inb(&f, STATUS), ==, 0x80);
+    out8(&f.m, REQUEST, 0x04 | 1);
+    out8(&f.m, REQUEST, 0x04 | 3);
+    g_assert_cmphex(in8(&f.m, STATUS), ==, 0xa0);
+    out8(&f.m, REQUEST, 0x01);
+    g_assert_cmphex(in8(&f.m, STATUS), ==, 0x80);
     /* Terminal count clears the channel's request. */
     program(&f, 3, M_SINGLE | M_WRITE, 0, 0x100, 0);
     uint8_t b = 0x5a;
     g_assert_cmpint(dma_transfer(f.dma, 3, &b, 1, true), ==, 1);
-    g_assert_cmphex(inb(&f, STATUS), ==, 0x08);
-    g_assert_cmphex(inb(&f, TEMP), ==, 0);
+    g_assert_cmphex(in8(&f.m, STATUS), ==, 0x08);
+    g_assert_cmphex(in8(&f.m, TEMP), ==, 0);
     /* Master clear empties status and requests. */
-    outb(&f, REQUEST, 0x04 | 2);
-    outb(&f, MASTER_CLEAR, 0);
-    g_assert_cmphex(inb(&f, STATUS), ==, 0);
+    out8(&f.m, REQUEST, 0x04 | 2);
+    out8(&f.m, MASTER_CLEAR, 0);
+    g_assert_cmphex(in8(&f.m, STATUS), ==, 0);
     fix_fini(&f);
 }
 
@@ -324,8 +309,8 @@ static void test_decrement_and_wrap(void)
     g_assert_cmphex(f.m.ram[0x60000], ==, 0xa2);
     g_assert_cmphex(f.m.ram[0x6ffff], ==, 0xa3);
     g_assert_cmphex(f.m.ram[0x6fffe], ==, 0xa4);
-    outb(&f, CLEAR_FF, 0);
-    g_assert_cmphex(read16(&f, ADDR(2)), ==, 0xfffd);
+    out8(&f.m, CLEAR_FF, 0);
+    g_assert_cmphex(in8_lohi(&f.m, ADDR(2)), ==, 0xfffd);
     fix_fini(&f);
 }
 
@@ -345,20 +330,20 @@ static void test_word_channels(void)
     g_assert_cmpint(dma_transfer(f.dma, 5, buf + 4, 4, true), ==, 2);
     g_assert_true(dma_terminal_count(f.dma, 5));
     g_assert_cmpmem(f.m.ram + 0x130004, 2, buf + 4, 2);
-    outb(&f, DMA2(CLEAR_FF), 0);
-    g_assert_cmphex(read16(&f, DMA2(ADDR(1))), ==, 0x8003);
-    g_assert_cmphex(inb(&f, DMA2(STATUS)) & 0x0f, ==, 0x02);
+    out8(&f.m, DMA2(CLEAR_FF), 0);
+    g_assert_cmphex(in8_lohi(&f.m, DMA2(ADDR(1))), ==, 0x8003);
+    g_assert_cmphex(in8(&f.m, DMA2(STATUS)) & 0x0f, ==, 0x02);
     /* Word addresses wrap inside the 128 KiB page. */
     program(&f, 6, M_SINGLE | M_WRITE, 0x20, 0xffff, 1);
     g_assert_cmpint(dma_transfer(f.dma, 6, buf, 4, true), ==, 4);
     g_assert_cmpmem(f.m.ram + 0x21fffe, 2, buf, 2);
     g_assert_cmpmem(f.m.ram + 0x200000, 2, buf + 2, 2);
     /* Odd DMA2 ports alias the register below (A0 is not decoded). */
-    outb(&f, DMA2(CLEAR_FF), 0);
-    outb(&f, DMA2(ADDR(3)) + 1, 0x22);
-    outb(&f, DMA2(ADDR(3)) + 1, 0x11);
-    outb(&f, DMA2(CLEAR_FF), 0);
-    g_assert_cmphex(read16(&f, DMA2(ADDR(3))), ==, 0x1122);
+    out8(&f.m, DMA2(CLEAR_FF), 0);
+    out8(&f.m, DMA2(ADDR(3)) + 1, 0x22);
+    out8(&f.m, DMA2(ADDR(3)) + 1, 0x11);
+    out8(&f.m, DMA2(CLEAR_FF), 0);
+    g_assert_cmphex(in8_lohi(&f.m, DMA2(ADDR(3))), ==, 0x1122);
     fix_fini(&f);
 }
 
@@ -367,14 +352,14 @@ static void test_reset(void)
     struct fix f;
     fix_init(&f);
     program(&f, 2, M_SINGLE | M_WRITE, 0x05, 0x1234, 99);
-    outb(&f, COMMAND, 0x10);
+    out8(&f.m, COMMAND, 0x10);
     dma_reset(f.dma);
     g_assert_false(dma_channel_ready(f.dma, 2));
     /* Addresses, counts and pages survive the reset. */
-    g_assert_cmphex(read16(&f, ADDR(2)), ==, 0x1234);
-    g_assert_cmphex(inb(&f, PAGE_CH2), ==, 0x05);
-    outb(&f, DMA2(SINGLE_MASK), 0x00);
-    outb(&f, SINGLE_MASK, 0x02);
+    g_assert_cmphex(in8_lohi(&f.m, ADDR(2)), ==, 0x1234);
+    g_assert_cmphex(in8(&f.m, PAGE_CH2), ==, 0x05);
+    out8(&f.m, DMA2(SINGLE_MASK), 0x00);
+    out8(&f.m, SINGLE_MASK, 0x02);
     uint8_t b[2] = {9, 8};
     g_assert_cmpint(dma_transfer(f.dma, 2, b, 2, true), ==, 2);
     g_assert_cmpmem(f.m.ram + 0x51234, 2, b, 2);

@@ -11,6 +11,7 @@
 
 #include "devices/i8254.h"
 #include "machine/machine.h"
+#include "tests/lib/port_io.h"
 
 #define NRISES 128
 
@@ -75,40 +76,23 @@ static void goto_tick(struct fixture *f, int64_t tick)
     vclock_advance(&f->m.clock, target - now);
 }
 
-static void out8(struct fixture *f, uint16_t port, uint8_t v)
-{
-    iobus_write(&f->m.io, port, v, 1);
-}
-
-static uint8_t in8(struct fixture *f, uint16_t port)
-{
-    return (uint8_t)iobus_read(&f->m.io, port, 1);
-}
-
-/* Two reads of a counter port, LSB first. */
-static uint16_t read16(struct fixture *f, uint16_t port)
-{
-    uint8_t lo = in8(f, port);
-    return (uint16_t)(lo | in8(f, port) << 8);
-}
-
 /* Control word: LSB then MSB access unless told. */
 static void program(struct fixture *f, unsigned ch, unsigned mode, bool bcd)
 {
-    out8(f, 0x43, (uint8_t)(ch << 6 | 3 << 4 | mode << 1 | bcd));
+    out8(&f->m, 0x43, (uint8_t)(ch << 6 | 3 << 4 | mode << 1 | bcd));
 }
 
 static void load(struct fixture *f, unsigned ch, uint16_t count)
 {
-    out8(f, 0x40 + ch, count & 0xff);
-    out8(f, 0x40 + ch, count >> 8);
+    out8(&f->m, 0x40 + ch, count & 0xff);
+    out8(&f->m, 0x40 + ch, count >> 8);
 }
 
 /* Counter latch command, then both bytes. */
 static uint16_t latched(struct fixture *f, unsigned ch)
 {
-    out8(f, 0x43, (uint8_t)(ch << 6));
-    return read16(f, (uint16_t)(0x40 + ch));
+    out8(&f->m, 0x43, (uint8_t)(ch << 6));
+    return in8_lohi(&f->m, (uint16_t)(0x40 + ch));
 }
 
 static int out_at(struct fixture *f, unsigned ch, int64_t tick)
@@ -144,14 +128,14 @@ static void test_mode0(void)
 
     /* A new count: its first byte stops counting and sets OUT low at once. */
     goto_tick(&f, 6000);
-    out8(&f, 0x40, 10);
+    out8(&f.m, 0x40, 10);
     g_assert_cmpint(pit_get_out(f.pit, 0), ==, 0);
     g_assert_cmpuint(f.irq.level, ==, 0);
     uint16_t held = latched(&f, 0);
     g_assert_cmphex(held, ==, (100 - 5999) & 0xffff);
     goto_tick(&f, 6005);
     g_assert_cmphex(latched(&f, 0), ==, held);
-    out8(&f, 0x40, 0); /* MSB: count 10, loaded by pulse 6006 */
+    out8(&f.m, 0x40, 0); /* MSB: count 10, loaded by pulse 6006 */
     g_assert_cmpint(out_at(&f, 0, 6015), ==, 0);
     g_assert_cmpint(out_at(&f, 0, 6016), ==, 1);
     g_assert_cmpuint(f.irq.rises, ==, 2);
@@ -534,25 +518,25 @@ static void test_latch(void)
     program(&f, 0, 2, false);
     load(&f, 0, 1000);
     goto_tick(&f, 100);
-    out8(&f, 0x43, 0x00);
+    out8(&f.m, 0x43, 0x00);
     goto_tick(&f, 200);
-    g_assert_cmphex(read16(&f, 0x40), ==, 901); /* value at pulse 100 */
+    g_assert_cmphex(in8_lohi(&f.m, 0x40), ==, 901); /* value at pulse 100 */
     /* A second latch before the first is read is ignored. */
     goto_tick(&f, 300);
-    out8(&f, 0x43, 0x00);
+    out8(&f.m, 0x43, 0x00);
     goto_tick(&f, 400);
-    out8(&f, 0x43, 0x00);
-    uint8_t lo = in8(&f, 0x40);
+    out8(&f.m, 0x43, 0x00);
+    uint8_t lo = in8(&f.m, 0x40);
     goto_tick(&f, 450); /* the latch holds between the two bytes */
-    g_assert_cmphex(lo | in8(&f, 0x40) << 8, ==, 701);
+    g_assert_cmphex(lo | in8(&f.m, 0x40) << 8, ==, 701);
     /* Unlatched reads see the counter as it runs. */
-    g_assert_cmphex(read16(&f, 0x40), ==, 551);
+    g_assert_cmphex(in8_lohi(&f.m, 0x40), ==, 551);
     /* A control word drops an unread latch. */
-    out8(&f, 0x43, 0x00);
+    out8(&f.m, 0x43, 0x00);
     program(&f, 0, 2, false);
     load(&f, 0, 500);
     goto_tick(&f, 460);
-    g_assert_cmphex(read16(&f, 0x40), ==, 491);
+    g_assert_cmphex(in8_lohi(&f.m, 0x40), ==, 491);
     teardown(&f);
 }
 
@@ -562,65 +546,65 @@ static void test_readback(void)
     setup(&f);
     /* Status: OUT, NULL COUNT, RW, mode, BCD. */
     program(&f, 2, 1, false);
-    out8(&f, 0x43, 0xe8); /* status of counter 2 */
-    g_assert_cmphex(in8(&f, 0x42), ==, 0xc0 | 0x30 | 1 << 1);
+    out8(&f.m, 0x43, 0xe8); /* status of counter 2 */
+    g_assert_cmphex(in8(&f.m, 0x42), ==, 0xc0 | 0x30 | 1 << 1);
     load(&f, 2, 7);
-    out8(&f, 0x43, 0xe8);
-    g_assert_cmphex(in8(&f, 0x42), ==, 0xf2); /* mode 1: null until a trigger loads it */
+    out8(&f.m, 0x43, 0xe8);
+    g_assert_cmphex(in8(&f.m, 0x42), ==, 0xf2); /* mode 1: null until a trigger loads it */
     goto_tick(&f, 5);
     pit_set_gate(f.pit, 2, 1);
     goto_tick(&f, 6);
-    out8(&f, 0x43, 0xe8);
-    g_assert_cmphex(in8(&f, 0x42), ==, 0x32); /* OUT low, count loaded */
+    out8(&f.m, 0x43, 0xe8);
+    g_assert_cmphex(in8(&f.m, 0x42), ==, 0x32); /* OUT low, count loaded */
 
     /* Mode 0, BCD: null count until the pulse after the write. */
     program(&f, 0, 0, true);
-    out8(&f, 0x43, 0xe2);
-    g_assert_cmphex(in8(&f, 0x40), ==, 0x71);
+    out8(&f.m, 0x43, 0xe2);
+    g_assert_cmphex(in8(&f.m, 0x40), ==, 0x71);
     load(&f, 0, 0x0003);
-    out8(&f, 0x43, 0xe2);
-    g_assert_cmphex(in8(&f, 0x40), ==, 0x71);
+    out8(&f.m, 0x43, 0xe2);
+    g_assert_cmphex(in8(&f.m, 0x40), ==, 0x71);
     goto_tick(&f, 7);
-    out8(&f, 0x43, 0xe2);
-    g_assert_cmphex(in8(&f, 0x40), ==, 0x31);
+    out8(&f.m, 0x43, 0xe2);
+    g_assert_cmphex(in8(&f.m, 0x40), ==, 0x31);
     goto_tick(&f, 10);
-    out8(&f, 0x43, 0xe2);
-    g_assert_cmphex(in8(&f, 0x40), ==, 0xb1);
+    out8(&f.m, 0x43, 0xe2);
+    g_assert_cmphex(in8(&f.m, 0x40), ==, 0xb1);
 
     /* Count and status of several counters: status reads first, then the count. */
     program(&f, 1, 2, false);
     load(&f, 1, 300); /* loaded by pulse 11 */
     goto_tick(&f, 20);
-    out8(&f, 0x43, 0xc6); /* counters 0 and 1, count and status */
+    out8(&f.m, 0x43, 0xc6); /* counters 0 and 1, count and status */
     goto_tick(&f, 40);
-    g_assert_cmphex(in8(&f, 0x41), ==, 0xb4);
-    g_assert_cmphex(read16(&f, 0x41), ==, 300 - 9);
-    g_assert_cmphex(in8(&f, 0x40), ==, 0xb1);
-    g_assert_cmphex(read16(&f, 0x40), ==, 0x9990); /* BCD 3 - 13 */
+    g_assert_cmphex(in8(&f.m, 0x41), ==, 0xb4);
+    g_assert_cmphex(in8_lohi(&f.m, 0x41), ==, 300 - 9);
+    g_assert_cmphex(in8(&f.m, 0x40), ==, 0xb1);
+    g_assert_cmphex(in8_lohi(&f.m, 0x40), ==, 0x9990); /* BCD 3 - 13 */
     /* Count only, status only. */
-    out8(&f, 0x43, 0xd4);
-    g_assert_cmphex(read16(&f, 0x41), ==, 300 - 29);
-    out8(&f, 0x43, 0xe4);
-    g_assert_cmphex(in8(&f, 0x41), ==, 0xb4);
-    g_assert_cmphex(read16(&f, 0x41), ==, 300 - 29); /* live again */
+    out8(&f.m, 0x43, 0xd4);
+    g_assert_cmphex(in8_lohi(&f.m, 0x41), ==, 300 - 29);
+    out8(&f.m, 0x43, 0xe4);
+    g_assert_cmphex(in8(&f.m, 0x41), ==, 0xb4);
+    g_assert_cmphex(in8_lohi(&f.m, 0x41), ==, 300 - 29); /* live again */
     /* A second status latch before the first is read is ignored. */
     goto_tick(&f, 300);
-    out8(&f, 0x43, 0xe4);
+    out8(&f.m, 0x43, 0xe4);
     goto_tick(&f, 310); /* OUT low: count 1 */
-    out8(&f, 0x43, 0xe4);
-    g_assert_cmphex(in8(&f, 0x41), ==, 0xb4);
-    out8(&f, 0x43, 0xe4);
-    g_assert_cmphex(in8(&f, 0x41), ==, 0x34);
+    out8(&f.m, 0x43, 0xe4);
+    g_assert_cmphex(in8(&f.m, 0x41), ==, 0xb4);
+    out8(&f.m, 0x43, 0xe4);
+    g_assert_cmphex(in8(&f.m, 0x41), ==, 0x34);
     /* Modes 6 and 7 read back as written and run as 2 and 3. */
-    out8(&f, 0x43, 0xbc); /* counter 2, mode 6 */
-    load(&f, 2, 3);       /* gate 2 is high: loaded by pulse 311 */
-    out8(&f, 0x43, 0xe8);
-    g_assert_cmphex(in8(&f, 0x42), ==, 0xfc);
+    out8(&f.m, 0x43, 0xbc); /* counter 2, mode 6 */
+    load(&f, 2, 3);         /* gate 2 is high: loaded by pulse 311 */
+    out8(&f.m, 0x43, 0xe8);
+    g_assert_cmphex(in8(&f.m, 0x42), ==, 0xfc);
     g_assert_cmpint(out_at(&f, 2, 312), ==, 1);
     g_assert_cmpint(out_at(&f, 2, 313), ==, 0);
     g_assert_cmpint(out_at(&f, 2, 314), ==, 1);
-    out8(&f, 0x43, 0xbe); /* mode 7 */
-    load(&f, 2, 4);       /* loaded by pulse 315: high 2 pulses, low 2 */
+    out8(&f.m, 0x43, 0xbe); /* mode 7 */
+    load(&f, 2, 4);         /* loaded by pulse 315: high 2 pulses, low 2 */
     g_assert_cmpint(out_at(&f, 2, 316), ==, 1);
     g_assert_cmpint(out_at(&f, 2, 317), ==, 0);
     g_assert_cmpint(out_at(&f, 2, 319), ==, 1);
@@ -632,39 +616,39 @@ static void test_access_modes(void)
     struct fixture f;
     setup(&f);
     /* LSB only: the MSB is zero; reads return the LSB every time. */
-    out8(&f, 0x43, 0x50);
-    out8(&f, 0x41, 0x34);
+    out8(&f.m, 0x43, 0x50);
+    out8(&f.m, 0x41, 0x34);
     goto_tick(&f, 1);
-    g_assert_cmphex(in8(&f, 0x41), ==, 0x34);
-    g_assert_cmphex(in8(&f, 0x41), ==, 0x34);
+    g_assert_cmphex(in8(&f.m, 0x41), ==, 0x34);
+    g_assert_cmphex(in8(&f.m, 0x41), ==, 0x34);
     g_assert_cmpint(out_at(&f, 1, 0x34), ==, 0);
     g_assert_cmpint(out_at(&f, 1, 0x35), ==, 1);
     /* MSB only: the LSB is zero. */
-    out8(&f, 0x43, 0x60);
-    out8(&f, 0x41, 0x12);
+    out8(&f.m, 0x43, 0x60);
+    out8(&f.m, 0x41, 0x12);
     goto_tick(&f, 0x36);
-    g_assert_cmphex(in8(&f, 0x41), ==, 0x12);
+    g_assert_cmphex(in8(&f.m, 0x41), ==, 0x12);
     goto_tick(&f, 0x37);
-    g_assert_cmphex(in8(&f, 0x41), ==, 0x11);
-    out8(&f, 0x43, 0x40);                     /* latch */
-    g_assert_cmphex(in8(&f, 0x41), ==, 0x11); /* 0x11FF: the MSB */
-    g_assert_cmphex(in8(&f, 0x41), ==, 0x11); /* live again */
+    g_assert_cmphex(in8(&f.m, 0x41), ==, 0x11);
+    out8(&f.m, 0x43, 0x40);                     /* latch */
+    g_assert_cmphex(in8(&f.m, 0x41), ==, 0x11); /* 0x11FF: the MSB */
+    g_assert_cmphex(in8(&f.m, 0x41), ==, 0x11); /* live again */
     g_assert_cmpint(out_at(&f, 1, 0x36 + 0x1200 - 1), ==, 0);
     g_assert_cmpint(out_at(&f, 1, 0x36 + 0x1200), ==, 1);
     /* LSB then MSB: reads and writes each keep their own byte pointer. */
     goto_tick(&f, 0x2000);
-    out8(&f, 0x43, 0x70);
+    out8(&f.m, 0x43, 0x70);
     load(&f, 1, 0x1234); /* loaded by pulse 0x2001 */
     goto_tick(&f, 0x2005);
-    g_assert_cmphex(in8(&f, 0x41), ==, 0x30); /* LSB of 0x1230 */
-    out8(&f, 0x41, 0x00);                     /* new LSB: mode 0 stops counting */
+    g_assert_cmphex(in8(&f.m, 0x41), ==, 0x30); /* LSB of 0x1230 */
+    out8(&f.m, 0x41, 0x00);                     /* new LSB: mode 0 stops counting */
     goto_tick(&f, 0x2006);
-    g_assert_cmphex(in8(&f, 0x41), ==, 0x12); /* MSB of the held 0x1230 */
-    out8(&f, 0x41, 0x20);                     /* new MSB: 0x2000, loaded by pulse 0x2007 */
+    g_assert_cmphex(in8(&f.m, 0x41), ==, 0x12); /* MSB of the held 0x1230 */
+    out8(&f.m, 0x41, 0x20);                     /* new MSB: 0x2000, loaded by pulse 0x2007 */
     goto_tick(&f, 0x2007 + 0x10);
-    g_assert_cmphex(read16(&f, 0x41), ==, 0x1ff0);
+    g_assert_cmphex(in8_lohi(&f.m, 0x41), ==, 0x1ff0);
     /* The control register cannot be read. */
-    g_assert_cmphex(in8(&f, 0x43), ==, 0xff);
+    g_assert_cmphex(in8(&f.m, 0x43), ==, 0xff);
     teardown(&f);
 }
 
@@ -691,7 +675,7 @@ static void test_late_timer(void)
      * write delivers one edge (two if time crosses another 1.7 us edge
      * between its before and after updates).
      */
-    out8(&f, 0x43, 0x00);
+    out8(&f.m, 0x43, 0x00);
     g_assert_cmpuint(f.irq.rises, >=, 2);
     g_assert_cmpuint(f.irq.rises, <=, 3);
     unsigned rises = f.irq.rises;
@@ -701,6 +685,35 @@ static void test_late_timer(void)
     g_assert_cmpuint(f.irq.rises, ==, rises + 1);
     g_assert_cmpuint(vclock_next_deadline(&f.m.clock), >, before);
     teardown(&f);
+}
+
+/*
+ * The one-shot modes (0, 1, 4, 5) on counter 0: an OUT rise that came due
+ * before the timer ran reaches IRQ 0 when the guest reprograms the counter
+ * first (a new control word, which sets OUT low or high at once).
+ */
+static void test_late_timer_one_shot(void)
+{
+    for (unsigned mode = 0; mode <= 5; mode++) {
+        if (mode == 2 || mode == 3)
+            continue;
+        struct fixture f;
+        setup(&f);
+        bool triggered = mode == 1 || mode == 5;
+        if (triggered)
+            pit_set_gate(f.pit, 0, 0);
+        program(&f, 0, mode, false);
+        load(&f, 0, 100);
+        if (triggered)
+            pit_set_gate(f.pit, 0, 1);
+        unsigned rises = f.irq.rises;
+        uint64_t due = vclock_next_deadline(&f.m.clock);
+        g_assert_cmpuint(due, !=, VCLOCK_NEVER);
+        skip_time(&f, due + 10000 - vclock_now(&f.m.clock)); /* past it; no timer run */
+        program(&f, 0, 0, false);
+        g_assert_cmpuint(f.irq.rises, ==, rises + 1);
+        teardown(&f);
+    }
 }
 
 static void test_reset(void)
@@ -715,8 +728,8 @@ static void test_reset(void)
     g_assert_cmpint(f.irq.level, ==, 0);
     g_assert_cmpint(pit_get_out(f.pit, 0), ==, 0);
     g_assert_cmpuint(vclock_next_deadline(&f.m.clock), ==, VCLOCK_NEVER);
-    out8(&f, 0x43, 0xe2);
-    g_assert_cmphex(in8(&f, 0x40), ==, 0x70); /* mode 0, LSB/MSB, null count */
+    out8(&f.m, 0x43, 0xe2);
+    g_assert_cmphex(in8(&f.m, 0x40), ==, 0x70); /* mode 0, LSB/MSB, null count */
     g_assert_cmpint(pit_get_out(f.pit, 7), ==, 0);
     pit_set_gate(f.pit, 7, 1);
     teardown(&f);
@@ -740,6 +753,7 @@ int main(int argc, char **argv)
     g_test_add_func("/i8254/readback", test_readback);
     g_test_add_func("/i8254/access_modes", test_access_modes);
     g_test_add_func("/i8254/late_timer", test_late_timer);
+    g_test_add_func("/i8254/late_timer_one_shot", test_late_timer_one_shot);
     g_test_add_func("/i8254/late_timer_catches_up", test_late_timer_catches_up);
     g_test_add_func("/i8254/reset", test_reset);
     return g_test_run();

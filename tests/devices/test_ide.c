@@ -14,6 +14,7 @@
 #include "machine/blockdev.h"
 #include "machine/irq.h"
 #include "machine/machine.h"
+#include "tests/lib/port_io.h"
 
 #define CMD      IDE_PRIMARY_CMD
 #define CTL      IDE_PRIMARY_CTRL
@@ -112,53 +113,33 @@ static void rig_free(struct rig *r)
     g_free(r);
 }
 
-static uint8_t inb(struct rig *r, uint16_t port)
-{
-    return iobus_read(&r->m.io, port, 1);
-}
-
-static uint16_t inw(struct rig *r, uint16_t port)
-{
-    return iobus_read(&r->m.io, port, 2);
-}
-
-static void outb(struct rig *r, uint16_t port, uint8_t v)
-{
-    iobus_write(&r->m.io, port, v, 1);
-}
-
-static void outw(struct rig *r, uint16_t port, uint16_t v)
-{
-    iobus_write(&r->m.io, port, v, 2);
-}
-
 /* Task file for a 28-bit LBA command, then the command. */
 static void cmd_lba(struct rig *r, uint8_t cmd, uint32_t lba, uint8_t count)
 {
-    outb(r, CMD + 6, 0xe0 | ((lba >> 24) & 0x0f));
-    outb(r, CMD + 2, count);
-    outb(r, CMD + 3, lba);
-    outb(r, CMD + 4, lba >> 8);
-    outb(r, CMD + 5, lba >> 16);
-    outb(r, CMD + 7, cmd);
+    out8(&r->m, CMD + 6, 0xe0 | ((lba >> 24) & 0x0f));
+    out8(&r->m, CMD + 2, count);
+    out8(&r->m, CMD + 3, lba);
+    out8(&r->m, CMD + 4, lba >> 8);
+    out8(&r->m, CMD + 5, lba >> 16);
+    out8(&r->m, CMD + 7, cmd);
 }
 
 static void cmd_chs(struct rig *r, uint8_t cmd, unsigned c, unsigned h, unsigned s, uint8_t count)
 {
-    outb(r, CMD + 6, 0xa0 | h);
-    outb(r, CMD + 2, count);
-    outb(r, CMD + 3, s);
-    outb(r, CMD + 4, c);
-    outb(r, CMD + 5, c >> 8);
-    outb(r, CMD + 7, cmd);
+    out8(&r->m, CMD + 6, 0xa0 | h);
+    out8(&r->m, CMD + 2, count);
+    out8(&r->m, CMD + 3, s);
+    out8(&r->m, CMD + 4, c);
+    out8(&r->m, CMD + 5, c >> 8);
+    out8(&r->m, CMD + 7, cmd);
 }
 
 /* Read `words` words of one DRQ block; DRQ must be set before and the block whole. */
 static void pio_in(struct rig *r, uint8_t *buf, unsigned words)
 {
-    g_assert_cmphex(inb(r, CTL) & (ST_BSY | ST_DRQ), ==, ST_DRQ);
+    g_assert_cmphex(in8(&r->m, CTL) & (ST_BSY | ST_DRQ), ==, ST_DRQ);
     for (unsigned i = 0; i < words; i++) {
-        uint16_t w = inw(r, CMD);
+        uint16_t w = in16(&r->m, CMD);
         buf[2 * i] = w;
         buf[2 * i + 1] = w >> 8;
     }
@@ -166,9 +147,9 @@ static void pio_in(struct rig *r, uint8_t *buf, unsigned words)
 
 static void pio_out(struct rig *r, const uint8_t *buf, unsigned words)
 {
-    g_assert_cmphex(inb(r, CTL) & (ST_BSY | ST_DRQ), ==, ST_DRQ);
+    g_assert_cmphex(in8(&r->m, CTL) & (ST_BSY | ST_DRQ), ==, ST_DRQ);
     for (unsigned i = 0; i < words; i++)
-        outw(r, CMD, buf[2 * i] | buf[2 * i + 1] << 8);
+        out16(&r->m, CMD, buf[2 * i] | buf[2 * i + 1] << 8);
 }
 
 static void check_sector(const uint8_t *buf, uint64_t sector)
@@ -197,12 +178,12 @@ static uint16_t id_word(const uint8_t *id, unsigned w)
 
 static void identify(struct rig *r, uint8_t *id)
 {
-    outb(r, CMD + 6, 0xa0);
-    outb(r, CMD + 7, 0xec);
+    out8(&r->m, CMD + 6, 0xa0);
+    out8(&r->m, CMD + 7, 0xec);
     g_assert_cmpint(r->level[0], ==, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_DRQ);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_DRQ);
     pio_in(r, id, 256);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
 }
 
 /* ---- tests ------------------------------------------------------------------ */
@@ -242,27 +223,27 @@ static void test_pio_read_lba(void)
     uint8_t buf[512];
     cmd_lba(r, 0x20, 1000, 1);
     g_assert_cmpint(r->level[0], ==, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_DRQ);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_DRQ);
     g_assert_cmpint(r->level[0], ==, 0);
     pio_in(r, buf, 256);
     check_sector(buf, 1000);
     /* No interrupt at the end of a PIO read; the task file names the last sector. */
     g_assert_cmpint(r->level[0], ==, 0);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
-    g_assert_cmpuint(inb(r, CMD + 3) | inb(r, CMD + 4) << 8, ==, 1000);
-    g_assert_cmpuint(inb(r, CMD + 2), ==, 0);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmpuint(in8(&r->m, CMD + 3) | in8(&r->m, CMD + 4) << 8, ==, 1000);
+    g_assert_cmpuint(in8(&r->m, CMD + 2), ==, 0);
 
     /* Three sectors: one interrupt a sector. */
     cmd_lba(r, 0x21, 7, 3);
     for (unsigned s = 0; s < 3; s++) {
         g_assert_cmpint(r->level[0], ==, 1);
-        inb(r, CMD + 7);
+        in8(&r->m, CMD + 7);
         pio_in(r, buf, 256);
         check_sector(buf, 7 + s);
     }
     g_assert_cmpint(r->level[0], ==, 0);
-    g_assert_cmpuint(inb(r, CMD + 3), ==, 9);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmpuint(in8(&r->m, CMD + 3), ==, 9);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     rig_free(r);
 }
 
@@ -277,9 +258,9 @@ static void test_pio_read_chs(void)
     pio_in(r, buf, 256);
     check_sector(buf, 1196);
     /* The task file holds the last sector as CHS: 1/2/63. */
-    g_assert_cmpuint(inb(r, CMD + 3), ==, 63);
-    g_assert_cmpuint(inb(r, CMD + 4), ==, 1);
-    g_assert_cmphex(inb(r, CMD + 6), ==, 0xa2);
+    g_assert_cmpuint(in8(&r->m, CMD + 3), ==, 63);
+    g_assert_cmpuint(in8(&r->m, CMD + 4), ==, 1);
+    g_assert_cmphex(in8(&r->m, CMD + 6), ==, 0xa2);
     rig_free(r);
 }
 
@@ -300,9 +281,9 @@ static void test_pio_write_lba(void)
     for (unsigned s = 0; s < 3; s++) {
         pio_out(r, data + 512 * s, 256);
         g_assert_cmpint(r->level[0], ==, 1); /* after each block */
-        g_assert_cmphex(inb(r, CMD + 7) & ST_DRQ, ==, s < 2 ? ST_DRQ : 0);
+        g_assert_cmphex(in8(&r->m, CMD + 7) & ST_DRQ, ==, s < 2 ? ST_DRQ : 0);
     }
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     for (unsigned s = 0; s < 3; s++) {
         file_sector(r, 500 + s, back);
         g_assert_cmpmem(back, 512, data + 512 * s, 512);
@@ -323,7 +304,7 @@ static void test_pio_write_chs(void)
     fill(data, sizeof(data), 77);
     cmd_chs(r, 0x30, 0, 15, 63, 1); /* (0*16+15)*63+62 = 1007 */
     pio_out(r, data, 256);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     file_sector(r, 1007, back);
     g_assert_cmpmem(back, 512, data, 512);
     file_sector(r, 1008, back);
@@ -337,18 +318,18 @@ static void test_read_multiple(void)
     uint8_t buf[4 * 512];
     /* Without SET MULTIPLE MODE, READ MULTIPLE aborts. */
     cmd_lba(r, 0xc4, 0, 4);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_ABRT);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_ABRT);
     /* Not a power of two, or above 16: aborted. */
-    outb(r, CMD + 2, 3);
-    outb(r, CMD + 7, 0xc6);
-    g_assert_cmphex(inb(r, CMD + 7) & ST_ERR, ==, ST_ERR);
-    outb(r, CMD + 2, 32);
-    outb(r, CMD + 7, 0xc6);
-    g_assert_cmphex(inb(r, CMD + 7) & ST_ERR, ==, ST_ERR);
-    outb(r, CMD + 2, 4);
-    outb(r, CMD + 7, 0xc6);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    out8(&r->m, CMD + 2, 3);
+    out8(&r->m, CMD + 7, 0xc6);
+    g_assert_cmphex(in8(&r->m, CMD + 7) & ST_ERR, ==, ST_ERR);
+    out8(&r->m, CMD + 2, 32);
+    out8(&r->m, CMD + 7, 0xc6);
+    g_assert_cmphex(in8(&r->m, CMD + 7) & ST_ERR, ==, ST_ERR);
+    out8(&r->m, CMD + 2, 4);
+    out8(&r->m, CMD + 7, 0xc6);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     uint8_t id[512];
     identify(r, id);
     g_assert_cmphex(id_word(id, 59), ==, 0x0104);
@@ -359,15 +340,15 @@ static void test_read_multiple(void)
     for (unsigned b = 0; b < 3; b++) {
         unsigned n = b < 2 ? 4 : 2;
         g_assert_cmpuint(r->raised[0], ==, b + 1);
-        inb(r, CMD + 7);
+        in8(&r->m, CMD + 7);
         pio_in(r, buf, 256 * n);
         for (unsigned s = 0; s < n; s++)
             check_sector(buf + 512 * s, sector++);
         if (b < 2)
-            g_assert_cmphex(inb(r, CTL) & ST_DRQ, ==, ST_DRQ);
+            g_assert_cmphex(in8(&r->m, CTL) & ST_DRQ, ==, ST_DRQ);
     }
     g_assert_cmpuint(r->raised[0], ==, 3);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     rig_free(r);
 }
 
@@ -376,17 +357,17 @@ static void test_write_multiple(void)
     struct rig *r = rig_new();
     uint8_t data[6 * 512], back[512];
     fill(data, sizeof(data), 9);
-    outb(r, CMD + 2, 4);
-    outb(r, CMD + 7, 0xc6);
-    inb(r, CMD + 7);
+    out8(&r->m, CMD + 2, 4);
+    out8(&r->m, CMD + 7, 0xc6);
+    in8(&r->m, CMD + 7);
     cmd_lba(r, 0xc5, 40, 6);
     g_assert_cmpint(r->level[0], ==, 0);
     pio_out(r, data, 256 * 4);
     g_assert_cmpint(r->level[0], ==, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_DRQ);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_DRQ);
     pio_out(r, data + 4 * 512, 256 * 2);
     g_assert_cmpint(r->level[0], ==, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     for (unsigned s = 0; s < 6; s++) {
         file_sector(r, 40 + s, back);
         g_assert_cmpmem(back, 512, data + 512 * s, 512);
@@ -403,25 +384,25 @@ static void test_idnf(void)
     pio_in(r, buf, 256);
     check_sector(buf, DISK_SEC - 1);
     g_assert_cmpint(r->level[0], ==, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_IDNF);
-    g_assert_cmpuint(inb(r, CMD + 3) | inb(r, CMD + 4) << 8, ==, DISK_SEC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_IDNF);
+    g_assert_cmpuint(in8(&r->m, CMD + 3) | in8(&r->m, CMD + 4) << 8, ==, DISK_SEC);
     /* Entirely past the end, reads and writes. */
     cmd_lba(r, 0x20, 0x0fffffff, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_IDNF);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_IDNF);
     cmd_lba(r, 0x30, DISK_SEC, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_IDNF);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_IDNF);
     /* CHS: cylinder 2 does not exist, nor does sector 0. */
     cmd_chs(r, 0x20, 2, 0, 1, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_IDNF);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_IDNF);
     cmd_chs(r, 0x20, 0, 0, 0, 1);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_IDNF);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_IDNF);
     /* A good command afterwards clears the error. */
     cmd_lba(r, 0x20, 0, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_DRQ);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_DRQ);
     rig_free(r);
 }
 
@@ -431,10 +412,10 @@ static void test_abort_unknown(void)
     const uint8_t unknown[] = {0x00, 0x50, 0xa0, 0xa1, 0x08, 0xff, 0xf8};
     for (size_t i = 0; i < G_N_ELEMENTS(unknown); i++) {
         r->raised[0] = 0;
-        outb(r, CMD + 7, unknown[i]);
+        out8(&r->m, CMD + 7, unknown[i]);
         g_assert_cmpuint(r->raised[0], ==, 1);
-        g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
-        g_assert_cmphex(inb(r, CMD + 1), ==, ER_ABRT);
+        g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
+        g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_ABRT);
     }
     rig_free(r);
 }
@@ -443,43 +424,43 @@ static void test_irq(void)
 {
     struct rig *r = rig_new();
     /* Alternate status leaves the interrupt; status clears it. */
-    outb(r, CMD + 7, 0xe5); /* CHECK POWER MODE */
+    out8(&r->m, CMD + 7, 0xe5); /* CHECK POWER MODE */
     g_assert_cmpint(r->level[0], ==, 1);
-    g_assert_cmpuint(inb(r, CMD + 2), ==, 0xff);
-    g_assert_cmphex(inb(r, CTL), ==, ST_DRDY | ST_DSC);
+    g_assert_cmpuint(in8(&r->m, CMD + 2), ==, 0xff);
+    g_assert_cmphex(in8(&r->m, CTL), ==, ST_DRDY | ST_DSC);
     g_assert_cmpint(r->level[0], ==, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     g_assert_cmpint(r->level[0], ==, 0);
     g_assert_cmpint(r->level[1], ==, 0);
     /* Writing the command register clears a pending interrupt too. */
-    outb(r, CMD + 7, 0xe1);
+    out8(&r->m, CMD + 7, 0xe1);
     g_assert_cmpint(r->level[0], ==, 1);
-    outb(r, CMD + 7, 0xe1);
+    out8(&r->m, CMD + 7, 0xe1);
     g_assert_cmpuint(r->raised[0], ==, 3);
-    inb(r, CMD + 7);
+    in8(&r->m, CMD + 7);
     /* nIEN masks the line; the interrupt stays pending until status is read. */
-    outb(r, CTL, 0x02);
-    outb(r, CMD + 7, 0xe0);
+    out8(&r->m, CTL, 0x02);
+    out8(&r->m, CMD + 7, 0xe0);
     g_assert_cmpint(r->level[0], ==, 0);
-    outb(r, CTL, 0x00);
+    out8(&r->m, CTL, 0x00);
     g_assert_cmpint(r->level[0], ==, 1);
-    inb(r, CMD + 7);
+    in8(&r->m, CMD + 7);
     g_assert_cmpint(r->level[0], ==, 0);
-    outb(r, CTL, 0x02);
-    outb(r, CMD + 7, 0xe0);
-    inb(r, CMD + 7);
-    outb(r, CTL, 0x00);
+    out8(&r->m, CTL, 0x02);
+    out8(&r->m, CMD + 7, 0xe0);
+    in8(&r->m, CMD + 7);
+    out8(&r->m, CTL, 0x00);
     g_assert_cmpint(r->level[0], ==, 0);
     rig_free(r);
 }
 
 static void check_signature(struct rig *r, uint8_t mid, uint8_t high)
 {
-    g_assert_cmpuint(inb(r, CMD + 2), ==, 1);
-    g_assert_cmpuint(inb(r, CMD + 3), ==, 1);
-    g_assert_cmphex(inb(r, CMD + 4), ==, mid);
-    g_assert_cmphex(inb(r, CMD + 5), ==, high);
-    g_assert_cmphex(inb(r, CMD + 1), ==, 0x01); /* diagnostics passed */
+    g_assert_cmpuint(in8(&r->m, CMD + 2), ==, 1);
+    g_assert_cmpuint(in8(&r->m, CMD + 3), ==, 1);
+    g_assert_cmphex(in8(&r->m, CMD + 4), ==, mid);
+    g_assert_cmphex(in8(&r->m, CMD + 5), ==, high);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, 0x01); /* diagnostics passed */
 }
 
 static void test_soft_reset(void)
@@ -487,50 +468,50 @@ static void test_soft_reset(void)
     struct rig *r = rig_new_mode(DISK_SEC, true, BLOCKDEV_RW);
     /* Leave a transfer half done and junk in the task file. */
     cmd_lba(r, 0x20, 3, 2);
-    inw(r, CMD);
-    outb(r, CMD + 4, 0x55);
+    in16(&r->m, CMD);
+    out8(&r->m, CMD + 4, 0x55);
     r->raised[0] = 0;
-    outb(r, CTL, 0x04 | 0x02);
-    g_assert_cmphex(inb(r, CTL), ==, ST_BSY);
-    g_assert_cmphex(inb(r, CMD + 4), ==, ST_BSY); /* busy: every register reads as status */
-    outb(r, CTL, 0x00);
+    out8(&r->m, CTL, 0x04 | 0x02);
+    g_assert_cmphex(in8(&r->m, CTL), ==, ST_BSY);
+    g_assert_cmphex(in8(&r->m, CMD + 4), ==, ST_BSY); /* busy: every register reads as status */
+    out8(&r->m, CTL, 0x00);
     g_assert_cmpuint(r->raised[0], ==, 0); /* no interrupt after a soft reset */
     /* Device 0 is selected; the disk's signature, then the CD-ROM's. */
-    g_assert_cmphex(inb(r, CMD + 6), ==, 0x00);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 6), ==, 0x00);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     check_signature(r, 0x00, 0x00);
-    outb(r, CMD + 6, 0x10);
-    g_assert_cmphex(inb(r, CMD + 7), ==, 0x00);
+    out8(&r->m, CMD + 6, 0x10);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, 0x00);
     check_signature(r, 0x14, 0xeb);
     /* The aborted transfer is gone. */
-    outb(r, CMD + 6, 0x00);
-    g_assert_cmphex(inb(r, CMD + 7) & ST_DRQ, ==, 0);
-    g_assert_cmphex(inw(r, CMD), ==, 0);
+    out8(&r->m, CMD + 6, 0x00);
+    g_assert_cmphex(in8(&r->m, CMD + 7) & ST_DRQ, ==, 0);
+    g_assert_cmphex(in16(&r->m, CMD), ==, 0);
     rig_free(r);
 }
 
 static void test_absent_slave(void)
 {
     struct rig *r = rig_new();
-    outb(r, CMD + 6, 0xb0);
-    g_assert_cmphex(inb(r, CMD + 7), ==, 0x00);
-    g_assert_cmphex(inb(r, CTL), ==, 0x00);
+    out8(&r->m, CMD + 6, 0xb0);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, 0x00);
+    g_assert_cmphex(in8(&r->m, CTL), ==, 0x00);
     /* Register writes do not stick (the BIOS probe writes 0x55/0xAA). */
-    outb(r, CMD + 2, 0x55);
-    outb(r, CMD + 3, 0xaa);
-    g_assert_cmphex(inb(r, CMD + 2), ==, 0x00);
-    g_assert_cmphex(inb(r, CMD + 3), ==, 0x00);
-    g_assert_cmphex(inb(r, CMD + 6), ==, 0xb0);
+    out8(&r->m, CMD + 2, 0x55);
+    out8(&r->m, CMD + 3, 0xaa);
+    g_assert_cmphex(in8(&r->m, CMD + 2), ==, 0x00);
+    g_assert_cmphex(in8(&r->m, CMD + 3), ==, 0x00);
+    g_assert_cmphex(in8(&r->m, CMD + 6), ==, 0xb0);
     /* Commands go nowhere. */
-    outb(r, CMD + 7, 0xec);
+    out8(&r->m, CMD + 7, 0xec);
     g_assert_cmpuint(r->raised[0], ==, 0);
-    g_assert_cmphex(inb(r, CMD + 7), ==, 0x00);
-    g_assert_cmphex(inw(r, CMD), ==, 0x0000);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, 0x00);
+    g_assert_cmphex(in16(&r->m, CMD), ==, 0x0000);
     /* The master still answers, with what was written to both. */
-    outb(r, CMD + 6, 0xa0);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
-    g_assert_cmphex(inb(r, CMD + 2), ==, 0x55);
-    g_assert_cmphex(inb(r, CMD + 6), ==, 0xa0);
+    out8(&r->m, CMD + 6, 0xa0);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 2), ==, 0x55);
+    g_assert_cmphex(in8(&r->m, CMD + 6), ==, 0xa0);
     rig_free(r);
 }
 
@@ -544,31 +525,31 @@ static void test_empty_channel(void)
     struct rig *r = rig_new();
     for (unsigned unit = 0; unit < 2; unit++) {
         uint8_t dh = unit ? 0xb0 : 0xa0;
-        outb(r, SEC_CMD + 6, dh);
-        g_assert_cmphex(inb(r, SEC_CMD + 6), ==, 0x7f); /* not what was written */
-        outb(r, SEC_CMD + 2, 0x55);
-        outb(r, SEC_CMD + 3, 0xaa);
+        out8(&r->m, SEC_CMD + 6, dh);
+        g_assert_cmphex(in8(&r->m, SEC_CMD + 6), ==, 0x7f); /* not what was written */
+        out8(&r->m, SEC_CMD + 2, 0x55);
+        out8(&r->m, SEC_CMD + 3, 0xaa);
         for (unsigned reg = 1; reg < 8; reg++)
-            g_assert_cmphex(inb(r, SEC_CMD + reg), ==, 0x7f);
-        g_assert_cmphex(inb(r, IDE_SECONDARY_CTRL), ==, 0x7f);
-        g_assert_cmphex(inw(r, SEC_CMD), ==, 0xff7f);
+            g_assert_cmphex(in8(&r->m, SEC_CMD + reg), ==, 0x7f);
+        g_assert_cmphex(in8(&r->m, IDE_SECONDARY_CTRL), ==, 0x7f);
+        g_assert_cmphex(in16(&r->m, SEC_CMD), ==, 0xff7f);
         g_assert_cmphex(iobus_read(&r->m.io, SEC_CMD, 4), ==, 0xff7fff7fu);
         /* 16- and 32-bit reads of the byte registers float alike. */
-        g_assert_cmphex(inw(r, SEC_CMD + 2), ==, 0x7f7f);
-        outb(r, SEC_CMD + 7, 0xec); /* IDENTIFY: no device, no interrupt */
-        outb(r, SEC_CMD + 7, 0x90); /* EXECUTE DEVICE DIAGNOSTIC */
+        g_assert_cmphex(in16(&r->m, SEC_CMD + 2), ==, 0x7f7f);
+        out8(&r->m, SEC_CMD + 7, 0xec); /* IDENTIFY: no device, no interrupt */
+        out8(&r->m, SEC_CMD + 7, 0x90); /* EXECUTE DEVICE DIAGNOSTIC */
         g_assert_cmpuint(r->raised[1], ==, 0);
         g_assert_cmpint(r->level[1], ==, 0);
-        g_assert_cmphex(inb(r, SEC_CMD + 7), ==, 0x7f);
+        g_assert_cmphex(in8(&r->m, SEC_CMD + 7), ==, 0x7f);
         /* A soft reset changes nothing. */
-        outb(r, IDE_SECONDARY_CTRL, 0x04);
-        outb(r, IDE_SECONDARY_CTRL, 0x00);
-        g_assert_cmphex(inb(r, SEC_CMD + 7), ==, 0x7f);
+        out8(&r->m, IDE_SECONDARY_CTRL, 0x04);
+        out8(&r->m, IDE_SECONDARY_CTRL, 0x00);
+        g_assert_cmphex(in8(&r->m, SEC_CMD + 7), ==, 0x7f);
     }
     /* The primary channel, with its disk, is unaffected. */
-    outb(r, CMD + 6, 0xa0);
-    g_assert_cmphex(inb(r, CMD + 6), ==, 0xa0);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    out8(&r->m, CMD + 6, 0xa0);
+    g_assert_cmphex(in8(&r->m, CMD + 6), ==, 0xa0);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     rig_free(r);
 }
 
@@ -585,8 +566,8 @@ static void prd(struct rig *r, unsigned i, uint32_t addr, uint32_t count, bool e
 static void bm_setup(struct rig *r, bool to_memory)
 {
     iobus_write(&r->m.io, BM + 4, PRDT, 4);
-    outb(r, BM + 2, 0x06); /* clear interrupt and error */
-    outb(r, BM, to_memory ? 0x08 : 0x00);
+    out8(&r->m, BM + 2, 0x06); /* clear interrupt and error */
+    out8(&r->m, BM, to_memory ? 0x08 : 0x00);
 }
 
 static void test_dma_read(void)
@@ -598,30 +579,30 @@ static void test_dma_read(void)
     bm_setup(r, true);
     cmd_lba(r, 0xc8, 50, 4);
     g_assert_cmpint(r->level[0], ==, 0); /* nothing until the engine starts */
-    g_assert_cmphex(inb(r, CTL) & ST_DRQ, ==, ST_DRQ);
-    outb(r, BM, 0x09);
+    g_assert_cmphex(in8(&r->m, CTL) & ST_DRQ, ==, ST_DRQ);
+    out8(&r->m, BM, 0x09);
     /* Table and transfer ended together: interrupt, not active. */
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x04);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x04);
     g_assert_cmpint(r->level[0], ==, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     check_sector(r->m.ram + 0x10000, 50);
     check_sector(r->m.ram + 0x10200, 51);
     check_sector(r->m.ram + 0x20000, 52);
     check_sector(r->m.ram + 0x20200, 53);
     g_assert_cmphex(r->m.ram[0x10400], ==, 0xee);
     g_assert_cmphex(r->m.ram[0x20400], ==, 0xee);
-    g_assert_cmpuint(inb(r, CMD + 3), ==, 53);
-    outb(r, BM, 0x08);
-    outb(r, BM + 2, 0x04); /* write 1 to clear */
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x00);
+    g_assert_cmpuint(in8(&r->m, CMD + 3), ==, 53);
+    out8(&r->m, BM, 0x08);
+    out8(&r->m, BM + 2, 0x04); /* write 1 to clear */
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x00);
 
     /* Start first, command afterwards: the transfer runs when the command arrives. */
     prd(r, 0, 0x30000, 512, true);
     bm_setup(r, true);
-    outb(r, BM, 0x09);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x01);
+    out8(&r->m, BM, 0x09);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x01);
     cmd_lba(r, 0xc8, 9, 1);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x04);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x04);
     check_sector(r->m.ram + 0x30000, 9);
     rig_free(r);
 }
@@ -636,9 +617,9 @@ static void test_dma_write(void)
     prd(r, 1, 0x50000, 1024, true);
     bm_setup(r, false);
     cmd_lba(r, 0xca, 1500, 3);
-    outb(r, BM, 0x01);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x04);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    out8(&r->m, BM, 0x01);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x04);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     file_sector(r, 1500, back);
     g_assert_cmpmem(back, 512, r->m.ram + 0x40000, 512);
     file_sector(r, 1501, back);
@@ -657,26 +638,26 @@ static void test_dma_bad_prd(void)
     prd(r, 0, 0xf0000000u, 512, true);
     bm_setup(r, true);
     cmd_lba(r, 0xc8, 0, 1);
-    outb(r, BM, 0x09);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x02);
+    out8(&r->m, BM, 0x09);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x02);
     g_assert_cmpint(r->level[0], ==, 0);
-    outb(r, BM + 2, 0x02);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x00);
+    out8(&r->m, BM + 2, 0x02);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x00);
     /* A region straddling the end of RAM (16 MiB) is refused whole. */
     memset(r->m.ram + r->m.ram_size - 256, 0x5a, 256);
     prd(r, 0, (uint32_t)r->m.ram_size - 256, 512, true);
     bm_setup(r, true);
     cmd_lba(r, 0xc8, 0, 1);
-    outb(r, BM, 0x09);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x02);
+    out8(&r->m, BM, 0x09);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x02);
     g_assert_cmphex(r->m.ram[r->m.ram_size - 1], ==, 0x5a);
     /* A table outside memory reads as all ones: a region at 0xFFFFFFFE, also refused. */
     iobus_write(&r->m.io, BM + 4, 0xe0000000u, 4);
-    outb(r, BM, 0x08);
-    outb(r, BM + 2, 0x06);
+    out8(&r->m, BM, 0x08);
+    out8(&r->m, BM + 2, 0x06);
     cmd_lba(r, 0xc8, 0, 1);
-    outb(r, BM, 0x09);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x02);
+    out8(&r->m, BM, 0x09);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x02);
     rig_free(r);
 }
 
@@ -687,23 +668,23 @@ static void test_dma_prd_size(void)
     prd(r, 0, 0x10000, 512, true);
     bm_setup(r, true);
     cmd_lba(r, 0xc8, 0, 2);
-    outb(r, BM, 0x09);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x00);
+    out8(&r->m, BM, 0x09);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x00);
     g_assert_cmpint(r->level[0], ==, 0);
-    g_assert_cmphex(inb(r, CTL) & ST_DRQ, ==, ST_DRQ);
+    g_assert_cmphex(in8(&r->m, CTL) & ST_DRQ, ==, ST_DRQ);
     check_sector(r->m.ram + 0x10000, 0);
     /* Table longer than the transfer: interrupt while still active. */
-    outb(r, BM, 0x08);
+    out8(&r->m, BM, 0x08);
     prd(r, 0, 0x10000, 0, true); /* count 0 = 64 KiB */
     bm_setup(r, true);
     cmd_lba(r, 0xc8, 10, 2);
-    outb(r, BM, 0x09);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x05);
+    out8(&r->m, BM, 0x09);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x05);
     g_assert_cmpint(r->level[0], ==, 1);
     check_sector(r->m.ram + 0x10200, 11);
     /* Stopping the engine clears active. */
-    outb(r, BM, 0x08);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x04);
+    out8(&r->m, BM, 0x08);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x04);
     rig_free(r);
 }
 
@@ -712,25 +693,25 @@ static void test_bm_registers(void)
     struct rig *r = rig_new();
     iobus_write(&r->m.io, BM + 4, 0x12345677, 4);
     g_assert_cmphex(iobus_read(&r->m.io, BM + 4, 4), ==, 0x12345674);
-    outb(r, BM + 0xc, 0xab); /* secondary PRD table, byte by byte */
+    out8(&r->m, BM + 0xc, 0xab); /* secondary PRD table, byte by byte */
     g_assert_cmphex(iobus_read(&r->m.io, BM + 0xc, 4), ==, 0x000000a8);
-    outb(r, BM + 2, 0x60); /* drive DMA capable bits are read/write */
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x60);
-    outb(r, BM, 0xff);
-    g_assert_cmphex(inb(r, BM), ==, 0x09);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x61); /* active */
-    outb(r, BM, 0x00);
+    out8(&r->m, BM + 2, 0x60); /* drive DMA capable bits are read/write */
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x60);
+    out8(&r->m, BM, 0xff);
+    g_assert_cmphex(in8(&r->m, BM), ==, 0x09);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x61); /* active */
+    out8(&r->m, BM, 0x00);
     /* Moving the registers; unmapping them. */
     ide_bmdma_map(r->ide, 0xd000);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0xff);
-    g_assert_cmphex(inb(r, 0xd002), ==, 0x60);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0xff);
+    g_assert_cmphex(in8(&r->m, 0xd002), ==, 0x60);
     ide_bmdma_map(r->ide, 0);
-    g_assert_cmphex(inb(r, 0xd002), ==, 0xff);
+    g_assert_cmphex(in8(&r->m, 0xd002), ==, 0xff);
     ide_bmdma_map(r->ide, BM);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x60);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x60);
     /* Hardware reset clears them. */
     ide_reset(r->ide);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x00);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x00);
     g_assert_cmphex(iobus_read(&r->m.io, BM + 4, 4), ==, 0);
     rig_free(r);
 }
@@ -743,22 +724,22 @@ static void test_housekeeping(void)
     const uint8_t ok[] = {0xe7, 0xea, 0x10, 0x1f, 0xe0, 0xe1, 0xe2, 0xe3};
     for (size_t i = 0; i < G_N_ELEMENTS(ok); i++) {
         r->raised[0] = 0;
-        outb(r, CMD + 7, ok[i]);
+        out8(&r->m, CMD + 7, ok[i]);
         g_assert_cmpuint(r->raised[0], ==, 1);
-        g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+        g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     }
     /* READ VERIFY: an interrupt and no data; IDNF past the end. */
     cmd_lba(r, 0x40, 10, 0); /* 256 sectors */
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
-    g_assert_cmpuint(inb(r, CMD + 3) | inb(r, CMD + 4) << 8, ==, 265);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmpuint(in8(&r->m, CMD + 3) | in8(&r->m, CMD + 4) << 8, ==, 265);
     cmd_lba(r, 0x40, DISK_SEC - 2, 4);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_IDNF);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_IDNF);
     /* SEEK */
     cmd_lba(r, 0x70, 100, 0);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     cmd_lba(r, 0x70, DISK_SEC, 0);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
     rig_free(r);
 }
 
@@ -768,13 +749,13 @@ static void test_sector_count_zero(void)
     uint8_t buf[512];
     cmd_lba(r, 0x20, 1, 0);
     for (unsigned s = 0; s < 256; s++) {
-        inb(r, CMD + 7);
+        in8(&r->m, CMD + 7);
         pio_in(r, buf, 256);
         check_sector(buf, 1 + s);
     }
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
-    g_assert_cmpuint(inb(r, CMD + 3), ==, 0); /* last sector 256 */
-    g_assert_cmpuint(inb(r, CMD + 4), ==, 1);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmpuint(in8(&r->m, CMD + 3), ==, 0); /* last sector 256 */
+    g_assert_cmpuint(in8(&r->m, CMD + 4), ==, 1);
     rig_free(r);
 }
 
@@ -783,10 +764,10 @@ static void test_read_only(void)
     struct rig *r = rig_new_mode(DISK_SEC, false, BLOCKDEV_RO);
     uint8_t buf[512];
     cmd_lba(r, 0x30, 0, 1);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_ABRT);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_ABRT);
     cmd_lba(r, 0xca, 0, 1);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_ABRT);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_ABRT);
     cmd_lba(r, 0x20, 0, 1);
     pio_in(r, buf, 256);
     check_sector(buf, 0);
@@ -795,9 +776,9 @@ static void test_read_only(void)
 
 static void set_features(struct rig *r, uint8_t feature, uint8_t count)
 {
-    outb(r, CMD + 1, feature);
-    outb(r, CMD + 2, count);
-    outb(r, CMD + 7, 0xef);
+    out8(&r->m, CMD + 1, feature);
+    out8(&r->m, CMD + 2, count);
+    out8(&r->m, CMD + 7, 0xef);
 }
 
 static void test_set_features(void)
@@ -805,7 +786,7 @@ static void test_set_features(void)
     struct rig *r = rig_new();
     uint8_t id[512];
     set_features(r, 0x03, 0x42); /* Ultra DMA 2 */
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     identify(r, id);
     g_assert_cmphex(id_word(id, 88), ==, 0x0407);
     g_assert_cmphex(id_word(id, 63), ==, 0x0007);
@@ -814,15 +795,15 @@ static void test_set_features(void)
     g_assert_cmphex(id_word(id, 63), ==, 0x0207);
     g_assert_cmphex(id_word(id, 88), ==, 0x0007);
     set_features(r, 0x03, 0x45); /* Ultra DMA 5: not supported */
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
     set_features(r, 0x03, 0x0c); /* PIO 4 */
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     g_assert_cmphex(id_word(id, 85) & 0x20, ==, 0x20);
     set_features(r, 0x82, 0); /* write cache off: writes go through */
     identify(r, id);
     g_assert_cmphex(id_word(id, 85) & 0x20, ==, 0);
     set_features(r, 0x77, 0);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_ABRT);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_ABRT);
     rig_free(r);
 }
 
@@ -831,10 +812,10 @@ static void test_init_params(void)
     struct rig *r = rig_new();
     uint8_t buf[512], id[512];
     /* 4 heads, 17 sectors: C/H/S 2/3/5 = (2*4+3)*17+4 = 191 */
-    outb(r, CMD + 6, 0xa3);
-    outb(r, CMD + 2, 17);
-    outb(r, CMD + 7, 0x91);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    out8(&r->m, CMD + 6, 0xa3);
+    out8(&r->m, CMD + 2, 17);
+    out8(&r->m, CMD + 7, 0x91);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     cmd_chs(r, 0x20, 2, 3, 5, 1);
     pio_in(r, buf, 256);
     check_sector(buf, 191);
@@ -845,11 +826,11 @@ static void test_init_params(void)
     g_assert_cmpuint(id_word(id, 1), ==, 2); /* default geometry unchanged */
     /* Head 4 is beyond the 4 heads now. */
     cmd_chs(r, 0x20, 0, 4, 1, 1);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_IDNF);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_IDNF);
     /* Zero sectors per track is refused. */
-    outb(r, CMD + 2, 0);
-    outb(r, CMD + 7, 0x91);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_ABRT);
+    out8(&r->m, CMD + 2, 0);
+    out8(&r->m, CMD + 7, 0x91);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_ABRT);
     rig_free(r);
 }
 
@@ -859,58 +840,58 @@ static void test_lba48(void)
     uint8_t data[2 * 512], back[512];
     fill(data, sizeof(data), 33);
     /* WRITE SECTORS EXT at 1234, count 2: high bytes first, then low. */
-    outb(r, CMD + 6, 0x40);
-    outb(r, CMD + 2, 0);
-    outb(r, CMD + 2, 2);
-    outb(r, CMD + 3, 0);
-    outb(r, CMD + 3, 1234 & 0xff);
-    outb(r, CMD + 4, 0);
-    outb(r, CMD + 4, 1234 >> 8);
-    outb(r, CMD + 5, 0);
-    outb(r, CMD + 5, 0);
-    outb(r, CMD + 7, 0x34);
+    out8(&r->m, CMD + 6, 0x40);
+    out8(&r->m, CMD + 2, 0);
+    out8(&r->m, CMD + 2, 2);
+    out8(&r->m, CMD + 3, 0);
+    out8(&r->m, CMD + 3, 1234 & 0xff);
+    out8(&r->m, CMD + 4, 0);
+    out8(&r->m, CMD + 4, 1234 >> 8);
+    out8(&r->m, CMD + 5, 0);
+    out8(&r->m, CMD + 5, 0);
+    out8(&r->m, CMD + 7, 0x34);
     pio_out(r, data, 256);
     pio_out(r, data + 512, 256);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     file_sector(r, 1235, back);
     g_assert_cmpmem(back, 512, data + 512, 512);
     /* HOB reads the previous values. */
-    outb(r, CMD + 3, 0x11);
-    outb(r, CMD + 3, 0x22);
-    outb(r, CTL, 0x80);
-    g_assert_cmphex(inb(r, CMD + 3), ==, 0x11);
-    outb(r, CTL, 0x00);
-    g_assert_cmphex(inb(r, CMD + 3), ==, 0x22);
+    out8(&r->m, CMD + 3, 0x11);
+    out8(&r->m, CMD + 3, 0x22);
+    out8(&r->m, CTL, 0x80);
+    g_assert_cmphex(in8(&r->m, CMD + 3), ==, 0x11);
+    out8(&r->m, CTL, 0x00);
+    g_assert_cmphex(in8(&r->m, CMD + 3), ==, 0x22);
     /* Writing a register clears HOB. */
-    outb(r, CTL, 0x80);
-    outb(r, CMD + 4, 0x44);
-    g_assert_cmphex(inb(r, CMD + 3), ==, 0x22);
+    out8(&r->m, CTL, 0x80);
+    out8(&r->m, CMD + 4, 0x44);
+    g_assert_cmphex(in8(&r->m, CMD + 3), ==, 0x22);
     /* Beyond 28 bits: not found, at the high address. */
-    outb(r, CMD + 2, 0);
-    outb(r, CMD + 2, 1);
-    outb(r, CMD + 3, 0x01);
-    outb(r, CMD + 3, 0x00);
-    outb(r, CMD + 4, 0);
-    outb(r, CMD + 4, 0);
-    outb(r, CMD + 5, 0);
-    outb(r, CMD + 5, 0);
-    outb(r, CMD + 7, 0x24);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
-    g_assert_cmphex(inb(r, CMD + 1), ==, ER_IDNF);
+    out8(&r->m, CMD + 2, 0);
+    out8(&r->m, CMD + 2, 1);
+    out8(&r->m, CMD + 3, 0x01);
+    out8(&r->m, CMD + 3, 0x00);
+    out8(&r->m, CMD + 4, 0);
+    out8(&r->m, CMD + 4, 0);
+    out8(&r->m, CMD + 5, 0);
+    out8(&r->m, CMD + 5, 0);
+    out8(&r->m, CMD + 7, 0x24);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC | ST_ERR);
+    g_assert_cmphex(in8(&r->m, CMD + 1), ==, ER_IDNF);
     /* READ DMA EXT of the sectors written. */
     prd(r, 0, 0x10000, 1024, true);
     bm_setup(r, true);
-    outb(r, CMD + 2, 0);
-    outb(r, CMD + 2, 2);
-    outb(r, CMD + 3, 0);
-    outb(r, CMD + 3, 1234 & 0xff);
-    outb(r, CMD + 4, 0);
-    outb(r, CMD + 4, 1234 >> 8);
-    outb(r, CMD + 5, 0);
-    outb(r, CMD + 5, 0);
-    outb(r, CMD + 7, 0x25);
-    outb(r, BM, 0x09);
-    g_assert_cmphex(inb(r, BM + 2), ==, 0x04);
+    out8(&r->m, CMD + 2, 0);
+    out8(&r->m, CMD + 2, 2);
+    out8(&r->m, CMD + 3, 0);
+    out8(&r->m, CMD + 3, 1234 & 0xff);
+    out8(&r->m, CMD + 4, 0);
+    out8(&r->m, CMD + 4, 1234 >> 8);
+    out8(&r->m, CMD + 5, 0);
+    out8(&r->m, CMD + 5, 0);
+    out8(&r->m, CMD + 7, 0x25);
+    out8(&r->m, BM, 0x09);
+    g_assert_cmphex(in8(&r->m, BM + 2), ==, 0x04);
     g_assert_cmpmem(r->m.ram + 0x10000, 1024, data, 1024);
     rig_free(r);
 }
@@ -925,7 +906,7 @@ static void test_data32(void)
         memcpy(buf + 4 * i, &v, 4);
     }
     check_sector(buf, 77);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     fill(data, sizeof(data), 200);
     cmd_lba(r, 0x30, 78, 1);
     for (unsigned i = 0; i < 128; i++) {
@@ -933,14 +914,14 @@ static void test_data32(void)
         memcpy(&v, data + 4 * i, 4);
         iobus_write(&r->m.io, CMD, v, 4);
     }
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     file_sector(r, 78, back);
     g_assert_cmpmem(back, 512, data, 512);
     /* A 16-bit access to two byte registers reaches both. */
-    outw(r, CMD + 2, 0x3412);
-    g_assert_cmphex(inb(r, CMD + 2), ==, 0x12);
-    g_assert_cmphex(inb(r, CMD + 3), ==, 0x34);
-    g_assert_cmphex(inw(r, CMD + 2), ==, 0x3412);
+    out16(&r->m, CMD + 2, 0x3412);
+    g_assert_cmphex(in8(&r->m, CMD + 2), ==, 0x12);
+    g_assert_cmphex(in8(&r->m, CMD + 3), ==, 0x34);
+    g_assert_cmphex(in16(&r->m, CMD + 2), ==, 0x3412);
     rig_free(r);
 }
 
@@ -948,13 +929,13 @@ static void test_diagnostic(void)
 {
     struct rig *r = rig_new_mode(DISK_SEC, true, BLOCKDEV_RW);
     /* Issued with the slave selected, device 0 answers with the interrupt. */
-    outb(r, CMD + 6, 0xb0);
-    outb(r, CMD + 7, 0x90);
+    out8(&r->m, CMD + 6, 0xb0);
+    out8(&r->m, CMD + 7, 0x90);
     g_assert_cmpint(r->level[0], ==, 1);
-    g_assert_cmphex(inb(r, CMD + 6), ==, 0x00);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 6), ==, 0x00);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     check_signature(r, 0x00, 0x00);
-    outb(r, CMD + 6, 0x10);
+    out8(&r->m, CMD + 6, 0x10);
     check_signature(r, 0x14, 0xeb);
     rig_free(r);
 }
@@ -963,12 +944,12 @@ static void test_hard_reset(void)
 {
     struct rig *r = rig_new();
     uint8_t id[512];
-    outb(r, CMD + 2, 8);
-    outb(r, CMD + 7, 0xc6);
+    out8(&r->m, CMD + 2, 8);
+    out8(&r->m, CMD + 7, 0xc6);
     cmd_lba(r, 0x20, 0, 2);
     ide_reset(r->ide);
     g_assert_cmpint(r->level[0], ==, 0);
-    g_assert_cmphex(inb(r, CMD + 7), ==, ST_DRDY | ST_DSC);
+    g_assert_cmphex(in8(&r->m, CMD + 7), ==, ST_DRDY | ST_DSC);
     check_signature(r, 0, 0);
     identify(r, id);
     g_assert_cmphex(id_word(id, 59), ==, 0); /* multiple mode back off */
@@ -1010,23 +991,23 @@ static void hostile_command(struct rig *r, GRand *rnd)
     unsigned head = g_rand_int_range(rnd, 0, 4) ? 0 : g_rand_int_range(rnd, 0, 16);
     unsigned lba = g_rand_int_range(rnd, 0, 4) ? 0x40 : 0;
     unsigned unit = g_rand_int_range(rnd, 0, 4) ? 0 : 0x10;
-    outb(r, CMD + 6, 0xa0 | lba | unit | head);
+    out8(&r->m, CMD + 6, 0xa0 | lba | unit | head);
     for (unsigned reg = 1; reg <= 5; reg++) {
         bool small = reg < 4 || !g_rand_int_range(rnd, 0, 4);
         if (g_rand_boolean(rnd))
-            outb(r, CMD + reg, small ? hostile_byte(rnd) : 0); /* the HOB byte */
-        outb(r, CMD + reg, small ? hostile_byte(rnd) : 0);
+            out8(&r->m, CMD + reg, small ? hostile_byte(rnd) : 0); /* the HOB byte */
+        out8(&r->m, CMD + reg, small ? hostile_byte(rnd) : 0);
     }
     unsigned i = g_rand_int_range(rnd, 0, sizeof(ops) + 2);
-    outb(r, CMD + 7, i < sizeof(ops) ? ops[i] : g_rand_int(rnd));
+    out8(&r->m, CMD + 7, i < sizeof(ops) ? ops[i] : g_rand_int(rnd));
     /* Then move some data, often the right amount. */
     unsigned words = g_rand_int_range(rnd, 0, 3) * 256 + g_rand_int_range(rnd, 0, 3);
     bool in = g_rand_boolean(rnd);
     for (unsigned k = 0; k < words; k++) {
         if (in)
-            inw(r, CMD);
+            in16(&r->m, CMD);
         else
-            outw(r, CMD, g_rand_int(rnd));
+            out16(&r->m, CMD, g_rand_int(rnd));
     }
 }
 
@@ -1036,16 +1017,16 @@ static void hostile_packet(struct rig *r, GRand *rnd)
     static const uint8_t cdbs[] = {0x00, 0x03, 0x12, 0x1a, 0x1b, 0x1e, 0x25, 0x28, 0x2b,
                                    0x43, 0x46, 0x4a, 0x51, 0x5a, 0xa8, 0xbb, 0xbe, 0xff};
     uint8_t cdb[12];
-    outb(r, CMD + 6, g_rand_boolean(rnd) ? 0x10 : 0x00);
-    outb(r, CMD + 1, g_rand_int_range(rnd, 0, 2));
-    outb(r, CMD + 4, g_rand_int(rnd));
-    outb(r, CMD + 5, g_rand_int(rnd));
-    outb(r, CMD + 7, 0xa0);
+    out8(&r->m, CMD + 6, g_rand_boolean(rnd) ? 0x10 : 0x00);
+    out8(&r->m, CMD + 1, g_rand_int_range(rnd, 0, 2));
+    out8(&r->m, CMD + 4, g_rand_int(rnd));
+    out8(&r->m, CMD + 5, g_rand_int(rnd));
+    out8(&r->m, CMD + 7, 0xa0);
     for (unsigned i = 0; i < 12; i++)
         cdb[i] = hostile_byte(rnd);
     cdb[0] = cdbs[g_rand_int_range(rnd, 0, sizeof(cdbs))];
     for (unsigned i = 0; i < 12; i += 2)
-        outw(r, CMD, cdb[i] | cdb[i + 1] << 8);
+        out16(&r->m, CMD, cdb[i] | cdb[i + 1] << 8);
 }
 
 /* A PRD table of a few entries, mostly in RAM, then a start or a stop. */
@@ -1061,9 +1042,9 @@ static void hostile_dma(struct rig *r, GRand *rnd)
         prd(r, i, addr, count & 0xffff, i == n - 1 || !g_rand_int_range(rnd, 0, 8));
     }
     iobus_write(&r->m.io, BM + 4, g_rand_int_range(rnd, 0, 8) ? PRDT : g_rand_int(rnd), 4);
-    outb(r, BM + 2, g_rand_int(rnd));
-    outb(r, BM, g_rand_int(rnd) & 0x08);
-    outb(r, BM, g_rand_int(rnd));
+    out8(&r->m, BM + 2, g_rand_int(rnd));
+    out8(&r->m, BM, g_rand_int(rnd) & 0x08);
+    out8(&r->m, BM, g_rand_int(rnd));
 }
 
 /* Random traffic from a hostile guest: nothing may crash or touch host memory (ASan). */
@@ -1089,14 +1070,14 @@ static void test_hostile(void)
                 iobus_write(&r->m.io, CMD, g_rand_int(rnd), g_rand_boolean(rnd) ? 2 : 4);
             break;
         case 4:
-            outb(r, CMD + g_rand_int_range(rnd, 1, 8), g_rand_int(rnd));
+            out8(&r->m, CMD + g_rand_int_range(rnd, 1, 8), g_rand_int(rnd));
             break;
         case 5:
-            inb(r, CMD + g_rand_int_range(rnd, 1, 8));
-            inb(r, CTL);
+            in8(&r->m, CMD + g_rand_int_range(rnd, 1, 8));
+            in8(&r->m, CTL);
             break;
         case 6:
-            outb(r, CTL, g_rand_int(rnd) & (g_rand_int_range(rnd, 0, 8) ? 0x82 : 0x86));
+            out8(&r->m, CTL, g_rand_int(rnd) & (g_rand_int_range(rnd, 0, 8) ? 0x82 : 0x86));
             break;
         default:
             hostile_dma(r, rnd);

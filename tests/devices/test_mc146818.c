@@ -374,6 +374,40 @@ static void test_periodic_1024hz(void)
     fx_free(f);
 }
 
+/*
+ * Timers run between CPU slices: a periodic, update or alarm interrupt that
+ * came due before its timer ran still reaches the line when the guest
+ * reprograms the chip first (turning the interrupt off, changing the rate).
+ */
+static void test_late_timer_reprogrammed(void)
+{
+    static const struct {
+        uint8_t b_on, index, value;
+    } cases[] = {
+        {0x42, 0x0b, 0x02}, /* PIE, then PIE off */
+        {0x42, 0x0a, 0x2f}, /* PIE, then another rate */
+        {0x12, 0x0b, 0x02}, /* UIE, then UIE off */
+        {0x22, 0x0b, 0x02}, /* AIE (any time), then AIE off */
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        struct fx *f = fx_new();
+        rtc_set_time(f->rtc, utc(2023, 7, 4, 12, 0, 0));
+        wr(f, 0x0a, 0x26);
+        wr(f, 0x01, 0xc0); /* alarm: any second, minute, hour */
+        wr(f, 0x03, 0xc0);
+        wr(f, 0x05, 0xc0);
+        rd(f, 0x0c);
+        wr(f, 0x0b, cases[i].b_on);
+        uint64_t due = next_deadline(f);
+        g_assert_cmpuint(due, !=, VCLOCK_NEVER);
+        f->m.clock.manual_ns = due + 1000; /* past the deadline; the timer has not run */
+        g_assert_cmpuint(f->irq.rises, ==, 0);
+        wr(f, cases[i].index, cases[i].value);
+        g_assert_cmpuint(f->irq.rises, ==, 1);
+        fx_free(f);
+    }
+}
+
 static void test_periodic_rate_table(void)
 {
     /* Datasheet Table 5, 32.768 kHz column: interrupts per second by RS3-0. */
@@ -695,6 +729,7 @@ int main(int argc, char **argv)
     g_test_add_func("/mc146818/write-while-running", test_write_while_running);
     g_test_add_func("/mc146818/periodic-1024hz", test_periodic_1024hz);
     g_test_add_func("/mc146818/periodic-rate-table", test_periodic_rate_table);
+    g_test_add_func("/mc146818/late-timer-reprogrammed", test_late_timer_reprogrammed);
     g_test_add_func("/mc146818/alarm", test_alarm);
     g_test_add_func("/mc146818/alarm-12-hour", test_alarm_12_hour);
     g_test_add_func("/mc146818/update-ended", test_update_ended);

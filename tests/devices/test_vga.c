@@ -13,6 +13,7 @@
 
 #include "devices/vga.h"
 #include "machine/machine.h"
+#include "tests/lib/port_io.h"
 
 #define LFB_ADDR 0xe0000000u
 #define FRAME_NS (31778ull * 525) /* 640x480 at 59.94 Hz */
@@ -21,16 +22,6 @@ struct fixture {
     struct machine m;
     struct vga *vga;
 };
-
-static void out8(struct fixture *f, uint16_t port, uint8_t v)
-{
-    iobus_write(&f->m.io, port, v, 1);
-}
-
-static uint8_t in8(struct fixture *f, uint16_t port)
-{
-    return (uint8_t)iobus_read(&f->m.io, port, 1);
-}
 
 static void mem8(struct fixture *f, uint32_t addr, uint8_t v)
 {
@@ -134,68 +125,68 @@ static const struct mode_regs mode13 = {
 
 static void seq_write(struct fixture *f, uint8_t i, uint8_t v)
 {
-    out8(f, 0x3c4, i);
-    out8(f, 0x3c5, v);
+    out8(&f->m, 0x3c4, i);
+    out8(&f->m, 0x3c5, v);
 }
 
 static void gr_write(struct fixture *f, uint8_t i, uint8_t v)
 {
-    out8(f, 0x3ce, i);
-    out8(f, 0x3cf, v);
+    out8(&f->m, 0x3ce, i);
+    out8(&f->m, 0x3cf, v);
 }
 
 static void crtc_write(struct fixture *f, uint8_t i, uint8_t v)
 {
-    out8(f, 0x3d4, i);
-    out8(f, 0x3d5, v);
+    out8(&f->m, 0x3d4, i);
+    out8(&f->m, 0x3d5, v);
 }
 
 static uint8_t crtc_read(struct fixture *f, uint8_t i)
 {
-    out8(f, 0x3d4, i);
-    return in8(f, 0x3d5);
+    out8(&f->m, 0x3d4, i);
+    return in8(&f->m, 0x3d5);
 }
 
 static uint8_t ar_read(struct fixture *f, uint8_t i)
 {
-    in8(f, 0x3da);
-    out8(f, 0x3c0, i);
-    uint8_t v = in8(f, 0x3c1);
-    in8(f, 0x3da);
-    out8(f, 0x3c0, 0x20);
+    in8(&f->m, 0x3da);
+    out8(&f->m, 0x3c0, i);
+    uint8_t v = in8(&f->m, 0x3c1);
+    in8(&f->m, 0x3da);
+    out8(&f->m, 0x3c0, 0x20);
     return v;
 }
 
 static void program_mode(struct fixture *f, const struct mode_regs *r)
 {
-    out8(f, 0x3c2, r->misc);
+    out8(&f->m, 0x3c2, r->misc);
     for (uint8_t i = 0; i < 5; i++)
         seq_write(f, i, r->seq[i]);
     uint16_t crtc = (r->misc & 1) ? 0x3d4 : 0x3b4;
-    out8(f, crtc, 0x11);
-    out8(f, crtc + 1, 0x00); /* unprotect CRTC 0-7 */
+    out8(&f->m, crtc, 0x11);
+    out8(&f->m, crtc + 1, 0x00); /* unprotect CRTC 0-7 */
     for (uint8_t i = 0; i < 25; i++) {
-        out8(f, crtc, i);
-        out8(f, crtc + 1, r->crtc[i]);
+        out8(&f->m, crtc, i);
+        out8(&f->m, crtc + 1, r->crtc[i]);
     }
     for (uint8_t i = 0; i < 9; i++)
         gr_write(f, i, r->gr[i]);
-    in8(f, (r->misc & 1) ? 0x3da : 0x3ba); /* attribute flip-flop to index */
+    in8(&f->m, (r->misc & 1) ? 0x3da : 0x3ba); /* attribute flip-flop to index */
     for (uint8_t i = 0; i < 21; i++) {
-        out8(f, 0x3c0, i);
-        out8(f, 0x3c0, r->ar[i]);
+        out8(&f->m, 0x3c0, i);
+        out8(&f->m, 0x3c0, r->ar[i]);
     }
-    out8(f, 0x3c0, 0x20); /* palette address source: display on */
+    out8(&f->m, 0x3c0, 0x20); /* palette address source: display on */
 }
 
 /* The 64-colour EGA palette in DAC entries 0-63: rgbRGB bits, 2/3 and 1/3 intensity. */
 static void load_ega_dac(struct fixture *f)
 {
-    out8(f, 0x3c8, 0);
+    out8(&f->m, 0x3c8, 0);
     for (unsigned i = 0; i < 64; i++) {
-        out8(f, 0x3c9, (uint8_t)(((i >> 2) & 1) * 0x2a + ((i >> 5) & 1) * 0x15));
-        out8(f, 0x3c9, (uint8_t)(((i >> 1) & 1) * 0x2a + ((i >> 4) & 1) * 0x15));
-        out8(f, 0x3c9, (uint8_t)((i & 1) * 0x2a + ((i >> 3) & 1) * 0x15));
+        out8(&f->m, 0x3c9, (uint8_t)(((i >> 2) & 1) * 0x2a + ((i >> 5) & 1) * 0x15));
+        out8(&f->m, 0x3c9, (uint8_t)(((i >> 1) & 1) * 0x2a + ((i >> 4) & 1) * 0x15));
+        out8(&f->m, 0x3c9, (uint8_t)((i & 1) * 0x2a + ((i >> 3) & 1) * 0x15));
     }
 }
 
@@ -333,10 +324,10 @@ static void test_text_cursor_blink(void)
     g_free(px);
 
     /* Blink disabled: bit 7 is background intensity (dark grey 38h). */
-    in8(&f, 0x3da);
-    out8(&f, 0x3c0, 0x10);
-    out8(&f, 0x3c0, 0x04);
-    out8(&f, 0x3c0, 0x20);
+    in8(&f.m, 0x3da);
+    out8(&f.m, 0x3c0, 0x10);
+    out8(&f.m, 0x3c0, 0x04);
+    out8(&f.m, 0x3c0, 0x20);
     px = render(&f, &w, &h);
     g_assert_cmphex(px[0 * w + 9 + 2], ==, ega_rgb(0x07));
     g_assert_cmphex(px[5 * w + 9 + 2], ==, ega_rgb(0x38));
@@ -392,40 +383,40 @@ static void test_dac(void)
 {
     struct fixture f;
     setup(&f);
-    out8(&f, 0x3c8, 5);
-    g_assert_cmphex(in8(&f, 0x3c7) & 3, ==, 0);
-    out8(&f, 0x3c9, 0x3f);
-    out8(&f, 0x3c9, 0x20);
-    out8(&f, 0x3c9, 0x01);
-    out8(&f, 0x3c9, 0xff); /* 6-bit DAC: the top bits are dropped */
-    out8(&f, 0x3c9, 0x02);
-    out8(&f, 0x3c9, 0x03);
-    g_assert_cmphex(in8(&f, 0x3c8), ==, 7);
-    out8(&f, 0x3c9, 0x11); /* an incomplete entry is not stored */
-    out8(&f, 0x3c7, 5);
-    g_assert_cmphex(in8(&f, 0x3c7) & 3, ==, 3);
+    out8(&f.m, 0x3c8, 5);
+    g_assert_cmphex(in8(&f.m, 0x3c7) & 3, ==, 0);
+    out8(&f.m, 0x3c9, 0x3f);
+    out8(&f.m, 0x3c9, 0x20);
+    out8(&f.m, 0x3c9, 0x01);
+    out8(&f.m, 0x3c9, 0xff); /* 6-bit DAC: the top bits are dropped */
+    out8(&f.m, 0x3c9, 0x02);
+    out8(&f.m, 0x3c9, 0x03);
+    g_assert_cmphex(in8(&f.m, 0x3c8), ==, 7);
+    out8(&f.m, 0x3c9, 0x11); /* an incomplete entry is not stored */
+    out8(&f.m, 0x3c7, 5);
+    g_assert_cmphex(in8(&f.m, 0x3c7) & 3, ==, 3);
     static const uint8_t want[] = {0x3f, 0x20, 0x01, 0x3f, 0x02, 0x03, 0x00};
     for (unsigned i = 0; i < sizeof(want); i++)
-        g_assert_cmphex(in8(&f, 0x3c9), ==, want[i]);
+        g_assert_cmphex(in8(&f.m, 0x3c9), ==, want[i]);
     /* Writing an index restarts the R, G, B sequence. */
-    out8(&f, 0x3c8, 9);
-    out8(&f, 0x3c9, 0x01);
-    out8(&f, 0x3c8, 9);
-    out8(&f, 0x3c9, 0x0a);
-    out8(&f, 0x3c9, 0x0b);
-    out8(&f, 0x3c9, 0x0c);
-    out8(&f, 0x3c7, 9);
-    g_assert_cmphex(in8(&f, 0x3c9), ==, 0x0a);
-    g_assert_cmphex(in8(&f, 0x3c9), ==, 0x0b);
-    g_assert_cmphex(in8(&f, 0x3c9), ==, 0x0c);
+    out8(&f.m, 0x3c8, 9);
+    out8(&f.m, 0x3c9, 0x01);
+    out8(&f.m, 0x3c8, 9);
+    out8(&f.m, 0x3c9, 0x0a);
+    out8(&f.m, 0x3c9, 0x0b);
+    out8(&f.m, 0x3c9, 0x0c);
+    out8(&f.m, 0x3c7, 9);
+    g_assert_cmphex(in8(&f.m, 0x3c9), ==, 0x0a);
+    g_assert_cmphex(in8(&f.m, 0x3c9), ==, 0x0b);
+    g_assert_cmphex(in8(&f.m, 0x3c9), ==, 0x0c);
     /* The index wraps from 255 to 0. */
-    out8(&f, 0x3c8, 255);
+    out8(&f.m, 0x3c8, 255);
     for (unsigned i = 0; i < 6; i++)
-        out8(&f, 0x3c9, 0x30);
-    out8(&f, 0x3c7, 0);
-    g_assert_cmphex(in8(&f, 0x3c9), ==, 0x30);
-    out8(&f, 0x3c6, 0x0f);
-    g_assert_cmphex(in8(&f, 0x3c6), ==, 0x0f);
+        out8(&f.m, 0x3c9, 0x30);
+    out8(&f.m, 0x3c7, 0);
+    g_assert_cmphex(in8(&f.m, 0x3c9), ==, 0x30);
+    out8(&f.m, 0x3c6, 0x0f);
+    g_assert_cmphex(in8(&f.m, 0x3c6), ==, 0x0f);
     teardown(&f);
 }
 
@@ -434,7 +425,7 @@ static void test_dac(void)
 /* Sequential planar access at A0000 (64 KiB), write mode 0, all planes. */
 static void planar_setup(struct fixture *f)
 {
-    out8(f, 0x3c2, 0x63);
+    out8(&f->m, 0x3c2, 0x63);
     seq_write(f, 2, 0x0f);
     seq_write(f, 4, 0x06);
     for (uint8_t i = 0; i < 8; i++)
@@ -587,14 +578,14 @@ static void test_mode13(void)
     struct fixture f;
     setup(&f);
     program_mode(&f, &mode13);
-    out8(&f, 0x3c8, 0x42);
-    out8(&f, 0x3c9, 0x3f);
-    out8(&f, 0x3c9, 0x00);
-    out8(&f, 0x3c9, 0x20);
-    out8(&f, 0x3c8, 0x07);
-    out8(&f, 0x3c9, 0x01);
-    out8(&f, 0x3c9, 0x02);
-    out8(&f, 0x3c9, 0x03);
+    out8(&f.m, 0x3c8, 0x42);
+    out8(&f.m, 0x3c9, 0x3f);
+    out8(&f.m, 0x3c9, 0x00);
+    out8(&f.m, 0x3c9, 0x20);
+    out8(&f.m, 0x3c8, 0x07);
+    out8(&f.m, 0x3c9, 0x01);
+    out8(&f.m, 0x3c9, 0x02);
+    out8(&f.m, 0x3c9, 0x03);
     mem8(&f, 0xa0000 + 10 * 320 + 5, 0x42);
     mem8(&f, 0xa0000 + 199 * 320 + 319, 0x07);
     g_assert_cmphex(rd8(&f, 0xa0000 + 10 * 320 + 5), ==, 0x42);
@@ -610,11 +601,11 @@ static void test_mode13(void)
     g_free(px);
 
     /* The pixel mask applies to the index. */
-    out8(&f, 0x3c6, 0x07);
+    out8(&f.m, 0x3c6, 0x07);
     px = render(&f, &w, &h);
     g_assert_cmphex(px[10 * 320 + 5], ==, 0);
     g_free(px);
-    out8(&f, 0x3c6, 0xff);
+    out8(&f.m, 0x3c6, 0xff);
 
     /* Chain-4 layout: byte A is plane A&3 at offset A&~3 (seen unchained). */
     seq_write(&f, 4, 0x06);
@@ -661,47 +652,47 @@ static void test_mode12(void)
     g_free(px);
 
     /* Colour plane enable masks plane 2 off: colour 12 becomes 8 (palette 38h). */
-    in8(&f, 0x3da);
-    out8(&f, 0x3c0, 0x12);
-    out8(&f, 0x3c0, 0x0b);
-    out8(&f, 0x3c0, 0x20);
+    in8(&f.m, 0x3da);
+    out8(&f.m, 0x3c0, 0x12);
+    out8(&f.m, 0x3c0, 0x0b);
+    out8(&f.m, 0x3c0, 0x20);
     px = render(&f, &w, &h);
     g_assert_cmphex(px[3 * 640 + 9], ==, ega_rgb(0x38));
     g_free(px);
-    in8(&f, 0x3da);
-    out8(&f, 0x3c0, 0x12);
-    out8(&f, 0x3c0, 0x0f);
-    out8(&f, 0x3c0, 0x20);
+    in8(&f.m, 0x3da);
+    out8(&f.m, 0x3c0, 0x12);
+    out8(&f.m, 0x3c0, 0x0f);
+    out8(&f.m, 0x3c0, 0x20);
 
     /* Colour select: AR14 bits 2-3 give DAC bits 6-7; with AR10 bit 7, bits 0-1 give 4-5. */
-    out8(&f, 0x3c8, 0xfc);
-    out8(&f, 0x3c9, 0x01);
-    out8(&f, 0x3c9, 0x01);
-    out8(&f, 0x3c9, 0x01);
-    out8(&f, 0x3c8, 0xec);
-    out8(&f, 0x3c9, 0x02);
-    out8(&f, 0x3c9, 0x02);
-    out8(&f, 0x3c9, 0x02);
-    in8(&f, 0x3da);
-    out8(&f, 0x3c0, 0x14);
-    out8(&f, 0x3c0, 0x0e);
-    out8(&f, 0x3c0, 0x20);
+    out8(&f.m, 0x3c8, 0xfc);
+    out8(&f.m, 0x3c9, 0x01);
+    out8(&f.m, 0x3c9, 0x01);
+    out8(&f.m, 0x3c9, 0x01);
+    out8(&f.m, 0x3c8, 0xec);
+    out8(&f.m, 0x3c9, 0x02);
+    out8(&f.m, 0x3c9, 0x02);
+    out8(&f.m, 0x3c9, 0x02);
+    in8(&f.m, 0x3da);
+    out8(&f.m, 0x3c0, 0x14);
+    out8(&f.m, 0x3c0, 0x0e);
+    out8(&f.m, 0x3c0, 0x20);
     px = render(&f, &w, &h);
     g_assert_cmphex(px[3 * 640 + 9], ==, 0x040404); /* DAC C0h | 3Ch */
     g_free(px);
-    in8(&f, 0x3da);
-    out8(&f, 0x3c0, 0x10);
-    out8(&f, 0x3c0, 0x81);
-    out8(&f, 0x3c0, 0x20);
+    in8(&f.m, 0x3da);
+    out8(&f.m, 0x3c0, 0x10);
+    out8(&f.m, 0x3c0, 0x81);
+    out8(&f.m, 0x3c0, 0x20);
     px = render(&f, &w, &h);
     g_assert_cmphex(px[3 * 640 + 9], ==, 0x080808); /* DAC C0h | 20h | 0Ch */
     g_free(px);
-    in8(&f, 0x3da);
-    out8(&f, 0x3c0, 0x10);
-    out8(&f, 0x3c0, 0x01);
-    out8(&f, 0x3c0, 0x14);
-    out8(&f, 0x3c0, 0x00);
-    out8(&f, 0x3c0, 0x20);
+    in8(&f.m, 0x3da);
+    out8(&f.m, 0x3c0, 0x10);
+    out8(&f.m, 0x3c0, 0x01);
+    out8(&f.m, 0x3c0, 0x14);
+    out8(&f.m, 0x3c0, 0x00);
+    out8(&f.m, 0x3c0, 0x20);
 
     /* Split screen: start address 0x1000; after line compare (100) the address restarts at 0. */
     mem8(&f, 0xa1000, 0x80); /* colour 15 at the first pixel of address 0x1000 */
@@ -805,10 +796,10 @@ static void test_memory_map_select(void)
     g_assert_cmphex(rd8(&f, 0xa8004), ==, 0x00);
 
     /* Misc output RAM enable clear: nothing decodes. */
-    out8(&f, 0x3c2, 0x65);
+    out8(&f.m, 0x3c2, 0x65);
     g_assert_cmphex(rd8(&f, 0xa0000), ==, 0xff);
     mem8(&f, 0xa0000, 'q');
-    out8(&f, 0x3c2, 0x67);
+    out8(&f.m, 0x3c2, 0x67);
     g_assert_cmphex(rd8(&f, 0xa0000), ==, 'x');
     teardown(&f);
 }
@@ -817,32 +808,32 @@ static void test_input_status(void)
 {
     struct fixture f;
     setup(&f);
-    out8(&f, 0x3c2, 0x67);
-    uint8_t st = in8(&f, 0x3da);
-    g_assert_cmphex(st & 0x09, ==, 0x00);      /* top left: displaying */
-    g_assert_cmphex(in8(&f, 0x3ba), ==, 0xff); /* mono status: not selected */
+    out8(&f.m, 0x3c2, 0x67);
+    uint8_t st = in8(&f.m, 0x3da);
+    g_assert_cmphex(st & 0x09, ==, 0x00);        /* top left: displaying */
+    g_assert_cmphex(in8(&f.m, 0x3ba), ==, 0xff); /* mono status: not selected */
     vclock_advance(&f.m.clock, 10 * 31778ull + 26000);
-    g_assert_cmphex(in8(&f, 0x3da) & 0x09, ==, 0x01); /* horizontal blank */
+    g_assert_cmphex(in8(&f.m, 0x3da) & 0x09, ==, 0x01); /* horizontal blank */
     vclock_advance(&f.m.clock, 485 * 31778ull);
-    g_assert_cmphex(in8(&f, 0x3da) & 0x09, ==, 0x09); /* vertical retrace */
+    g_assert_cmphex(in8(&f.m, 0x3da) & 0x09, ==, 0x09); /* vertical retrace */
     vclock_advance(&f.m.clock, 41 * 31778ull - 25900);
-    g_assert_cmphex(in8(&f, 0x3da) & 0x09, ==, 0x00); /* line 11 of the next frame */
+    g_assert_cmphex(in8(&f.m, 0x3da) & 0x09, ==, 0x00); /* line 11 of the next frame */
 
     /* A polling loop sees retrace start and end within a frame or two. */
     unsigned toggles = 0;
-    uint8_t last = in8(&f, 0x3da) & 0x08;
+    uint8_t last = in8(&f.m, 0x3da) & 0x08;
     for (unsigned i = 0; i < 2000; i++) {
         vclock_advance(&f.m.clock, 20000);
-        uint8_t now = in8(&f, 0x3da) & 0x08;
+        uint8_t now = in8(&f.m, 0x3da) & 0x08;
         toggles += now != last;
         last = now;
     }
     g_assert_cmpuint(toggles, >=, 4);
 
     /* Mono selected: 3BA answers, 3DA does not. */
-    out8(&f, 0x3c2, 0x66);
-    g_assert_cmphex(in8(&f, 0x3da), ==, 0xff);
-    g_assert_cmphex(in8(&f, 0x3ba) & 0xf0, ==, 0x00);
+    out8(&f.m, 0x3c2, 0x66);
+    g_assert_cmphex(in8(&f.m, 0x3da), ==, 0xff);
+    g_assert_cmphex(in8(&f.m, 0x3ba) & 0xf0, ==, 0x00);
     teardown(&f);
 }
 
@@ -850,24 +841,24 @@ static void test_attribute_flipflop(void)
 {
     struct fixture f;
     setup(&f);
-    out8(&f, 0x3c2, 0x67);
-    in8(&f, 0x3da);
-    out8(&f, 0x3c0, 0x12); /* index */
-    out8(&f, 0x3c0, 0x0f); /* data */
-    out8(&f, 0x3c0, 0x13); /* index */
-    in8(&f, 0x3da);        /* reset: the next write is an index again */
-    out8(&f, 0x3c0, 0x34);
-    g_assert_cmphex(in8(&f, 0x3c0), ==, 0x34);
-    out8(&f, 0x3c0, 0x02);
+    out8(&f.m, 0x3c2, 0x67);
+    in8(&f.m, 0x3da);
+    out8(&f.m, 0x3c0, 0x12); /* index */
+    out8(&f.m, 0x3c0, 0x0f); /* data */
+    out8(&f.m, 0x3c0, 0x13); /* index */
+    in8(&f.m, 0x3da);        /* reset: the next write is an index again */
+    out8(&f.m, 0x3c0, 0x34);
+    g_assert_cmphex(in8(&f.m, 0x3c0), ==, 0x34);
+    out8(&f.m, 0x3c0, 0x02);
     g_assert_cmphex(ar_read(&f, 0x14), ==, 0x02);
     g_assert_cmphex(ar_read(&f, 0x12), ==, 0x0f);
     g_assert_cmphex(ar_read(&f, 0x13), ==, 0x00);
     /* After one reset, writes alternate index, data, index, data. */
-    in8(&f, 0x3da);
-    out8(&f, 0x3c0, 0x05);
-    out8(&f, 0x3c0, 0x2a);
-    out8(&f, 0x3c0, 0x06);
-    out8(&f, 0x3c0, 0xff);
+    in8(&f.m, 0x3da);
+    out8(&f.m, 0x3c0, 0x05);
+    out8(&f.m, 0x3c0, 0x2a);
+    out8(&f.m, 0x3c0, 0x06);
+    out8(&f.m, 0x3c0, 0xff);
     g_assert_cmphex(ar_read(&f, 0x05), ==, 0x2a);
     g_assert_cmphex(ar_read(&f, 0x06), ==, 0x3f); /* palette entries are 6 bits */
     teardown(&f);
@@ -877,32 +868,32 @@ static void test_registers(void)
 {
     struct fixture f;
     setup(&f);
-    out8(&f, 0x3c2, 0x67);
-    g_assert_cmphex(in8(&f, 0x3cc), ==, 0x67);
+    out8(&f.m, 0x3c2, 0x67);
+    g_assert_cmphex(in8(&f.m, 0x3cc), ==, 0x67);
 
     /* OUT DX,AX to index/data pairs. */
     iobus_write(&f.m.io, 0x3c4, 0x0f02, 2);
-    out8(&f, 0x3c4, 0x02);
-    g_assert_cmphex(in8(&f, 0x3c5), ==, 0x0f);
+    out8(&f.m, 0x3c4, 0x02);
+    g_assert_cmphex(in8(&f.m, 0x3c5), ==, 0x0f);
     iobus_write(&f.m.io, 0x3ce, 0x0508, 2);
-    out8(&f, 0x3ce, 0x08);
-    g_assert_cmphex(in8(&f, 0x3cf), ==, 0x05);
+    out8(&f.m, 0x3ce, 0x08);
+    g_assert_cmphex(in8(&f.m, 0x3cf), ==, 0x05);
     iobus_write(&f.m.io, 0x3d4, 0x2a0c, 2);
     g_assert_cmphex(crtc_read(&f, 0x0c), ==, 0x2a);
-    in8(&f, 0x3da);
+    in8(&f.m, 0x3da);
     iobus_write(&f.m.io, 0x3c0, 0x3f01, 2);
     g_assert_cmphex(ar_read(&f, 0x01), ==, 0x3f);
 
     /* The colour CRTC answers; the mono one reads all ones and ignores writes. */
-    g_assert_cmphex(in8(&f, 0x3b5), ==, 0xff);
-    out8(&f, 0x3b4, 0x0c);
-    out8(&f, 0x3b5, 0x11);
+    g_assert_cmphex(in8(&f.m, 0x3b5), ==, 0xff);
+    out8(&f.m, 0x3b4, 0x0c);
+    out8(&f.m, 0x3b5, 0x11);
     g_assert_cmphex(crtc_read(&f, 0x0c), ==, 0x2a);
-    out8(&f, 0x3c2, 0x66);
-    out8(&f, 0x3b4, 0x0c);
-    g_assert_cmphex(in8(&f, 0x3b5), ==, 0x2a);
-    g_assert_cmphex(in8(&f, 0x3d5), ==, 0xff);
-    out8(&f, 0x3c2, 0x67);
+    out8(&f.m, 0x3c2, 0x66);
+    out8(&f.m, 0x3b4, 0x0c);
+    g_assert_cmphex(in8(&f.m, 0x3b5), ==, 0x2a);
+    g_assert_cmphex(in8(&f.m, 0x3d5), ==, 0xff);
+    out8(&f.m, 0x3c2, 0x67);
 
     /* CRTC 11h bit 7 protects registers 0-7 except the line compare bit of 07h. */
     crtc_write(&f, 0x01, 0x4f);
@@ -917,19 +908,19 @@ static void test_registers(void)
     g_assert_cmphex(crtc_read(&f, 0x01), ==, 0x27);
 
     /* Feature control (written at 3DA, read at 3CA) and video subsystem enable. */
-    out8(&f, 0x3da, 0x05);
-    g_assert_cmphex(in8(&f, 0x3ca), ==, 0x05);
-    g_assert_cmphex(in8(&f, 0x3c3), ==, 0x01);
-    out8(&f, 0x3c3, 0xfe);
-    g_assert_cmphex(in8(&f, 0x3c3), ==, 0x00);
-    g_assert_cmphex(in8(&f, 0x3cd), ==, 0xff);
-    g_assert_cmphex(in8(&f, 0x3c2) & 0x80, ==, 0x00);
+    out8(&f.m, 0x3da, 0x05);
+    g_assert_cmphex(in8(&f.m, 0x3ca), ==, 0x05);
+    g_assert_cmphex(in8(&f.m, 0x3c3), ==, 0x01);
+    out8(&f.m, 0x3c3, 0xfe);
+    g_assert_cmphex(in8(&f.m, 0x3c3), ==, 0x00);
+    g_assert_cmphex(in8(&f.m, 0x3cd), ==, 0xff);
+    g_assert_cmphex(in8(&f.m, 0x3c2) & 0x80, ==, 0x00);
 
     /* Registers that do not exist read as all ones; masks on those that do. */
-    out8(&f, 0x3c4, 0x07);
-    g_assert_cmphex(in8(&f, 0x3c5), ==, 0xff);
+    out8(&f.m, 0x3c4, 0x07);
+    g_assert_cmphex(in8(&f.m, 0x3c5), ==, 0xff);
     gr_write(&f, 0x05, 0xff);
-    g_assert_cmphex(in8(&f, 0x3cf), ==, 0x7b);
+    g_assert_cmphex(in8(&f.m, 0x3cf), ==, 0x7b);
     g_assert_cmphex(crtc_read(&f, 0x1f), ==, 0xff);
     teardown(&f);
 }
@@ -955,15 +946,15 @@ static void test_mode_off_and_reset(void)
     vga_screen_size(f.vga, &w, &h);
     g_assert_cmpuint(w, ==, 720); /* the mode's size is kept while blanked */
     seq_write(&f, 1, 0x00);
-    in8(&f, 0x3da);
-    out8(&f, 0x3c0, 0x00); /* palette address source clear */
+    in8(&f.m, 0x3da);
+    out8(&f.m, 0x3c0, 0x00); /* palette address source clear */
     g_assert_cmpint(vga_mode(f.vga), ==, VGA_MODE_OFF);
-    out8(&f, 0x3c0, 0x00);
+    out8(&f.m, 0x3c0, 0x00);
 
     mem8(&f, 0xb8000, 'x');
     vga_reset(f.vga);
-    g_assert_cmphex(in8(&f, 0x3cc), ==, 0x00);
-    out8(&f, 0x3c2, 0x67);
+    g_assert_cmphex(in8(&f.m, 0x3cc), ==, 0x00);
+    out8(&f.m, 0x3c2, 0x67);
     gr_write(&f, 6, 0x0e);
     seq_write(&f, 4, 0x02);
     gr_write(&f, 5, 0x10);
@@ -994,7 +985,7 @@ static void vbe_set(struct fixture *f, uint16_t x, uint16_t y, uint16_t bpp, uin
     dispi_write(f, 5, 0);
     dispi_write(f, 4, 0x01 | flags);
     /* What SeaBIOS's VGA-compatibility setup leaves: RAM enabled, A0000 64 KiB graphics. */
-    out8(f, 0x3c2, 0x63);
+    out8(&f->m, 0x3c2, 0x63);
     gr_write(f, 6, 0x05);
 }
 
@@ -1088,10 +1079,10 @@ static void test_vbe_depths(void)
     g_free(px);
 
     vbe_set(&f, 320, 200, 8, 0);
-    out8(&f, 0x3c8, 9);
-    out8(&f, 0x3c9, 0x3f);
-    out8(&f, 0x3c9, 0x00);
-    out8(&f, 0x3c9, 0x15);
+    out8(&f.m, 0x3c8, 9);
+    out8(&f.m, 0x3c9, 0x3f);
+    out8(&f.m, 0x3c9, 0x00);
+    out8(&f.m, 0x3c9, 0x15);
     mem8(&f, LFB_ADDR + 321, 9);
     px = render(&f, &w, &h);
     g_assert_cmphex(px[321], ==, 0xff0055);
@@ -1099,12 +1090,12 @@ static void test_vbe_depths(void)
     /* 8-bit DAC: values are stored and shown whole. */
     dispi_write(&f, 4, 0x21);
     g_assert_cmphex(dispi_read(&f, 4), ==, 0x21);
-    out8(&f, 0x3c8, 9);
-    out8(&f, 0x3c9, 0x80);
-    out8(&f, 0x3c9, 0x81);
-    out8(&f, 0x3c9, 0xfe);
-    out8(&f, 0x3c7, 9);
-    g_assert_cmphex(in8(&f, 0x3c9), ==, 0x80);
+    out8(&f.m, 0x3c8, 9);
+    out8(&f.m, 0x3c9, 0x80);
+    out8(&f.m, 0x3c9, 0x81);
+    out8(&f.m, 0x3c9, 0xfe);
+    out8(&f.m, 0x3c7, 9);
+    g_assert_cmphex(in8(&f.m, 0x3c9), ==, 0x80);
     px = render(&f, &w, &h);
     g_assert_cmphex(px[321], ==, 0x8081fe);
     g_free(px);
@@ -1133,10 +1124,10 @@ static void test_vbe_banked(void)
     g_assert_cmphex(memmap_read(&f.m.mem, LFB_ADDR + 0xffffff, 1), ==, 0x66);
     /* The rendered pixel at the bank's place: offset 3 * 64K + 16 is (16, 192). */
     unsigned w, h;
-    out8(&f, 0x3c8, 0x5a);
-    out8(&f, 0x3c9, 0x3f);
-    out8(&f, 0x3c9, 0x3f);
-    out8(&f, 0x3c9, 0x3f);
+    out8(&f.m, 0x3c8, 0x5a);
+    out8(&f.m, 0x3c9, 0x3f);
+    out8(&f.m, 0x3c9, 0x3f);
+    out8(&f.m, 0x3c9, 0x3f);
     uint32_t *px = render(&f, &w, &h);
     g_assert_cmphex(px[192 * 1024 + 16], ==, 0xffffff);
     g_free(px);
@@ -1265,12 +1256,12 @@ static void test_ports_taken(void)
     setup(&f);
     /* A second VGA cannot have the ports; the first one keeps working. */
     g_assert_null(vga_create(&f.m));
-    out8(&f, 0x3c2, 0x67);
-    g_assert_cmphex(in8(&f, 0x3cc), ==, 0x67);
+    out8(&f.m, 0x3c2, 0x67);
+    g_assert_cmphex(in8(&f.m, 0x3cc), ==, 0x67);
     g_assert_cmphex(dispi_read(&f, 0), ==, 0xb0c5);
     /* After destroy the ports and the window are gone. */
     vga_destroy(f.vga);
-    g_assert_cmphex(in8(&f, 0x3cc), ==, 0xff);
+    g_assert_cmphex(in8(&f.m, 0x3cc), ==, 0xff);
     g_assert_cmphex(rd8(&f, 0xb8000), ==, 0x00); /* RAM below shows again */
     f.vga = vga_create(&f.m);
     g_assert_nonnull(f.vga);
@@ -1302,16 +1293,16 @@ static void test_garbage(void)
                 iobus_write(&f.m.io, port, lcg(&seed) % 12, 2);
                 iobus_write(&f.m.io, 0x1cf, lcg(&seed) & 0xffff, 2);
             } else if (r & 0x100) {
-                out8(&f, port, (uint8_t)lcg(&seed));
+                out8(&f.m, port, (uint8_t)lcg(&seed));
             } else {
-                in8(&f, port);
+                in8(&f.m, port);
             }
             uint32_t a = 0xa0000 + lcg(&seed) % 0x20000;
             mem8(&f, a, (uint8_t)lcg(&seed));
             rd8(&f, a);
         }
         if (round % 4 == 0)
-            out8(&f, 0x3c0, 0x20);
+            out8(&f.m, 0x3c0, 0x20);
         unsigned w, h;
         vga_screen_size(f.vga, &w, &h);
         g_assert_cmpuint(w, >=, 1);

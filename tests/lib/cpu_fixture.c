@@ -73,6 +73,20 @@ void cpu_fixture_gate(struct cpu_fixture *f, uint8_t vector, uint32_t handler)
     memmap_write_buf(&f->m.mem, f->cpu->idtr.base + 8u * vector, gate, sizeof(gate));
 }
 
+void cpu_fixture_paging_with_hole(struct cpu_fixture *f, uint32_t hole)
+{
+    const uint32_t pd = 0x200000, pt = 0x201000;
+    uint32_t pde = pt | 7;
+    memcpy(f->m.ram + pd, &pde, 4);
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t pte = (i << 12) == hole ? 0 : (i << 12) | 7;
+        memcpy(f->m.ram + pt + 4 * i, &pte, 4);
+    }
+    f->cpu->cr[3] = pd;
+    f->cpu->cr[0] |= 0x80000000u;
+    cpu_sync_control(f->cpu);
+}
+
 enum cpu_exit cpu_fixture_run(struct cpu_fixture *f, uint64_t budget)
 {
     return translator_run(f->tr, budget);

@@ -55,6 +55,13 @@ void cpu_fixture_tables(struct cpu_fixture *f, uint32_t gdt, uint32_t idt);
 /* An interrupt gate (ring 0, CS 0x08) for `vector` in the IDT cpu_fixture_tables set up. */
 void cpu_fixture_gate(struct cpu_fixture *f, uint8_t vector, uint32_t handler);
 
+/*
+ * 32-bit paging (CR3 = 0x200000, one page table at 0x201000) identity-mapping
+ * the first 4 MiB, pages present, writable and user, except the page at
+ * `hole`, which is not present; turns paging on.
+ */
+void cpu_fixture_paging_with_hole(struct cpu_fixture *f, uint32_t hole);
+
 /* Run up to `budget` instructions. */
 enum cpu_exit cpu_fixture_run(struct cpu_fixture *f, uint64_t budget);
 

@@ -67,24 +67,11 @@ static void load(struct pair *p, const void *code, size_t len, uint32_t eflags)
     }
 }
 
-/* 32-bit paging identity-mapping the first 4 MiB except `hole`, in both machines. */
+/* cpu_fixture_paging_with_hole in both machines. */
 static void paging_with_hole(struct pair *p, uint32_t hole)
 {
-    for (unsigned k = 0; k < 2; k++) {
-        struct cpu_fixture *f = &p->f[k];
-        const uint32_t pd = 0x200000, pt = 0x201000;
-        uint32_t pde = pt | 7;
-        memcpy(f->m.ram + pd, &pde, 4);
-        for (uint32_t i = 0; i < 1024; i++) {
-            uint32_t pte = (i << 12) | 7;
-            if ((i << 12) == hole)
-                pte = 0;
-            memcpy(f->m.ram + pt + 4 * i, &pte, 4);
-        }
-        f->cpu->cr[3] = pd;
-        f->cpu->cr[0] |= 0x80000000u;
-        cpu_sync_control(f->cpu);
-    }
+    for (unsigned k = 0; k < 2; k++)
+        cpu_fixture_paging_with_hole(&p->f[k], hole);
 }
 
 /* Run both (up to `budget`); everything must agree. Returns the exit. */
