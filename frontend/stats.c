@@ -24,6 +24,45 @@ struct counter {
     uint64_t value;
 };
 
+/* A figure derived from the counters (a rate or a mean), shown after them. */
+struct ratio {
+    const char *name;
+    double value;
+};
+
+#define RATIOS 5
+
+static double percent(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+static double mean(uint64_t sum, uint64_t count)
+{
+    return count ? (double)sum / (double)count : 0;
+}
+
+/*
+ * What a person reads the counters for: the translation cache's hit rate
+ * and block length, and with tier 1 its blocks' length, how much of them
+ * is host instructions and how full the code buffer is. Returns how many.
+ */
+static size_t ratios(struct pc *pc, struct ratio *r)
+{
+    const struct tc_stats *tc = tcache_stats(translator_tcache(pc->tr));
+    const struct translator_stats *ts = translator_stats(pc->tr);
+    size_t n = 0;
+    r[n++] = (struct ratio){"ratio.tc_hit_percent", percent(tc->hits, tc->lookups)};
+    r[n++] = (struct ratio){"ratio.tc_insns_per_block", mean(tc->insns, tc->blocks)};
+    if (ts->tier == 0)
+        return n;
+    r[n++] = (struct ratio){"ratio.t1_insns_per_block", mean(ts->insns, ts->blocks)};
+    r[n++] = (struct ratio){"ratio.t1_native_percent", percent(ts->native_insns, ts->insns)};
+    r[n++] = (struct ratio){"ratio.t1_fill_percent", percent(ts->code_bytes, ts->code_capacity)};
+    g_assert(n <= RATIOS);
+    return n;
+}
+
 /* A selector (4 hex digits) or an address (8): how the text shows these counters. */
 static unsigned hex_digits(const char *name)
 {
@@ -80,6 +119,9 @@ static void format_json(GString *out, struct pc *pc, double seconds, const struc
                            run_mips(pc, seconds));
     for (size_t i = 0; i < n; i++)
         g_string_append_printf(out, ",\n  \"%s\": %" G_GUINT64_FORMAT, c[i].name, c[i].value);
+    struct ratio rt[RATIOS];
+    for (size_t i = 0, nr = ratios(pc, rt); i < nr; i++)
+        g_string_append_printf(out, ",\n  \"%s\": %.3f", rt[i].name, rt[i].value);
     g_string_append_printf(out, ",\n  \"cpu.stack\": \"%s\",\n  \"screen.text\": [", stack);
     char row[256];
     for (unsigned r = 0; vga_text_row(pc->vga, r, row, sizeof(row)); r++) {
@@ -108,6 +150,9 @@ static void format_text(GString *out, struct pc *pc, double seconds, const struc
         else
             g_string_append_printf(out, "  %-24s %" G_GUINT64_FORMAT "\n", c[i].name, c[i].value);
     }
+    struct ratio rt[RATIOS];
+    for (size_t i = 0, nr = ratios(pc, rt); i < nr; i++)
+        g_string_append_printf(out, "  %-24s %.1f\n", rt[i].name, rt[i].value);
     g_string_append_printf(out, "  %-24s %s\n", "cpu.stack", stack);
     /* In a text mode, the screen (rows with something on them). */
     char row[256];

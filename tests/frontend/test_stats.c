@@ -13,6 +13,7 @@
 #include "frontend/stats.h"
 #include "pc/pc.h"
 #include "pm_loop.h"
+#include "translator/tcache.h"
 #include "translator/translator.h"
 
 /* A board with the loop as its BIOS and the given translator configuration. */
@@ -248,11 +249,72 @@ static void test_tier1_lines(void)
     free_pc(pc, rom);
 }
 
+/* The text of the line of figure `name` ("NAME VALUE" in text, "\"NAME\": VALUE" in JSON). */
+static void assert_figure(const char *text, const char *json, const char *name, const char *t,
+                          const char *j)
+{
+    char *line = g_strdup_printf("\n  %-24s %s\n", name, t);
+    char *key = g_strdup_printf("\n  \"%s\": %s,", name, j);
+    if (!strstr(text, line))
+        g_error("no line '%s' in:\n%s", line + 3, text);
+    if (!strstr(json, key))
+        g_error("no key '%s' in:\n%s", key + 3, json);
+    g_free(line);
+    g_free(key);
+}
+
+/*
+ * The figures derived from the counters (the cache's hit rate, instructions
+ * per block, tier 1's share of host instructions and buffer fill), from
+ * counters set to known values; a zero count shows 0, not a division by it.
+ */
+static void test_ratios(void)
+{
+    struct translator_config tcfg = translator_default_config();
+    tcfg.tier = 0;
+    char *rom;
+    struct pc *pc = new_pc(&tcfg, &rom);
+    struct tc_stats *tc = tcache_stats(translator_tcache(pc->tr));
+    struct translator_stats *ts = (struct translator_stats *)translator_stats(pc->tr);
+    struct tc_stats saved_tc = *tc;
+    tc->lookups = 200;
+    tc->hits = 150;
+    tc->blocks = 10;
+    tc->insns = 55;
+    char *text = format(pc, STATS_TEXT), *json = format(pc, STATS_JSON);
+    assert_figure(text, json, "ratio.tc_hit_percent", "75.0", "75.000");
+    assert_figure(text, json, "ratio.tc_insns_per_block", "5.5", "5.500");
+    g_assert_null(strstr(text, "ratio.t1_"));
+    g_free(text);
+    g_free(json);
+
+    ts->tier = 1;
+    ts->blocks = 8;
+    ts->insns = 40;
+    ts->native_insns = 30;
+    ts->code_bytes = 512;
+    ts->code_capacity = 2048;
+    tc->lookups = 0;
+    text = format(pc, STATS_TEXT);
+    json = format(pc, STATS_JSON);
+    assert_figure(text, json, "ratio.tc_hit_percent", "0.0", "0.000");
+    assert_figure(text, json, "ratio.t1_insns_per_block", "5.0", "5.000");
+    assert_figure(text, json, "ratio.t1_native_percent", "75.0", "75.000");
+    assert_figure(text, json, "ratio.t1_fill_percent", "25.0", "25.000");
+    /* Back to the counts of a board that never ran, for pc_destroy. */
+    memset(ts, 0, sizeof(*ts));
+    *tc = saved_tc;
+    g_free(text);
+    g_free(json);
+    free_pc(pc, rom);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/stats/translator/tier0", test_tier0);
     g_test_add_func("/stats/translator/tier1-run", test_tier1_run);
     g_test_add_func("/stats/translator/tier1-lines", test_tier1_lines);
+    g_test_add_func("/stats/ratios", test_ratios);
     return g_test_run();
 }
