@@ -6,8 +6,8 @@
  * instruction, with guest registers in their host counterparts (ESP in R12
  * through a REX bit) and the guest's arithmetic flags in the host EFLAGS;
  * a guest ADD is a host ADD. A memory operand becomes [R10], R10 being the
- * host address the inline shadow-TLB lookup (gen_mem_lookup, the one place
- * that turns a guest memory operand into host code) found for it. Every
+ * host address the memory path (gen_operand in mem.c, the one place that
+ * turns a guest memory operand into host code) found for it. Every
  * other instruction, and a memory access the TLB cannot serve inline (a
  * miss, MMIO, a watched page, a page crossing), runs through its cpu/
  * handler with the state written back first (tier1_helper), so faults are

@@ -104,8 +104,6 @@ void gen_helper_call(struct gen *g, unsigned i, bool synced);
 
 /* mem.c */
 void gen_lea(struct emit *e, unsigned dst, const ZydisDecodedOperand *o);
-void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem,
-                    enum smmu_access acc);
 void gen_slow_paths(struct gen *g);
 /* Put instruction i's memory operand `mem` into R10; true: it has a slow path to return from. */
 bool gen_operand(struct gen *g, unsigned i, const ZydisDecodedOperand *mem, enum smmu_access acc);

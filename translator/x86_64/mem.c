@@ -120,7 +120,8 @@ static void gen_mem_lookup_neutral(struct gen *g, unsigned i, const ZydisDecoded
  * through the shadow TLB, or a jump to its slow path. The guest's flags are
  * saved across it (PUSHFQ) and restored only where they are live.
  */
-void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem, enum smmu_access acc)
+static void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem,
+                           enum smmu_access acc)
 {
     struct emit *e = g->e;
     const struct plan *p = &g->p[i];
