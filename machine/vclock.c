@@ -186,6 +186,12 @@ static void update_rate(struct vclock *clk, int64_t elapsed, uint64_t n, int64_t
     clk->rate = clamp_u64(r, RATE_MIN, RATE_MAX);
 }
 
+void vclock_uncount_host(struct vclock *clk, uint64_t ns)
+{
+    if (clk->count && clk->sampling)
+        clk->sample_host += (int64_t)ns;
+}
+
 void vclock_slice_end(struct vclock *clk)
 {
     clk->slice_end_ns = VCLOCK_NEVER;

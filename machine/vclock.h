@@ -137,6 +137,15 @@ uint64_t vclock_slice_begin(struct vclock *clk, uint64_t max);
 void vclock_slice_end(struct vclock *clk);
 
 /*
+ * Driven mode: `ns` of host time the board spent on something else than
+ * the guest's instructions (the window, its events) between slices. The
+ * estimate of an instruction's host time leaves it out, as it leaves out
+ * the clock's own waits; on a slow host the window's time would otherwise
+ * shrink every slice to a handful of instructions.
+ */
+void vclock_uncount_host(struct vclock *clk, uint64_t ns);
+
+/*
  * The CPU is halted: wait on the host until the next timer deadline (at
  * most `max_wait_ns`), move virtual time on to the host's time but not
  * past that deadline (driven mode), then fire the due timers. Manual mode

@@ -56,7 +56,9 @@ int pc_run(struct pc *pc)
     gint64 start = g_get_monotonic_time();
     pc->stop = PC_STOP_NONE;
     while (pc->stop == PC_STOP_NONE) {
+        gint64 polled = g_get_monotonic_time();
         run_pollers(pc);
+        vclock_uncount_host(&pc->m.clock, (uint64_t)(g_get_monotonic_time() - polled) * 1000);
         if (pc->paused) {
             g_usleep(5000); /* virtual time runs on, but nothing happens in the guest */
             if (timed_out(pc, start))
