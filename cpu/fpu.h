@@ -231,6 +231,21 @@ void h_fnsave(struct cpu *cpu, const struct insn *in);
 void h_frstor(struct cpu *cpu, const struct insn *in);
 void h_fxsave(struct cpu *cpu, const struct insn *in);
 void h_fxrstor(struct cpu *cpu, const struct insn *in);
+/*
+ * The x87 part of the FXSAVE area (SDM Vol. 2 FXSAVE, Table 3-53): bytes
+ * 0-23 and the registers at 32-159; MXCSR (24-31) is left 0. Tier 1 moves
+ * the state to and from the host's x87 through it; `pointers` false keeps
+ * FOP, FIP, FCS, FDP and FDS as they are.
+ */
+#define FPU_FXSAVE_BYTES 160
+/*
+ * Whether the x87 state may run on a host's x87 as it stands (tier 1): no
+ * #NM to raise (CR0.EM and CR0.TS clear), every exception masked (none can
+ * trap or assert FERR#), and the host's transcendentals in use.
+ */
+bool fpu_runs_on_host(const struct cpu *cpu);
+void fpu_fxsave_image(const struct fpu *f, uint8_t img[FPU_FXSAVE_BYTES]);
+void fpu_fxrstor_image(struct cpu *cpu, const uint8_t img[FPU_FXSAVE_BYTES], bool pointers);
 
 /* cpu/fpu_arith.c */
 enum { FPU_ADD, FPU_MUL, FPU_SUB, FPU_SUBR, FPU_DIV, FPU_DIVR };

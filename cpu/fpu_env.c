@@ -150,45 +150,61 @@ static void fxsave_check(struct cpu *cpu, const struct insn *in)
         cpu_raise(cpu, EX_GP, 0);
 }
 
-void h_fxsave(struct cpu *cpu, const struct insn *in)
+void fpu_fxsave_image(const struct fpu *f, uint8_t img[FPU_FXSAVE_BYTES])
+{
+    memset(img, 0, FPU_FXSAVE_BYTES);
+    fpu_put16(img, f->cw);
+    fpu_put16(img + 2, fpu_status(f));
+    img[4] = (uint8_t)~f->empty;
+    fpu_put16(img + 6, f->fop);
+    fpu_put32(img + 8, f->fip);
+    fpu_put16(img + 12, f->fcs);
+    fpu_put32(img + 16, f->fdp);
+    fpu_put16(img + 20, f->fds);
+    for (unsigned i = 0; i < 8; i++)
+        fpu_f80_put(img + 32 + 16 * i, fpu_get(f, i));
+}
+
+void fpu_fxrstor_image(struct cpu *cpu, const uint8_t img[FPU_FXSAVE_BYTES], bool pointers)
 {
     struct fpu *f = &cpu->internal->fpu;
-    uint8_t head[24], regs[128];
-    fxsave_check(cpu, in);
-    memset(head, 0, sizeof(head));
-    memset(regs, 0, sizeof(regs));
-    fpu_put16(head, f->cw);
-    fpu_put16(head + 2, fpu_status(f));
-    head[4] = (uint8_t)~f->empty;
-    fpu_put16(head + 6, f->fop);
-    fpu_put32(head + 8, f->fip);
-    fpu_put16(head + 12, f->fcs);
-    fpu_put32(head + 16, f->fdp);
-    fpu_put16(head + 20, f->fds);
+    f->cw = (fpu_get16(img) & FPU_CW_WRITABLE) | FPU_CW_ONE;
+    f->empty = (uint8_t)~img[4];
+    if (pointers) {
+        f->fop = fpu_get16(img + 6) & 0x7ff;
+        f->fip = fpu_get32(img + 8);
+        f->fcs = (uint16_t)fpu_get16(img + 12);
+        f->fdp = fpu_get32(img + 16);
+        f->fds = (uint16_t)fpu_get16(img + 20);
+    }
+    fpu_load_sw(cpu, (uint16_t)fpu_get16(img + 2));
     for (unsigned i = 0; i < 8; i++)
-        fpu_f80_put(regs + 16 * i, fpu_get(f, i));
-    cpu_probe_write(cpu, in->seg, insn_ea(cpu, in), 160);
-    fpu_write_bytes(cpu, in, 0, head, sizeof(head));
-    fpu_write_bytes(cpu, in, 32, regs, sizeof(regs));
+        f->st[fpu_phys(f, i)] = fpu_f80_get(img + 32 + 16 * i);
+}
+
+bool fpu_runs_on_host(const struct cpu *cpu)
+{
+    const struct fpu *f = &cpu->internal->fpu;
+    return !(cpu->cr[0] & (CR0_EM | CR0_TS)) && (f->cw & SF_CW_MASKS) == SF_CW_MASKS && !f->soft;
+}
+
+void h_fxsave(struct cpu *cpu, const struct insn *in)
+{
+    uint8_t img[FPU_FXSAVE_BYTES];
+    fxsave_check(cpu, in);
+    fpu_fxsave_image(&cpu->internal->fpu, img);
+    cpu_probe_write(cpu, in->seg, insn_ea(cpu, in), FPU_FXSAVE_BYTES);
+    fpu_write_bytes(cpu, in, 0, img, 24); /* not MXCSR (24-31) */
+    fpu_write_bytes(cpu, in, 32, img + 32, FPU_FXSAVE_BYTES - 32);
 }
 
 void h_fxrstor(struct cpu *cpu, const struct insn *in)
 {
-    struct fpu *f = &cpu->internal->fpu;
-    uint8_t head[24], regs[128];
+    uint8_t img[FPU_FXSAVE_BYTES];
     fxsave_check(cpu, in);
-    fpu_read_bytes(cpu, in, 0, head, sizeof(head));
-    fpu_read_bytes(cpu, in, 32, regs, sizeof(regs));
-    f->cw = (fpu_get16(head) & FPU_CW_WRITABLE) | FPU_CW_ONE;
-    f->empty = (uint8_t)~head[4];
-    f->fop = fpu_get16(head + 6) & 0x7ff;
-    f->fip = fpu_get32(head + 8);
-    f->fcs = (uint16_t)fpu_get16(head + 12);
-    f->fdp = fpu_get32(head + 16);
-    f->fds = (uint16_t)fpu_get16(head + 20);
-    fpu_load_sw(cpu, (uint16_t)fpu_get16(head + 2));
-    for (unsigned i = 0; i < 8; i++)
-        f->st[fpu_phys(f, i)] = fpu_f80_get(regs + 16 * i);
+    fpu_read_bytes(cpu, in, 0, img, 24);
+    fpu_read_bytes(cpu, in, 32, img + 32, FPU_FXSAVE_BYTES - 32);
+    fpu_fxrstor_image(cpu, img, true);
 }
 
 /* --- for debuggers (cpu.h) -------------------------------------------- */

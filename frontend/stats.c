@@ -163,13 +163,17 @@ static void format_text(GString *out, struct pc *pc, double seconds, const struc
 }
 
 /* The translator's lines: how many there are at most, and which exit cause each exits[] is. */
-#define TRANSLATOR_COUNTERS 18
+#define TRANSLATOR_COUNTERS 20
 static const char *const exit_names[TR_EXIT_CAUSES] = {
-    [TR_EXIT_CHAIN] = "tier1.exits_chain_miss",    [TR_EXIT_INDIRECT] = "tier1.exits_indirect",
-    [TR_EXIT_HELPER] = "tier1.exits_helper",       [TR_EXIT_BUDGET] = "tier1.exits_budget",
-    [TR_EXIT_EXCEPTION] = "tier1.exits_exception", [TR_EXIT_SMC] = "tier1.exits_code_written",
+    [TR_EXIT_CHAIN] = "tier1.exits_chain_miss",
+    [TR_EXIT_INDIRECT] = "tier1.exits_indirect",
+    [TR_EXIT_HELPER] = "tier1.exits_helper",
+    [TR_EXIT_BUDGET] = "tier1.exits_budget",
+    [TR_EXIT_EXCEPTION] = "tier1.exits_exception",
+    [TR_EXIT_SMC] = "tier1.exits_code_written",
+    [TR_EXIT_X87] = "tier1.exits_x87",
 };
-_Static_assert(TR_EXIT_CAUSES == 6, "name the new exit cause in exit_names");
+_Static_assert(TR_EXIT_CAUSES == 7, "name the new exit cause in exit_names");
 
 /*
  * The translator's tier, and with tier 1 what became host code, how it ran
@@ -199,6 +203,7 @@ static size_t translator_counters(struct translator *tr, struct counter *out)
         out[n++] = tier1[i];
     for (unsigned e = 0; e < TR_EXIT_CAUSES; e++)
         out[n++] = (struct counter){exit_names[e], ts->exits[e]};
+    out[n++] = (struct counter){"tier1.x87_loads", ts->x87_loads};
     out[n++] = (struct counter){"tier1.translate_ns", ts->translate_ns};
     g_assert(n <= TRANSLATOR_COUNTERS);
     return n;

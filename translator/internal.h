@@ -24,6 +24,7 @@ struct block {
     unsigned n;
     uint32_t execs;      /* runs in tier 0 so far */
     bool t1_tried;       /* tier 1 declined it: do not ask again */
+    bool x87;            /* its host code runs x87 instructions on the host's x87 */
     void *host;          /* tier 1's entry point, or NULL */
     unsigned host_insns; /* the instructions the host code covers (a debugger's stop */
     uint16_t host_bytes; /* address may end it early), and their bytes */
@@ -79,6 +80,7 @@ struct translator {
     unsigned t1_keys_next; /* the one replaced next */
     uint64_t t1_stamps;    /* the last stamp handed out */
     bool t1_active;        /* host code (or a helper it called) is running */
+    uint8_t t1_x87_host;   /* the host's x87 holds the guest's x87 state (x86_64/x87.c) */
 };
 
 #define T1_TARGETS 65536

@@ -307,6 +307,8 @@ static bool can_enter(struct translator *t, struct tb *tb, uint64_t limit, bool 
         return false;
     if (cpu->stop_eip_enabled && cpu->stop_eip - tb->eip - 1 < (uint32_t)b->host_bytes - 1)
         return false; /* the stop address is inside the host code */
+    if (b->x87 && !fpu_runs_on_host(cpu))
+        return false; /* its x87 instructions run in tier 0 now (x86_64/x87.c) */
     *flat = translator_flat_segments(cpu);
     return translator_flat_fits(*flat, b->flat, b->flat_mask);
 }

@@ -54,6 +54,7 @@ enum tr_exit {
     TR_EXIT_BUDGET,    /* the run's instruction budget ran out */
     TR_EXIT_EXCEPTION, /* an exception unwound out of translated code */
     TR_EXIT_SMC,       /* the running block's code was written */
+    TR_EXIT_X87,       /* an x87 instruction that may not run on the host's x87 now */
     TR_EXIT_CAUSES,
 };
 
@@ -72,6 +73,7 @@ struct translator_stats {
     uint64_t entries;       /* times the loop entered host code */
     uint64_t exits[TR_EXIT_CAUSES];
     uint64_t translate_ns; /* time spent generating host code */
+    uint64_t x87_loads;    /* times the guest's x87 state moved onto the host's x87 */
 };
 
 const struct translator_stats *translator_stats(struct translator *t);

@@ -124,6 +124,8 @@ static size_t tier1_lines(const struct translator_stats *ts, struct tier1_line *
         {"tier1.exits_budget", &ts->exits[TR_EXIT_BUDGET]},
         {"tier1.exits_exception", &ts->exits[TR_EXIT_EXCEPTION]},
         {"tier1.exits_code_written", &ts->exits[TR_EXIT_SMC]},
+        {"tier1.exits_x87", &ts->exits[TR_EXIT_X87]},
+        {"tier1.x87_loads", &ts->x87_loads},
         {"tier1.translate_ns", &ts->translate_ns},
     };
     memcpy(out, lines, sizeof(lines));

@@ -4,35 +4,10 @@
 %include "popek.inc"
 ROM_BEGIN
 
-start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    o32 lgdt [cs:gdt_desc]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword 0x08:(ROMBASE + pm_entry)
-
-    align 8
-gdt:
-    dq 0
-    dq 0x00cf9b000000ffff  ; 0x08: code, base 0, limit 4 GiB, 32-bit
-    dq 0x00cf93000000ffff  ; 0x10: data, base 0, limit 4 GiB
-gdt_desc:
-    dw gdt_desc - gdt - 1
-    dd ROMBASE + gdt
+PM_FLAT_ENTRY pm_entry
 
     bits 32
 pm_entry:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov fs, ax
-    mov gs, ax
-    mov esp, 0x90000
-
     ; SIB addressing with scale and displacement
     mov dword [0x100000 + 4 * 8 + 12], 0xdeadbeef
     mov ebx, 0x100000

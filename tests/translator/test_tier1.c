@@ -7,109 +7,11 @@
  * chain exits undone when their target is dropped, and a code buffer that
  * fills up. Each test also checks that tier 1 really ran host code.
  */
-#include <glib.h>
 #include <string.h>
 
 #include "machine/memmap.h"
-#include "tests/lib/cpu_fixture.h"
+#include "tests/translator/tier_pair.h"
 #include "translator/tcache.h"
-
-#define CODE  0x10000u
-#define STACK 0x80000u
-#define DATA  0x30000u
-
-/* The two machines: [0] tier 0, [1] tier 1 translating every block at once. */
-struct pair {
-    struct cpu_fixture f[2];
-    bool frames; /* tier 1 checks stack frames (BMI2, not the baseline host) */
-};
-
-/* How a test's tier 1 is set up: its code buffer, and the baseline host's instructions only. */
-struct opts {
-    size_t code_size; /* 0: the default */
-    bool baseline;
-};
-
-/* Whether the host has BMI2, which tier 1's frames need (x86 hosts only have tier 1). */
-static bool host_has_bmi2(void)
-{
-#if defined(__x86_64__)
-    return __builtin_cpu_supports("bmi2");
-#else
-    return false;
-#endif
-}
-
-static void setup(struct pair *p, gconstpointer data)
-{
-    const struct opts *o = data;
-    for (unsigned k = 0; k < 2; k++) {
-        struct translator_config cfg = translator_default_config();
-        cfg.tier = k;
-        cfg.hot_threshold = 0;
-        if (o->code_size)
-            cfg.code_size = o->code_size;
-        cfg.baseline_host = o->baseline;
-        cpu_fixture_init_config(&p->f[k], 16, &cfg);
-    }
-    p->frames = !o->baseline && host_has_bmi2();
-}
-
-static void teardown(struct pair *p, gconstpointer data)
-{
-    for (unsigned k = 0; k < 2; k++)
-        cpu_fixture_destroy(&p->f[k]);
-}
-
-/* The same code and start state in both machines. */
-static void load(struct pair *p, const void *code, size_t len, uint32_t eflags)
-{
-    for (unsigned k = 0; k < 2; k++) {
-        struct cpu_fixture *f = &p->f[k];
-        memmap_write_buf(&f->m.mem, CODE, code, len);
-        cpu_fixture_flat32(f, CODE, STACK, 0);
-        for (unsigned r = 0; r < 8; r++) {
-            if (r != R_ESP)
-                f->cpu->regs[r] = 0x1000u * (r + 1) + DATA;
-        }
-        f->cpu->eflags = 0x2 | eflags;
-        f->cpu->stop_on_exception = true;
-    }
-}
-
-/* cpu_fixture_paging_with_hole in both machines. */
-static void paging_with_hole(struct pair *p, uint32_t hole)
-{
-    for (unsigned k = 0; k < 2; k++)
-        cpu_fixture_paging_with_hole(&p->f[k], hole);
-}
-
-/* Run both (up to `budget`); everything must agree. Returns the exit. */
-static enum cpu_exit run_both(struct pair *p, uint64_t budget)
-{
-    enum cpu_exit why[2];
-    for (unsigned k = 0; k < 2; k++)
-        why[k] = cpu_fixture_run(&p->f[k], budget);
-    const struct cpu *a = p->f[0].cpu, *b = p->f[1].cpu;
-    g_assert_cmpint(why[0], ==, why[1]);
-    for (unsigned r = 0; r < 8; r++)
-        g_assert_cmphex(a->regs[r], ==, b->regs[r]);
-    g_assert_cmphex(a->eflags, ==, b->eflags);
-    g_assert_cmphex(a->eip, ==, b->eip);
-    g_assert_cmphex(a->cr[2], ==, b->cr[2]);
-    g_assert_cmpuint(a->instructions, ==, b->instructions);
-    if (why[0] == CPU_EXIT_EXCEPTION) {
-        g_assert_cmpuint(a->exception_vector, ==, b->exception_vector);
-        g_assert_cmphex(a->exception_error, ==, b->exception_error);
-    }
-    g_assert_cmpmem(p->f[0].m.ram, 0x100000, p->f[1].m.ram, 0x100000);
-    return why[0];
-}
-
-static const struct translator_stats *t1_stats(struct pair *p)
-{
-    return translator_stats(p->f[1].tr);
-}
 
 /* Arithmetic with flags carried across instructions and blocks, in a loop. */
 static void test_loop_agrees(struct pair *p, gconstpointer data)
@@ -119,21 +21,21 @@ static void test_loop_agrees(struct pair *p, gconstpointer data)
     static const uint8_t code[] = {0xb9, 50,   0,    0,    0,    0x01, 0xc8, 0x83,
                                    0xd3, 0x00, 0xc1, 0xc2, 0x03, 0x31, 0x06, 0x83,
                                    0xe9, 0x01, 0x75, 0xf0, 0x0f, 0x92, 0xc0, 0xf4};
-    load(p, code, sizeof(code), FL_CF);
-    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
-    g_assert_cmpuint(t1_stats(p)->native_insns, >=, 6);
-    g_assert_cmpuint(t1_stats(p)->chain_patches, >=, 1); /* the loop jumps to itself */
+    pair_load(p, code, sizeof(code), FL_CF);
+    g_assert_cmpint(pair_run(p, 10000), ==, CPU_EXIT_HLT);
+    g_assert_cmpuint(pair_t1_stats(p)->native_insns, >=, 6);
+    g_assert_cmpuint(pair_t1_stats(p)->chain_patches, >=, 1); /* the loop jumps to itself */
 }
 
 /* A budget that ends inside the loop stops both tiers at the same instruction. */
 static void test_budget_agrees(struct pair *p, gconstpointer data)
 {
     static const uint8_t code[] = {0x40, 0x43, 0xeb, 0xfc}; /* l: inc eax; inc ebx; jmp l */
-    load(p, code, sizeof(code), 0);
+    pair_load(p, code, sizeof(code), 0);
     for (unsigned n = 1; n < 40; n += 7)
-        g_assert_cmpint(run_both(p, n), ==, CPU_EXIT_BUDGET);
-    g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_BUDGET);
-    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_BUDGET], >=, 1);
+        g_assert_cmpint(pair_run(p, n), ==, CPU_EXIT_BUDGET);
+    g_assert_cmpint(pair_run(p, 100000), ==, CPU_EXIT_BUDGET);
+    g_assert_cmpuint(pair_t1_stats(p)->exits[TR_EXIT_BUDGET], >=, 1);
 }
 
 /* A page fault on the third instruction of a translated block: the state of before it. */
@@ -142,15 +44,15 @@ static void test_pf_mid_block(struct pair *p, gconstpointer data)
     /* mov eax, 1; add ebx, eax; mov ecx, [0x31000]; inc eax; hlt */
     static const uint8_t code[] = {0xb8, 1,    0,    0,    0, 0x01, 0xc3, 0x8b,
                                    0x0d, 0x00, 0x10, 0x03, 0, 0x40, 0xf4};
-    load(p, code, sizeof(code), FL_ZF | FL_OF);
-    paging_with_hole(p, 0x31000);
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    pair_load(p, code, sizeof(code), FL_ZF | FL_OF);
+    pair_paging_with_hole(p, 0x31000);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_EXCEPTION);
     const struct cpu *cpu = p->f[1].cpu;
     g_assert_cmpuint(cpu->exception_vector, ==, 14);
     g_assert_cmphex(cpu->eip, ==, CODE + 7);
     g_assert_cmphex(cpu->cr[2], ==, 0x31000);
     g_assert_cmpuint(cpu->instructions, ==, 2);
-    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_EXCEPTION], ==, 1);
+    g_assert_cmpuint(pair_t1_stats(p)->exits[TR_EXIT_EXCEPTION], ==, 1);
 }
 
 /* A store that faults after a flag-setting instruction: flags of before the store survive. */
@@ -158,9 +60,9 @@ static void test_pf_store_keeps_flags(struct pair *p, gconstpointer data)
 {
     /* cmp eax, ebx; mov [0x31004], eax; hlt */
     static const uint8_t code[] = {0x39, 0xd8, 0xa3, 0x04, 0x10, 0x03, 0x00, 0xf4};
-    load(p, code, sizeof(code), 0);
-    paging_with_hole(p, 0x31000);
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    pair_load(p, code, sizeof(code), 0);
+    pair_paging_with_hole(p, 0x31000);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_EXCEPTION);
     g_assert_cmphex(p->f[1].cpu->eflags & (FL_CF | FL_SF), ==, FL_CF | FL_SF);
 }
 
@@ -169,8 +71,8 @@ static void test_div_by_zero(struct pair *p, gconstpointer data)
 {
     /* add eax, ebx; xor edx, edx; xor ecx, ecx; div ecx; hlt */
     static const uint8_t code[] = {0x01, 0xd8, 0x31, 0xd2, 0x31, 0xc9, 0xf7, 0xf1, 0xf4};
-    load(p, code, sizeof(code), 0);
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    pair_load(p, code, sizeof(code), 0);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_EXCEPTION);
     g_assert_cmpuint(p->f[1].cpu->exception_vector, ==, 0);
     g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 6);
 }
@@ -182,10 +84,10 @@ static void test_write_next_insn(struct pair *p, gconstpointer data)
     uint8_t code[] = {0x43, 0xc6, 0x05, 0, 0, 0, 0, 0x42, 0x90, 0x90, 0xb0, 0x00, 0xf4};
     uint32_t target = CODE + 11;
     memcpy(code + 3, &target, 4);
-    load(p, code, sizeof(code), 0);
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    pair_load(p, code, sizeof(code), 0);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_EAX] & 0xff, ==, 0x42);
-    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_SMC], >=, 1);
+    g_assert_cmpuint(pair_t1_stats(p)->exits[TR_EXIT_SMC], >=, 1);
 }
 
 /* A chained target rewritten by a device: the chain exit is undone, the new code runs. */
@@ -198,9 +100,9 @@ static void test_chain_undone_on_drop(struct pair *p, gconstpointer data)
     static const uint8_t tail[] = {0x83, 0xc3, 0x02, 0x49, 0x75, 0xc0, 0xf4};
     memcpy(code, head, sizeof(head));
     memcpy(code + 0x40, tail, sizeof(tail));
-    load(p, code, sizeof(code), 0);
-    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
-    uint64_t patches = t1_stats(p)->chain_patches;
+    pair_load(p, code, sizeof(code), 0);
+    g_assert_cmpint(pair_run(p, 10000), ==, CPU_EXIT_HLT);
+    uint64_t patches = pair_t1_stats(p)->chain_patches;
     g_assert_cmpuint(patches, >=, 2);
     /* A device makes it add 3: the linked blocks must not run the old code. */
     for (unsigned k = 0; k < 2; k++) {
@@ -209,9 +111,9 @@ static void test_chain_undone_on_drop(struct pair *p, gconstpointer data)
         p->f[k].cpu->eip = CODE;
         p->f[k].cpu->halted = false;
     }
-    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(pair_run(p, 10000), ==, CPU_EXIT_HLT);
     g_assert_cmpuint(tcache_stats(translator_tcache(p->f[1].tr))->dropped[TC_DROP_DMA], >=, 1);
-    g_assert_cmpuint(t1_stats(p)->chain_patches, >, patches); /* linked again */
+    g_assert_cmpuint(pair_t1_stats(p)->chain_patches, >, patches); /* linked again */
 }
 
 /* Calls, returns and the stack: a function with a frame, called in a loop. */
@@ -229,11 +131,11 @@ static void test_stack_ops(struct pair *p, gconstpointer data)
         0x08, 0,    0,    0,    0x83, 0xc4, 0x08, 0x5f, 0x49, 0x75, 0xec, 0xf4, 0x55, 0x89,
         0xe5, 0x8b, 0x45, 0x08, 0x03, 0x45, 0x0c, 0x54, 0x5b, 0xc9, 0xc2, 0x00, 0x00,
     };
-    load(p, code, sizeof(code), 0);
-    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
+    pair_load(p, code, sizeof(code), 0);
+    g_assert_cmpint(pair_run(p, 10000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, STACK);
     /* The 30 returns go straight to host code, but for the first ones (the loop learns where). */
-    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_INDIRECT], <, 5);
+    g_assert_cmpuint(pair_t1_stats(p)->exits[TR_EXIT_INDIRECT], <, 5);
 }
 
 /* FS with a base (per-CPU data, thread-local storage): the base is added in host code. */
@@ -242,16 +144,16 @@ static void test_segment_base(struct pair *p, gconstpointer data)
     /* mov eax, fs:[ebx]; add fs:[ebx + 4], eax; mov ecx, fs:[0x10]; hlt */
     static const uint8_t code[] = {0x64, 0x8b, 0x03, 0x64, 0x01, 0x43, 0x04, 0x64,
                                    0x8b, 0x0d, 0x10, 0x00, 0x00, 0x00, 0xf4};
-    load(p, code, sizeof(code), 0);
+    pair_load(p, code, sizeof(code), 0);
     for (unsigned k = 0; k < 2; k++) {
         cpu_set_segment(p->f[k].cpu, S_FS, 0x18, 0x2000, 0xffffffffu, 0xc093);
         uint32_t v[2] = {0x11111111, 0x22222222};
         memmap_write_buf(&p->f[k].m.mem, 0x2000 + p->f[k].cpu->regs[R_EBX], v, sizeof(v));
     }
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_EAX], ==, 0x11111111);
-    g_assert_cmpuint(t1_stats(p)->native_insns, >=, 3);
-    g_assert_cmpuint(t1_stats(p)->helper_insns, ==, 1); /* only the HLT */
+    g_assert_cmpuint(pair_t1_stats(p)->native_insns, >=, 3);
+    g_assert_cmpuint(pair_t1_stats(p)->helper_insns, ==, 1); /* only the HLT */
 }
 
 /*
@@ -263,7 +165,7 @@ static void test_other_thread_segments(struct pair *p, gconstpointer data)
 {
     /* l: mov eax, fs:[ebx]; add edx, eax; dec ecx; jnz l; hlt */
     static const uint8_t code[] = {0x64, 0x8b, 0x03, 0x01, 0xc2, 0x49, 0x75, 0xf7, 0xf4};
-    load(p, code, sizeof(code), 0);
+    pair_load(p, code, sizeof(code), 0);
     for (unsigned k = 0; k < 2; k++) {
         uint32_t v[2] = {0x11111111, 0x22222222};
         memmap_write_buf(&p->f[k].m.mem, p->f[k].cpu->regs[R_EBX], v, 4);
@@ -271,9 +173,9 @@ static void test_other_thread_segments(struct pair *p, gconstpointer data)
         cpu_set_segment(p->f[k].cpu, S_GS, 0, 0, 0, 0); /* null */
         p->f[k].cpu->regs[R_ECX] = 20;
     }
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_EDX], ==, (uint32_t)(0x33000u + 20u * 0x11111111u));
-    uint64_t blocks = t1_stats(p)->blocks, entries = t1_stats(p)->entries;
+    uint64_t blocks = pair_t1_stats(p)->blocks, entries = pair_t1_stats(p)->entries;
     for (unsigned k = 0; k < 2; k++) { /* the other thread: FS at 0x2000, GS loaded */
         cpu_set_segment(p->f[k].cpu, S_FS, 0x18, 0x2000, 0xffffffffu, 0xc093);
         cpu_set_segment(p->f[k].cpu, S_GS, 0x33, 0x7000, 0xffffffffu, 0xc0f3);
@@ -282,10 +184,10 @@ static void test_other_thread_segments(struct pair *p, gconstpointer data)
         p->f[k].cpu->regs[R_ECX] = 20;
         p->f[k].cpu->regs[R_EDX] = 0;
     }
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_EDX], ==, 20u * 0x22222222u);
-    g_assert_cmpuint(t1_stats(p)->blocks, ==, blocks); /* nothing translated again */
-    g_assert_cmpuint(t1_stats(p)->entries, >, entries);
+    g_assert_cmpuint(pair_t1_stats(p)->blocks, ==, blocks); /* nothing translated again */
+    g_assert_cmpuint(pair_t1_stats(p)->entries, >, entries);
 }
 
 /* A return target rewritten by a device: the return runs the new code, not the old. */
@@ -294,8 +196,8 @@ static void test_return_target_dropped(struct pair *p, gconstpointer data)
     /* mov ecx, 3; l: call f; inc eax; dec ecx; jnz l; hlt; f: ret */
     static const uint8_t code[] = {0xb9, 3, 0,    0,    0,    0xe8, 0x05, 0,
                                    0,    0, 0x40, 0x49, 0x75, 0xf7, 0xf4, 0xc3};
-    load(p, code, sizeof(code), 0);
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    pair_load(p, code, sizeof(code), 0);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_HLT);
     uint32_t eax = p->f[1].cpu->regs[R_EAX], ebx = p->f[1].cpu->regs[R_EBX];
     for (unsigned k = 0; k < 2; k++) {
         uint8_t inc_ebx = 0x43;
@@ -303,7 +205,7 @@ static void test_return_target_dropped(struct pair *p, gconstpointer data)
         p->f[k].cpu->eip = CODE;
         p->f[k].cpu->halted = false;
     }
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_HLT);
     g_assert_cmpuint(p->f[1].cpu->regs[R_EAX], ==, eax);
     g_assert_cmpuint(p->f[1].cpu->regs[R_EBX], ==, ebx + 3);
 }
@@ -323,10 +225,10 @@ static void test_cross_page_jumps(struct pair *p, gconstpointer data)
                                    0xfb, 0xef, 0xff, 0xff, 0xf4};
     memcpy(code, head, sizeof(head));
     memcpy(code + 0x1000, tail, sizeof(tail));
-    load(p, code, sizeof(code), 0);
-    paging_with_hole(p, 0x3ff000); /* identity, the hole out of the way */
-    g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_HLT);
-    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_CHAIN], <, 10); /* linked across the pages */
+    pair_load(p, code, sizeof(code), 0);
+    pair_paging_with_hole(p, 0x3ff000); /* identity, the hole out of the way */
+    g_assert_cmpint(pair_run(p, 100000), ==, CPU_EXIT_HLT);
+    g_assert_cmpuint(pair_t1_stats(p)->exits[TR_EXIT_CHAIN], <, 10); /* linked across the pages */
     uint32_t ebx = p->f[1].cpu->regs[R_EBX];
     for (unsigned k = 0; k < 2; k++) {
         struct cpu_fixture *f = &p->f[k];
@@ -340,7 +242,7 @@ static void test_cross_page_jumps(struct pair *p, gconstpointer data)
         f->cpu->eip = CODE;
         f->cpu->halted = false;
     }
-    g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(pair_run(p, 100000), ==, CPU_EXIT_HLT);
     g_assert_cmpuint(p->f[1].cpu->regs[R_EBX], ==, ebx + 3 * 40);
 }
 
@@ -368,18 +270,18 @@ static void test_indirect_jumps(struct pair *p, gconstpointer data)
     memcpy(code + 13, &table, 4);
     memcpy(code + 0x100, targets, sizeof(targets));
     memcpy(code + 0x120, &f, 4);
-    load(p, code, sizeof(code), 0);
+    pair_load(p, code, sizeof(code), 0);
     uint32_t edx = p->f[1].cpu->regs[R_EDX], edi = p->f[1].cpu->regs[R_EDI];
     for (unsigned k = 0; k < 2; k++) {
         p->f[k].cpu->regs[R_EBX] = f;
         p->f[k].cpu->regs[R_ESI] = POINTER;
     }
-    g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(pair_run(p, 100000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_EDX], ==, edx + 25 * 1 + 25 * 10);
     g_assert_cmphex(p->f[1].cpu->regs[R_EDI], ==, edi + 50 * 7);
     g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, STACK);
     /* Each target is missed once or twice while the loop learns where it is. */
-    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_INDIRECT], <, 16);
+    g_assert_cmpuint(pair_t1_stats(p)->exits[TR_EXIT_INDIRECT], <, 16);
 }
 
 /*
@@ -397,14 +299,14 @@ static void test_returns_across_segment_states(struct pair *p, gconstpointer dat
     static const uint8_t code[] = {0xb9, 20,   0,    0, 0,    0xb8, 0x10, 0,    0,    0,    0x8e,
                                    0xe0, 0xe8, 0x0d, 0, 0,    0,    0x31, 0xc0, 0x8e, 0xe0, 0xe8,
                                    0x04, 0,    0,    0, 0x49, 0x75, 0xe8, 0xf4, 0x42, 0xc3};
-    load(p, code, sizeof(code), 0);
+    pair_load(p, code, sizeof(code), 0);
     for (unsigned k = 0; k < 2; k++)
         cpu_fixture_tables(&p->f[k], GDT, IDT);
     uint32_t edx = p->f[1].cpu->regs[R_EDX];
-    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(pair_run(p, 10000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_EDX], ==, edx + 40);
     /* The first returns in each state miss; the other 36 or so go straight on. */
-    g_assert_cmpuint(t1_stats(p)->exits[TR_EXIT_INDIRECT], <, 8);
+    g_assert_cmpuint(pair_t1_stats(p)->exits[TR_EXIT_INDIRECT], <, 8);
 }
 
 /*
@@ -417,13 +319,13 @@ static void test_returns_across_segment_states(struct pair *p, gconstpointer dat
 static void test_transfer_to_next(struct pair *p, gconstpointer data)
 {
     static const uint8_t code[] = {0xe8, 0, 0, 0, 0, 0x5b, 0xff, 0x26, 0xf4};
-    load(p, code, sizeof(code), 0);
+    pair_load(p, code, sizeof(code), 0);
     const uint32_t to = CODE + 8;
     for (unsigned k = 0; k < 2; k++) {
         memmap_write_buf(&p->f[k].m.mem, 0x37000, &to, 4);
         p->f[k].cpu->regs[R_ESI] = 0x37000;
     }
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_EBX], ==, CODE + 5);
     g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, STACK);
     g_assert_cmpuint(p->f[1].cpu->instructions, ==, 4);
@@ -434,23 +336,23 @@ static void test_indirect_call_faults(struct pair *p, gconstpointer data)
 {
     /* inc eax; call [esi]; hlt */
     static const uint8_t through[] = {0x40, 0xff, 0x16, 0xf4};
-    load(p, through, sizeof(through), FL_CF);
-    paging_with_hole(p, 0x31000);
+    pair_load(p, through, sizeof(through), FL_CF);
+    pair_paging_with_hole(p, 0x31000);
     for (unsigned k = 0; k < 2; k++)
         p->f[k].cpu->regs[R_ESI] = 0x31ffe;
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_EXCEPTION);
     g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 1);
     g_assert_cmphex(p->f[1].cpu->cr[2], ==, 0x31ffe);
 
     /* inc eax; call ebx; hlt — ESP at the end of the missing page */
     static const uint8_t push[] = {0x40, 0xff, 0xd3, 0xf4};
-    load(p, push, sizeof(push), FL_CF);
-    paging_with_hole(p, 0x31000);
+    pair_load(p, push, sizeof(push), FL_CF);
+    pair_paging_with_hole(p, 0x31000);
     for (unsigned k = 0; k < 2; k++) {
         p->f[k].cpu->regs[R_EBX] = CODE + 3;
         p->f[k].cpu->regs[R_ESP] = 0x32000;
     }
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_EXCEPTION);
     g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 1);
     g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, 0x32000);
     g_assert_cmphex(p->f[1].cpu->cr[2], ==, 0x31ffc);
@@ -461,9 +363,9 @@ static void test_push_faults(struct pair *p, gconstpointer data)
 {
     /* mov esp, 0x32004; inc eax; push eax; push eax; push eax; hlt (0x31000 is missing) */
     static const uint8_t code[] = {0xbc, 0x04, 0x20, 0x03, 0x00, 0x40, 0x50, 0x50, 0x50, 0xf4};
-    load(p, code, sizeof(code), FL_SF);
-    paging_with_hole(p, 0x31000);
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    pair_load(p, code, sizeof(code), FL_SF);
+    pair_paging_with_hole(p, 0x31000);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_EXCEPTION);
     g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, 0x32000);
     g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 7); /* the second PUSH */
     g_assert_cmphex(p->f[1].cpu->cr[2], ==, 0x31ffc);
@@ -489,13 +391,13 @@ static void run_frames(struct pair *p, uint32_t esp)
         0x0c, 0x89, 0x04, 0x24, 0x53, 0x5b, 0x8b, 0x55, 0xfc, 0xc9, 0xc3,
     };
     memcpy(code + 1, &esp, 4);
-    load(p, code, sizeof(code), 0);
-    g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_HLT);
+    pair_load(p, code, sizeof(code), 0);
+    g_assert_cmpint(pair_run(p, 100000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_ESP], ==, esp);
     if (p->frames) /* f's first block and the loop's */
-        g_assert_cmpuint(t1_stats(p)->frame_blocks, >=, 2);
+        g_assert_cmpuint(pair_t1_stats(p)->frame_blocks, >=, 2);
     else
-        g_assert_cmpuint(t1_stats(p)->frame_blocks, ==, 0);
+        g_assert_cmpuint(pair_t1_stats(p)->frame_blocks, ==, 0);
 }
 
 static void test_frames(struct pair *p, gconstpointer data)
@@ -516,7 +418,7 @@ static void test_frames_any_register(struct pair *p, gconstpointer data)
     static const uint8_t code[] = {0xb9, 30,   0,    0,    0,    0x8b, 0x30, 0x01,
                                    0x48, 0x08, 0x8b, 0x17, 0xae, 0x89, 0x57, 0x04,
                                    0x39, 0x48, 0x14, 0x49, 0x75, 0xef, 0xf4};
-    load(p, code, sizeof(code), 0);
+    pair_load(p, code, sizeof(code), 0);
     uint8_t pattern[0x1100];
     for (unsigned i = 0; i < sizeof(pattern); i++)
         pattern[i] = (uint8_t)(i * 13 + 7);
@@ -525,10 +427,10 @@ static void test_frames_any_register(struct pair *p, gconstpointer data)
         p->f[k].cpu->regs[R_EAX] = 0x30800;
         p->f[k].cpu->regs[R_EDI] = 0x31ff0; /* EDI's accesses come to cross a page */
     }
-    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(pair_run(p, 10000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_EDI], ==, 0x31ff0 + 30);
     if (p->frames)
-        g_assert_cmpuint(t1_stats(p)->frame_blocks, >=, 1);
+        g_assert_cmpuint(pair_t1_stats(p)->frame_blocks, >=, 1);
 }
 
 /* The same frame across a page boundary: the plain body runs, with the same results. */
@@ -548,13 +450,13 @@ static void test_frame_faults(struct pair *p, gconstpointer data)
 {
     static const uint8_t code[] = {0x8b, 0x45, 0xfc, 0x40, 0x89, 0x45, 0x04,
                                    0x83, 0xc5, 0x04, 0x49, 0x75, 0xf3, 0xf4};
-    load(p, code, sizeof(code), FL_ZF);
-    paging_with_hole(p, 0x31000);
+    pair_load(p, code, sizeof(code), FL_ZF);
+    pair_paging_with_hole(p, 0x31000);
     for (unsigned k = 0; k < 2; k++) {
         p->f[k].cpu->regs[R_EBP] = 0x30ff0;
         p->f[k].cpu->regs[R_ECX] = 10;
     }
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_EXCEPTION);
     g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 4);
     g_assert_cmphex(p->f[1].cpu->cr[2], ==, 0x31000);
     g_assert_cmphex(p->f[1].cpu->regs[R_EBP], ==, 0x30ffc);
@@ -573,13 +475,13 @@ static void test_frame_on_code_page(struct pair *p, gconstpointer data)
     static const uint8_t code[] = {0xb9, 3,    0,    0,    0,    0xe8, 0x0a, 0,    0,
                                    0,    0x8b, 0x45, 0x00, 0x89, 0x5d, 0x04, 0x49, 0x75,
                                    0xf2, 0xf4, 0x42, 0x42, 0x42, 0x42, 0xc3};
-    load(p, code, sizeof(code), 0);
+    pair_load(p, code, sizeof(code), 0);
     for (unsigned k = 0; k < 2; k++) {
         p->f[k].cpu->regs[R_EBP] = CODE + 16;
         p->f[k].cpu->regs[R_EBX] = 0x43434343;
     }
     uint32_t edx = p->f[1].cpu->regs[R_EDX];
-    g_assert_cmpint(run_both(p, 1000), ==, CPU_EXIT_HLT);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_EDX], ==, edx + 4);
     g_assert_cmphex(p->f[1].cpu->regs[R_EBX], ==, 0x4343434a);
 }
@@ -595,12 +497,12 @@ static void test_code_buffer_full(struct pair *p, gconstpointer data)
         memcpy(code + i * SIZE, b, SIZE);
     }
     code[N * SIZE] = 0xf4;
-    load(p, code, sizeof(code), 0);
-    g_assert_cmpint(run_both(p, 100000), ==, CPU_EXIT_HLT);
+    pair_load(p, code, sizeof(code), 0);
+    g_assert_cmpint(pair_run(p, 100000), ==, CPU_EXIT_HLT);
     g_assert_cmpuint(p->f[1].cpu->regs[R_EDX], ==, p->f[0].cpu->regs[R_EDX]);
-    g_assert_cmpuint(t1_stats(p)->flushes, >=, 1);
+    g_assert_cmpuint(pair_t1_stats(p)->flushes, >=, 1);
     /* A block whose translation met the full buffer ran in tier 0 that once. */
-    g_assert_cmpuint(t1_stats(p)->blocks + t1_stats(p)->flushes, >=, N);
+    g_assert_cmpuint(pair_t1_stats(p)->blocks + pair_t1_stats(p)->flushes, >=, N);
 }
 
 int main(int argc, char **argv)
@@ -611,37 +513,32 @@ int main(int argc, char **argv)
         g_test_message("no tier 1 on this host: every block runs in tier 0");
         return 0;
     }
-    /* Each test twice: with the host's optional instructions, and with the baseline's only. */
     static const struct opts plain = {0}, baseline = {.baseline = true};
     static const struct opts small = {.code_size = 64u << 10},
                              small_baseline = {.code_size = 64u << 10, .baseline = true};
-#define ADD(path, fn, o, ob)                                                                       \
-    do {                                                                                           \
-        g_test_add("/tier1/" path, struct pair, o, setup, fn, teardown);                           \
-        g_test_add("/tier1/baseline/" path, struct pair, ob, setup, fn, teardown);                 \
-    } while (0)
-    ADD("loop-agrees", test_loop_agrees, &plain, &baseline);
-    ADD("budget-agrees", test_budget_agrees, &plain, &baseline);
-    ADD("pf-mid-block", test_pf_mid_block, &plain, &baseline);
-    ADD("pf-store-keeps-flags", test_pf_store_keeps_flags, &plain, &baseline);
-    ADD("div-by-zero", test_div_by_zero, &plain, &baseline);
-    ADD("write-next-insn", test_write_next_insn, &plain, &baseline);
-    ADD("chain-undone-on-drop", test_chain_undone_on_drop, &plain, &baseline);
-    ADD("stack-ops", test_stack_ops, &plain, &baseline);
-    ADD("push-faults", test_push_faults, &plain, &baseline);
-    ADD("indirect-jumps", test_indirect_jumps, &plain, &baseline);
-    ADD("returns-across-segment-states", test_returns_across_segment_states, &plain, &baseline);
-    ADD("indirect-call-faults", test_indirect_call_faults, &plain, &baseline);
-    ADD("transfer-to-next", test_transfer_to_next, &plain, &baseline);
-    ADD("return-target-dropped", test_return_target_dropped, &plain, &baseline);
-    ADD("segment-base", test_segment_base, &plain, &baseline);
-    ADD("other-thread-segments", test_other_thread_segments, &plain, &baseline);
-    ADD("cross-page-jumps", test_cross_page_jumps, &plain, &baseline);
-    ADD("frames", test_frames, &plain, &baseline);
-    ADD("frame-straddles-pages", test_frame_straddles_pages, &plain, &baseline);
-    ADD("frames-any-register", test_frames_any_register, &plain, &baseline);
-    ADD("frame-faults", test_frame_faults, &plain, &baseline);
-    ADD("frame-on-code-page", test_frame_on_code_page, &plain, &baseline);
-    ADD("code-buffer-full", test_code_buffer_full, &small, &small_baseline);
+    PAIR_ADD("loop-agrees", test_loop_agrees, &plain, &baseline);
+    PAIR_ADD("budget-agrees", test_budget_agrees, &plain, &baseline);
+    PAIR_ADD("pf-mid-block", test_pf_mid_block, &plain, &baseline);
+    PAIR_ADD("pf-store-keeps-flags", test_pf_store_keeps_flags, &plain, &baseline);
+    PAIR_ADD("div-by-zero", test_div_by_zero, &plain, &baseline);
+    PAIR_ADD("write-next-insn", test_write_next_insn, &plain, &baseline);
+    PAIR_ADD("chain-undone-on-drop", test_chain_undone_on_drop, &plain, &baseline);
+    PAIR_ADD("stack-ops", test_stack_ops, &plain, &baseline);
+    PAIR_ADD("push-faults", test_push_faults, &plain, &baseline);
+    PAIR_ADD("indirect-jumps", test_indirect_jumps, &plain, &baseline);
+    PAIR_ADD("returns-across-segment-states", test_returns_across_segment_states, &plain,
+             &baseline);
+    PAIR_ADD("indirect-call-faults", test_indirect_call_faults, &plain, &baseline);
+    PAIR_ADD("transfer-to-next", test_transfer_to_next, &plain, &baseline);
+    PAIR_ADD("return-target-dropped", test_return_target_dropped, &plain, &baseline);
+    PAIR_ADD("segment-base", test_segment_base, &plain, &baseline);
+    PAIR_ADD("other-thread-segments", test_other_thread_segments, &plain, &baseline);
+    PAIR_ADD("cross-page-jumps", test_cross_page_jumps, &plain, &baseline);
+    PAIR_ADD("frames", test_frames, &plain, &baseline);
+    PAIR_ADD("frame-straddles-pages", test_frame_straddles_pages, &plain, &baseline);
+    PAIR_ADD("frames-any-register", test_frames_any_register, &plain, &baseline);
+    PAIR_ADD("frame-faults", test_frame_faults, &plain, &baseline);
+    PAIR_ADD("frame-on-code-page", test_frame_on_code_page, &plain, &baseline);
+    PAIR_ADD("code-buffer-full", test_code_buffer_full, &small, &small_baseline);
     return g_test_run();
 }

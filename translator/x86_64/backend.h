@@ -61,6 +61,10 @@ struct tier1 {
 uint64_t tier1_helper(struct translator *t, const struct insn *in, uint32_t eip, uint32_t next,
                       uint32_t refund);
 
+/* x87.c: the guest's x87 state onto the host's x87 (0: it may not go now), and back home. */
+uint64_t tier1_x87_load(struct translator *t);
+void tier1_x87_spill(struct translator *t);
+
 /* gen.c: host code for one block at b->free (false: not translated). */
 bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e);
 

@@ -140,12 +140,15 @@ static ZydisDecodedOperand stack_slot(ZydisRegister base, int32_t disp)
     return o;
 }
 
-/* Whether operand k, a memory operand, can go through the memory path; if so, it is p->mem. */
-static bool plan_mem(struct gen *g, struct plan *p, unsigned k)
+/*
+ * Whether operand k, a memory operand of at most `bits`, can go through the
+ * memory path; if so, it is p->mem.
+ */
+static bool plan_mem(struct gen *g, struct plan *p, unsigned k, unsigned bits)
 {
     const ZydisDecodedOperand *o = &p->ops[k];
     unsigned seg = (unsigned)cpu_zydis_segment(o->mem.segment);
-    if (o->mem.type != ZYDIS_MEMOP_TYPE_MEM || o->size > 32 || !(g->flat & (1u << seg)) ||
+    if (o->mem.type != ZYDIS_MEMOP_TYPE_MEM || o->size > bits || !(g->flat & (1u << seg)) ||
         gpr32(o->mem.base) == -2 || gpr32(o->mem.index) == -2)
         return false;
     g->flat_mask |= 1u << seg;
@@ -186,7 +189,7 @@ static bool plan_stack(struct gen *g, struct plan *p)
     } else if (op == 0xff && (zi->raw.modrm.reg == 2 || zi->raw.modrm.reg == 4) &&
                p == &g->p[g->n - 1] && (g->flat & (1u << (SEG_BASE0 + S_CS)))) {
         if (p->ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY) {
-            if (!plan_mem(g, p, 0))
+            if (!plan_mem(g, p, 0, 32))
                 return false;
         } else {
             p->stack_reg = (unsigned)gpr32(p->ops[0].reg.value);
@@ -238,6 +241,22 @@ static void plan_insn(struct gen *g, struct plan *p)
         p->reads = p->writes = 0;
         return;
     }
+    if (x87_kind(zi) != X87_NONE) {
+        /* On the host's x87 (x87.c): any operand size prefix changes nothing it emits. */
+        if (!g->x87_ok || (zi->attributes & ZYDIS_ATTRIB_HAS_OPERANDSIZE))
+            goto helper;
+        for (unsigned k = 0; k < zi->operand_count_visible; k++) {
+            const ZydisDecodedOperand *o = &p->ops[k];
+            if (o->type != ZYDIS_OPERAND_TYPE_MEMORY)
+                continue;
+            if (!plan_mem(g, p, k, 80)) /* up to the 10 bytes of an extended real */
+                goto helper;
+            p->acc = (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) ? SMMU_WRITE : SMMU_READ;
+        }
+        p->x87 = x87_kind(zi);
+        p->native = true;
+        return;
+    }
     if (plan_stack(g, p))
         return;
     if (!native_opcode(g, zi))
@@ -250,7 +269,7 @@ static void plan_insn(struct gen *g, struct plan *p)
     for (unsigned k = 0; k < zi->operand_count_visible; k++) {
         const ZydisDecodedOperand *o = &p->ops[k];
         if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
-            if (!plan_mem(g, p, k))
+            if (!plan_mem(g, p, k, 32))
                 goto helper;
             needs_rex = true; /* [R10] */
             p->acc = (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) ? SMMU_WRITE : SMMU_READ;
@@ -486,11 +505,13 @@ static void gen_body(struct gen *g, unsigned body)
 {
     struct emit *e = g->e;
     bool synced = false; /* the guest state is in struct cpu, not in host registers */
+    g->x87_loaded = false;
     for (unsigned i = 0; i < body; i++) {
         struct plan *p = &g->p[i];
         if (!p->native) {
             gen_helper_call(g, i, synced);
             synced = true;
+            g->x87_loaded = false; /* the handler call took the x87 state home */
             continue;
         }
         if (synced)
@@ -504,6 +525,10 @@ static void gen_body(struct gen *g, unsigned body)
             gen_indirect(g, i);
             continue;
         }
+        if (p->x87 && !g->x87_loaded) {
+            gen_x87_load(g, i);
+            g->x87_loaded = true;
+        }
         bool slow = false;
         if (p->stack != ST_NONE) {
             slow = gen_operand(g, i, &p->st_mem, p->acc);
@@ -515,6 +540,8 @@ static void gen_body(struct gen *g, unsigned body)
         }
         if (slow)
             g->slows[g->nslow - 1].resume = e->p;
+        if (p->x87 == X87_POINTERS)
+            gen_x87_pointers(g, i);
     }
     if (synced)
         emit_call(e, g->b->sync_in);
@@ -647,6 +674,7 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
     g.user = cpu->cpl == 3;
     g.flat = translator_flat_segments(cpu);
     g.flat_mask = FLAT_KEY_ALWAYS | (g.user ? 1u << S_GS : 0);
+    g.x87_ok = fpu_runs_on_host(cpu);
     if (!decode_block(&g, &b->dec, bytes))
         return false;
 
@@ -658,9 +686,11 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
     unsigned native = 0;
     int cc = -2;
     uint32_t target = 0;
+    bool x87 = false;
     for (unsigned i = 0; i < g.n; i++) {
         plan_insn(&g, &plans[i]);
         native += plans[i].native;
+        x87 |= plans[i].x87 != X87_NONE;
     }
     /* The end: a direct Jcc/JMP (gen_block_end), a CALL that pushes in the body and jumps there,
        a RET that leaves in the body, or a fall-through. */
@@ -728,6 +758,7 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
     blk->host = entry;
     blk->flat = g.flat & g.flat_mask;
     blk->flat_mask = g.flat_mask;
+    blk->x87 = x87;
     blk->host_insns = g.n;
     blk->host_bytes = (uint16_t)(last->eip + last->zi.length - tb->eip);
     t->stats.blocks++;

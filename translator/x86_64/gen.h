@@ -38,8 +38,13 @@ struct plan {
     enum smmu_access acc;       /* of the stack slot, else of the memory operand */
     uint32_t reads, writes; /* arithmetic flags read and written (undefined counts as written) */
     uint32_t live_in;       /* arithmetic flags live before it */
-    int frame;              /* its memory access is in the frame of this register, or -1 */
-    int32_t frame_off;      /* where: its first byte from the frame's first byte */
+    enum x87_kind {
+        X87_NONE,     /* not an x87 instruction tier 1 emits */
+        X87_POINTERS, /* one that sets FIP, FCS, FOP (FDP, FDS) */
+        X87_CONTROL,  /* FNSTSW, FNSTCW, FNCLEX, FWAIT: they do not */
+    } x87;
+    int frame;         /* its memory access is in the frame of this register, or -1 */
+    int32_t frame_off; /* where: its first byte from the frame's first byte */
 };
 
 /*
@@ -66,6 +71,7 @@ struct frame {
 struct slow {
     uint8_t *from_jne, *from_ja; /* rel32 fields that jump here (NULL: none) */
     bool pushed;                 /* the guest's flags are on the host stack (PUSHFQ) */
+    bool x87_reload;             /* host code after it expects the x87 state on the host */
     uint8_t *resume;
     unsigned i;
 };
@@ -86,7 +92,9 @@ struct gen {
     struct frame frames[FRAMES];
     bool ebp_is_esp; /* EBP = the entry ESP + ebp_delta (MOV EBP, ESP in the block) */
     int32_t ebp_delta;
-    bool fast; /* emitting the body that takes the frames' accesses from their host addresses */
+    bool fast;   /* emitting the body that takes the frames' accesses from their host addresses */
+    bool x87_ok; /* the guest's x87 may run on the host's now (fpu_runs_on_host) */
+    bool x87_loaded; /* emitting: the x87 state is on the host here (x87.c) */
 };
 
 /* Our register number (encoding order) of a 32-bit GPR, or -1 (none); -2: not a 32-bit GPR. */
@@ -101,6 +109,11 @@ static inline int gpr32(ZydisRegister r)
 
 /* gen.c: call instruction i's handler (state written back first unless `synced`). */
 void gen_helper_call(struct gen *g, unsigned i, bool synced);
+
+/* x87.c: which x87 instructions are emitted as themselves, the moves of the state, FIP & co. */
+enum x87_kind x87_kind(const ZydisDecodedInstruction *zi);
+void gen_x87_load(struct gen *g, unsigned k);
+void gen_x87_pointers(struct gen *g, unsigned i);
 
 /* mem.c */
 void gen_lea(struct emit *e, unsigned dst, const ZydisDecodedOperand *o);

@@ -104,7 +104,7 @@ static void gen_mem_lookup_neutral(struct gen *g, unsigned i, const ZydisDecoded
     struct emit *e = g->e;
     unsigned size = mem->size / 8;
     struct slow *s = &g->slows[g->nslow++];
-    *s = (struct slow){.i = i};
+    *s = (struct slow){.i = i, .x87_reload = g->x87_loaded};
     gen_lea(e, R10, mem);
     gen_seg_base(g, (unsigned)cpu_zydis_segment(mem->mem.segment));
     const uint8_t last[] = {0x45, 0x8d, 0x4a, (uint8_t)(size - 1)}; /* lea r9d, [r10 + size-1] */
@@ -131,7 +131,7 @@ static void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand 
     }
     unsigned size = mem->size / 8;
     struct slow *s = &g->slows[g->nslow++];
-    *s = (struct slow){.i = i, .pushed = true};
+    *s = (struct slow){.i = i, .pushed = true, .x87_reload = g->x87_loaded};
     int32_t tlb_off = (g->user ? SMMU_TLB_SIZE * TLB_ENTRY_SIZE : 0);
     emit_u8(e, 0x9c); /* pushfq */
     gen_lea(e, R10, mem);
@@ -197,6 +197,8 @@ void gen_slow_paths(struct gen *g)
             emit_jmp(g->e, g->b->exit_synced);
         } else {
             emit_call(g->e, g->b->sync_in);
+            if (s->x87_reload) /* the handler call took the x87 state home */
+                gen_x87_load(g, s->i + 1);
             emit_jmp(g->e, s->resume);
         }
     }

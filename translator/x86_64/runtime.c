@@ -174,6 +174,7 @@ struct t1_exit tier1_enter(struct tier1 *b, struct tb *tb)
 {
     const struct block *blk = tb->payload;
     uint64_t r = b->enter(b->t->cpu, b->t, blk->host);
+    tier1_x87_spill(b->t);
     if (r > TR_EXIT_CAUSES)
         return (struct t1_exit){(const struct t1_link *)(uintptr_t)r, TR_EXIT_CHAIN};
     return (struct t1_exit){NULL, (int)r - 1};
@@ -226,6 +227,7 @@ uint64_t tier1_helper(struct translator *t, const struct insn *in, uint32_t eip,
     struct cpu *cpu = t->cpu;
     struct cpu_internal *c = t->c;
     uint32_t mode = c->mode, limit = cpu->seg[S_CS].limit;
+    tier1_x87_spill(t);     /* C code runs: the host's x87 is its own again */
     t->t1_budget += refund; /* the instructions from this one on have not run */
     cpu->instructions = translator_t1_retired(t);
     c->insn_eip = eip;
