@@ -36,6 +36,12 @@ static void test_budget_agrees(struct pair *p, gconstpointer data)
         g_assert_cmpint(pair_run(p, n), ==, CPU_EXIT_BUDGET);
     g_assert_cmpint(pair_run(p, 100000), ==, CPU_EXIT_BUDGET);
     g_assert_cmpuint(pair_t1_stats(p)->exits[TR_EXIT_BUDGET], >=, 1);
+    /* A block that writes every flag before reading one: left at its entry, it shows the
+       flags of before it all the same. l: add eax, 0x7fffffff; adc ebx, 0; jmp l */
+    static const uint8_t dead[] = {0x05, 0xff, 0xff, 0xff, 0x7f, 0x83, 0xd3, 0x00, 0xeb, 0xf6};
+    pair_load(p, dead, sizeof(dead), 0);
+    for (unsigned n = 1; n < 60; n += 4)
+        g_assert_cmpint(pair_run(p, n), ==, CPU_EXIT_BUDGET);
 }
 
 /* A page fault on the third instruction of a translated block: the state of before it. */

@@ -5,8 +5,10 @@
  *
  * Inside host code, guest EAX, ECX, EDX, EBX, EBP, ESI and EDI live in their
  * own host registers, guest ESP in R12, and the guest's arithmetic flags in
- * the host EFLAGS. R15 holds the struct cpu, R14 the struct translator, R13
- * the shadow TLB's entries; R8-R11 are scratch. RSP is 16-byte aligned
+ * the host EFLAGS. R15 holds the struct cpu, R14 the instructions host code
+ * may still retire (struct translator's t1_budget, kept there while host
+ * code runs: a register, not a memory location every block reads and
+ * writes), R13 the shadow TLB's entries; R8-R11 are scratch. RSP is 16-byte aligned
  * between guest instructions; [RSP + 8 * r] holds the host address of the
  * running block's frame of guest register r (gen.h).
  */
@@ -20,10 +22,10 @@
 #include "translator/internal.h"
 #include "translator/x86_64/emit.h"
 
-#define H_ESP R12
-#define H_TLB R13
-#define H_TR  R14
-#define H_CPU R15
+#define H_ESP    R12
+#define H_TLB    R13
+#define H_BUDGET R14
+#define H_CPU    R15
 
 /* The host register that holds guest register g (encoding order). */
 static inline unsigned host_reg(unsigned g)
@@ -34,7 +36,6 @@ static inline unsigned host_reg(unsigned g)
 #define OFF_REG(g) ((int32_t)(offsetof(struct cpu, regs) + 4 * (g)))
 #define OFF_EFLAGS ((int32_t)offsetof(struct cpu, eflags))
 #define OFF_EIP    ((int32_t)offsetof(struct cpu, eip))
-#define OFF_BUDGET ((int32_t)offsetof(struct translator, t1_budget))
 
 /* Exit causes travel in RAX as small numbers; anything larger is a struct t1_link *. */
 #define EXIT_CODE(cause) ((uint64_t)(cause) + 1)

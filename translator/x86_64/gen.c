@@ -345,7 +345,7 @@ void gen_helper_call(struct gen *g, unsigned i, bool synced)
     const struct plan *p = &g->p[i];
     if (!synced)
         emit_call(e, g->b->sync_out);
-    emit_mov_rr64(e, RDI, H_TR);
+    emit_mov_imm64(e, RDI, (uint64_t)(uintptr_t)g->t);
     emit_mov_imm64(e, RSI, (uint64_t)(uintptr_t)&g->blk->insns[i]);
     emit_mov_imm32(e, RDX, p->eip);
     emit_mov_imm32(e, RCX, p->eip + p->zi.length);
@@ -383,10 +383,11 @@ static void gen_return_lookup(struct gen *g)
     };
     G_STATIC_ASSERT(T1_TARGETS == 65536 && sizeof(struct t1_target) == 16);
     emit_bytes(e, index, sizeof(index));
-    emit_load64(e, R8, H_TR, (int32_t)offsetof(struct translator, t1_targets));
+    emit_mov_imm64(e, R8, (uint64_t)(uintptr_t)g->t->t1_targets);
     static const uint8_t entry[] = {0x4f, 0x8d, 0x0c, 0x08}; /* lea r9, [r8 + r9] */
     emit_bytes(e, entry, sizeof(entry));
-    emit_load64(e, R8, H_TR, (int32_t)offsetof(struct translator, t1_stamp));
+    emit_mov_imm64(e, R8, (uint64_t)(uintptr_t)&g->t->t1_stamp);
+    emit_load64(e, R8, R8, 0);
     static const uint8_t compare[] = {
         0x4f, 0x8d, 0x04, 0x18,       /* lea r8, [r8 + r11]: the tag wanted */
         0x49, 0xf7, 0xd0,             /* not r8 */
@@ -582,14 +583,17 @@ static void gen_chain_exit(struct gen *g, unsigned slot, uint32_t target)
     l->guard_jump = emit_jmp(e, out);
 }
 
-/* The budget check at block entry, flag-neutral; returns the rel32 to the budget exit. */
+/*
+ * The budget check at block entry, flag-neutral (leaving here shows the
+ * flags of before the block, even where the block would write them all
+ * before reading one); returns the rel32 to the budget exit.
+ */
 static uint8_t *gen_budget_check(struct gen *g)
 {
     struct emit *e = g->e;
-    emit_load64(e, R11, H_TR, OFF_BUDGET);
-    emit_lea64(e, R11, R11, -(int32_t)g->n);
-    emit_store64(e, H_TR, OFF_BUDGET, R11);
+    emit_lea64(e, H_BUDGET, H_BUDGET, -(int32_t)g->n);
     static const uint8_t sign[] = {
+        0x4d, 0x89, 0xf3,       /* mov r11, r14 */
         0x49, 0x0f, 0xcb,       /* bswap r11: the top byte, 0 or FF, at the bottom */
         0x45, 0x0f, 0xb6, 0xdb, /* movzx r11d, r11b */
         0x49, 0x89, 0xc9,       /* mov r9, rcx */
@@ -609,9 +613,7 @@ static void gen_budget_exit(struct gen *g, uint8_t *from)
 {
     struct emit *e = g->e;
     patch_rel32(from, e->p);
-    emit_load64(e, R11, H_TR, OFF_BUDGET);
-    emit_lea64(e, R11, R11, (int32_t)g->n);
-    emit_store64(e, H_TR, OFF_BUDGET, R11);
+    emit_lea64(e, H_BUDGET, H_BUDGET, (int32_t)g->n);
     emit_store_imm32(e, H_CPU, OFF_EIP, g->tb->eip);
     emit_mov_imm64(e, R9, EXIT_CODE(TR_EXIT_BUDGET));
     emit_jmp(e, g->b->exit_common);

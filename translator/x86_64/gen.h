@@ -69,9 +69,9 @@ struct frame {
 
 /* A slow path emitted after the block: the instruction through its handler. */
 struct slow {
-    uint8_t *from_jne, *from_ja; /* rel32 fields that jump here (NULL: none) */
-    bool pushed;                 /* the guest's flags are on the host stack (PUSHFQ) */
-    bool x87_reload;             /* host code after it expects the x87 state on the host */
+    uint8_t *from_jne; /* the rel32 field that jumps here */
+    bool pushed;       /* the guest's flags are on the host stack (PUSHFQ) */
+    bool x87_reload;   /* host code after it expects the x87 state on the host */
     uint8_t *resume;
     unsigned i;
 };

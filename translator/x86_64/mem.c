@@ -117,15 +117,22 @@ static void gen_mem_lookup_neutral(struct gen *g, unsigned i, const ZydisDecoded
 
 /*
  * The memory path: R10 = the host address of instruction i's memory operand
- * through the shadow TLB, or a jump to its slow path. The guest's flags are
- * saved across it (PUSHFQ) and restored only where they are live.
+ * through the shadow TLB, or a jump to its slow path. Where the guest's
+ * flags are live before the instruction, with BMI2, a probe that leaves
+ * them alone; else they are saved (PUSHFQ) for the slow path (a fault there
+ * shows them) and, where live, restored after the lookup.
+ *
+ * The entry of the first byte's page must hold the page of the last byte
+ * for the access: then both bytes are in one page that the TLB maps (the
+ * next page's entry is another one).
  */
 static void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand *mem,
                            enum smmu_access acc)
 {
     struct emit *e = g->e;
     const struct plan *p = &g->p[i];
-    if (g->b->bmi2) {
+    bool live = p->live_in != 0;
+    if (live && g->b->bmi2) {
         gen_mem_lookup_neutral(g, i, mem, acc);
         return;
     }
@@ -136,37 +143,26 @@ static void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand 
     emit_u8(e, 0x9c); /* pushfq */
     gen_lea(e, R10, mem);
     gen_seg_base(g, (unsigned)cpu_zydis_segment(mem->mem.segment));
-    static const uint8_t index[] = {
-        0x45, 0x89, 0xd3,                         /* mov r11d, r10d */
-        0x41, 0xc1, 0xeb, 0x0c,                   /* shr r11d, 12 */
-        0x41, 0x81, 0xe3, 0xff, 0x0f, 0x00, 0x00, /* and r11d, SMMU_TLB_SIZE - 1 */
-        0x4f, 0x8d, 0x1c, 0x5b,                   /* lea r11, [r11 + r11 * 2] */
+    const uint8_t index[] = {
+        0x45, 0x89, 0xd3,       /* mov r11d, r10d */
+        0x41, 0xc1, 0xeb, 0x0c, /* shr r11d, 12 */
+        0x41, 0x81, 0xe3, 0xff,
+        0x0f, 0x00, 0x00,                      /* and r11d, SMMU_TLB_SIZE - 1 */
+        0x4f, 0x8d, 0x1c, 0x5b,                /* lea r11, [r11 + r11 * 2] */
+        0x45, 0x8d, 0x4a, (uint8_t)(size - 1), /* lea r9d, [r10 + size - 1] */
+        0x41, 0x81, 0xe1, 0x00,
+        0xf0, 0xff, 0xff,       /* and r9d, ~0xfff */
+        0x47, 0x3b, 0x8c, 0xdd, /* cmp r9d, [r13 + r11 * 8 + tag] */
     };
     G_STATIC_ASSERT(SMMU_TLB_SIZE == 0x1000 && sizeof(struct smmu_tlb_entry) == 24);
     emit_bytes(e, index, sizeof(index));
-    if (size > 1) {
-        const uint8_t cross[] = {
-            0x45, 0x8d, 0x4a, (uint8_t)(size - 1), /* lea r9d, [r10 + size - 1] */
-            0x45, 0x31, 0xd1,                      /* xor r9d, r10d */
-            0x41, 0x81, 0xf9, 0xff,
-            0x0f, 0x00, 0x00, /* cmp r9d, 0xfff */
-        };
-        emit_bytes(e, cross, sizeof(cross));
-        s->from_ja = emit_jcc(e, 0x7, NULL); /* ja: crosses a page */
-    }
-    static const uint8_t page[] = {
-        0x45, 0x89, 0xd1,                         /* mov r9d, r10d */
-        0x41, 0x81, 0xe1, 0x00, 0xf0, 0xff, 0xff, /* and r9d, ~0xfff */
-        0x47, 0x3b, 0x8c, 0xdd,                   /* cmp r9d, [r13 + r11 * 8 + tag] */
-    };
-    emit_bytes(e, page, sizeof(page));
     emit_u32(
         e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, tag) + 4 * (int32_t)acc));
     s->from_jne = emit_jcc(e, 0x5, NULL);
     static const uint8_t addend[] = {0x4f, 0x03, 0x94, 0xdd}; /* add r10, [r13 + r11*8 + ...] */
     emit_bytes(e, addend, sizeof(addend));
     emit_u32(e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, addend)));
-    if (p->live_in) {
+    if (live) {
         emit_u8(e, 0x9d); /* popfq */
     } else {
         static const uint8_t drop[] = {0x48, 0x8d, 0x64, 0x24, 0x08}; /* lea rsp, [rsp + 8] */
@@ -187,8 +183,6 @@ void gen_slow_paths(struct gen *g)
         enum stack_op op = g->p[s->i].stack;
         if (s->from_jne)
             patch_rel32(s->from_jne, g->e->p);
-        if (s->from_ja)
-            patch_rel32(s->from_ja, g->e->p);
         if (s->pushed)
             emit_u8(g->e, 0x9d); /* popfq */
         gen_helper_call(g, s->i, false);

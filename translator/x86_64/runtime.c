@@ -19,8 +19,11 @@ bool tier1_host_supported(void)
     return true;
 }
 
-/* call sync_out: guest registers and arithmetic flags into struct cpu (clobbers R10, R11). */
-static void gen_sync_out(struct emit *e)
+/*
+ * call sync_out: guest registers and arithmetic flags into struct cpu, the
+ * budget into the translator (clobbers R10, R11).
+ */
+static void gen_sync_out(struct tier1 *b, struct emit *e)
 {
     for (unsigned g = 0; g < 8; g++)
         emit_store32(e, H_CPU, OFF_REG(g), host_reg(g));
@@ -37,12 +40,16 @@ static void gen_sync_out(struct emit *e)
     };
     emit_bytes(e, merge, sizeof(merge));
     emit_store32(e, H_CPU, OFF_EFLAGS, R10);
+    emit_mov_imm64(e, R11, (uint64_t)(uintptr_t)&b->t->t1_budget);
+    emit_store64(e, R11, 0, H_BUDGET);
     emit_u8(e, 0xc3); /* ret */
 }
 
-/* call sync_in: the arithmetic flags and guest registers from struct cpu (clobbers R11). */
-static void gen_sync_in(struct emit *e)
+/* call sync_in: the budget, the arithmetic flags and guest registers (clobbers R11). */
+static void gen_sync_in(struct tier1 *b, struct emit *e)
 {
+    emit_mov_imm64(e, R11, (uint64_t)(uintptr_t)&b->t->t1_budget);
+    emit_load64(e, H_BUDGET, R11, 0);
     emit_load32(e, R11, H_CPU, OFF_EFLAGS);
     static const uint8_t load_flags[] = {
         0x41, 0x81, 0xe3, 0xd5, 0x08, 0x00, 0x00, /* and r11d, FL_ARITH */
@@ -66,7 +73,6 @@ static void gen_enter_exit(struct tier1 *b, struct emit *e)
         0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push rbx..r15 */
         0x48, 0x83, 0xec, 0x48,                                     /* sub rsp, 72 */
         0x49, 0x89, 0xff,                                           /* mov r15, rdi */
-        0x49, 0x89, 0xf6,                                           /* mov r14, rsi */
         0x49, 0x89, 0xd2,                                           /* mov r10, rdx */
     };
     b->enter = (void *)e->p;
@@ -92,9 +98,9 @@ static void gen_stubs(struct tier1 *b)
 {
     struct emit e = {b->buf, b->buf + b->size, false};
     b->sync_out = e.p;
-    gen_sync_out(&e);
+    gen_sync_out(b, &e);
     b->sync_in = e.p;
-    gen_sync_in(&e);
+    gen_sync_in(b, &e);
     gen_enter_exit(b, &e);
     b->code = b->free = (uint8_t *)(((uintptr_t)e.p + 63) & ~(uintptr_t)63);
 }

@@ -125,9 +125,12 @@ enum x87_kind x87_kind(const ZydisDecodedInstruction *zi)
 void gen_x87_load(struct gen *g, unsigned k)
 {
     struct emit *e = g->e;
-    static const uint8_t check[] = {0x49, 0x89, 0xc9, 0x41, 0x0f, 0xb6, 0x8e}; /* mov r9, rcx; */
-    emit_bytes(e, check, sizeof(check)); /* movzx ecx, byte [r14 + host] */
-    emit_u32(e, (uint32_t)offsetof(struct translator, t1_x87_host));
+    emit_mov_imm64(e, R11, (uint64_t)(uintptr_t)&g->t->t1_x87_host);
+    static const uint8_t check[] = {
+        0x49, 0x89, 0xc9,       /* mov r9, rcx */
+        0x41, 0x0f, 0xb6, 0x0b, /* movzx ecx, byte [r11] */
+    };
+    emit_bytes(e, check, sizeof(check));
     static const uint8_t there[] = {
         0xe3, 0x08,       /* jrcxz load */
         0x4c, 0x89, 0xc9, /* mov rcx, r9 */
@@ -137,7 +140,7 @@ void gen_x87_load(struct gen *g, unsigned k)
     static const uint8_t load[] = {0x4c, 0x89, 0xc9}; /* load: mov rcx, r9 */
     emit_bytes(e, load, sizeof(load));
     emit_call(e, g->b->sync_out);
-    emit_mov_rr64(e, RDI, H_TR);
+    emit_mov_imm64(e, RDI, (uint64_t)(uintptr_t)g->t);
     emit_mov_imm64(e, R11, (uint64_t)(uintptr_t)tier1_x87_load);
     static const uint8_t call_test[] = {
         0x41, 0xff, 0xd3, /* call r11 */
@@ -146,9 +149,10 @@ void gen_x87_load(struct gen *g, unsigned k)
     emit_bytes(e, call_test, sizeof(call_test));
     uint8_t *ok = emit_jcc(e, 0x5, NULL);
     /* Not now: instructions k.. have not run; the loop runs k in tier 0. */
-    emit_load64(e, R11, H_TR, OFF_BUDGET);
-    emit_lea64(e, R11, R11, (int32_t)(g->n - k));
-    emit_store64(e, H_TR, OFF_BUDGET, R11);
+    emit_mov_imm64(e, R11, (uint64_t)(uintptr_t)&g->t->t1_budget); /* synced: it is there */
+    emit_load64(e, R10, R11, 0);
+    emit_lea64(e, R10, R10, (int32_t)(g->n - k));
+    emit_store64(e, R11, 0, R10);
     uint32_t eip = k < g->n ? g->p[k].eip : g->p[g->n - 1].eip + g->p[g->n - 1].zi.length;
     emit_store_imm32(e, H_CPU, OFF_EIP, eip);
     emit_mov_imm64(e, R9, EXIT_CODE(TR_EXIT_X87));
