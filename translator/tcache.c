@@ -97,8 +97,8 @@ struct tb *tcache_insert(struct tcache *tc, const struct tb *proto)
     *bucket = tb;
 
     struct tb *first = g_hash_table_lookup(tc->pages, page_key(tb->phys));
-    if (!first && tc->mmu)
-        smmu_watch_page(tc->mmu, tb->phys & ~0xfffull);
+    if (tc->mmu)
+        smmu_watch_code(tc->mmu, tb->phys, tb->bytes); /* its bytes are code now */
     tb->page_next = first;
     g_hash_table_insert(tc->pages, page_key(tb->phys), tb);
 
@@ -196,6 +196,14 @@ static unsigned invalidate_page(struct tcache *tc, uint64_t page, uint64_t lo, u
     }
     if (keep) {
         g_hash_table_insert(tc->pages, page_key(page), keep);
+        if (n && tc->mmu) { /* the bytes only dropped blocks held are data now */
+            uint8_t map[SMMU_CODE_MAP_BYTES] = {0};
+            for (struct tb *tb = keep; tb; tb = tb->page_next) {
+                for (unsigned b = tb->phys & 0xfff; b < (tb->phys & 0xfff) + tb->bytes; b++)
+                    map[b >> 3] |= (uint8_t)(1u << (b & 7));
+            }
+            smmu_set_code(tc->mmu, page, map);
+        }
     } else if (g_hash_table_remove(tc->pages, page_key(page)) && tc->mmu) {
         smmu_unwatch_page(tc->mmu, page);
     }

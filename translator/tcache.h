@@ -4,7 +4,8 @@
  * that change how bytes decode (CS.D, SS.B, PE, VM, CPL) and the CS limit
  * the decoder checked the instructions against. A block never crosses a
  * guest page, so a write to a page drops exactly the blocks of that page;
- * the pages holding blocks are write-watched through the shadow MMU.
+ * the bytes of the blocks are the code the shadow MMU write-watches (its
+ * code maps), so a write to the other bytes of their pages drops nothing.
  * Blocks are chained to their successors, and a dropped block is unlinked
  * from every block that jumps to it.
  *
