@@ -566,6 +566,8 @@ void smmu_set_traps(struct shadowmmu *mmu, const uint32_t *pages, unsigned n)
 
 const struct smmu_stats *smmu_get_stats(struct shadowmmu *mmu)
 {
-    mmu->stats.watch_data_writes = mmu->tlb.watch_data_writes;
+    mmu->stats.watch_data_writes_generated = mmu->tlb.watch_data_writes_generated;
+    mmu->stats.watch_data_writes =
+        mmu->tlb.watch_data_writes + mmu->stats.watch_data_writes_generated;
     return &mmu->stats;
 }

@@ -83,6 +83,7 @@ struct smmu_stats {
     uint64_t flushes[SMMU_FLUSH_CAUSES];
     uint64_t watch_code_writes; /* writes to a watched page that touched code bytes (reported) */
     uint64_t watch_data_writes; /* writes to a watched page that touched data bytes only */
+    uint64_t watch_data_writes_generated; /* of those, done by generated code without a call */
 };
 
 /* Told of every write that touched code bytes of a watched page, after it is done. */
@@ -108,8 +109,10 @@ struct smmu_tlb {
      * are needed: read the pointer anew each time.
      */
     uint8_t *code_maps;
-    /* Writes to watched pages that touched data bytes only (generated code adds its own). */
+    /* Writes to watched pages that touched data bytes only: done in C, and done by generated
+       code itself (it adds them). */
     uint64_t watch_data_writes;
+    uint64_t watch_data_writes_generated;
 };
 
 /* Whether any of `len` bytes at `off` of a page is code in its code map (off + len <= 4096). */

@@ -68,6 +68,10 @@ struct slow {
     bool pushed;                 /* the guest's flags are on the host stack (PUSHFQ) */
     uint8_t *resume;
     unsigned i;
+    /* A write of `size` bytes (1-8): a TLB miss first tries the data bytes of a watched page
+       (mem.c), and goes on at `after`, past the lookup, with R10 its host address. */
+    uint8_t *after;
+    unsigned size;
 };
 
 struct gen {
