@@ -239,7 +239,7 @@ void stats_format(GString *out, struct pc *pc, double seconds, enum stats_style 
         {"mmu.flush_memmap", mm->flushes[SMMU_FLUSH_MEMMAP]},
         {"mmu.watched_code_writes", mm->watch_code_writes},
         {"mmu.watched_data_writes", mm->watch_data_writes},
-        {"mmu.watched_data_writes_generated", mm->watch_data_writes_generated},
+        {"mmu.watched_data_by_t1", mm->watch_data_writes_generated},
         {"nic.rx_packets", nic->rx_packets},
         {"nic.rx_bytes", nic->rx_bytes},
         {"nic.rx_dropped", nic->rx_dropped},
