@@ -175,6 +175,35 @@ static void test_code_bytes(void)
     g_free(m);
 }
 
+/* The pages where writes dropped the most blocks, most first; a flush does not count. */
+static void test_drop_pages(void)
+{
+    unsigned rel = 0;
+    struct tcache *tc = tcache_create(NULL, 100, count_release, &rel);
+    struct tc_page_drops top[2];
+    g_assert_cmpuint(tcache_drop_pages(tc, top, 2), ==, 0);
+    for (unsigned round = 0; round < 3; round++) { /* page 0x5000: 3 drops, 0x6000: 6, 0x7000: 1 */
+        add(tc, 0x5000, 0, 4);
+        add(tc, 0x6000, 0, 4);
+        add(tc, 0x6010, 0, 4);
+        tcache_invalidate(tc, 0x5000, 0x2000, round == 1 ? TC_DROP_DMA : TC_DROP_WRITE);
+    }
+    add(tc, 0x7000, 0, 4);
+    tcache_invalidate(tc, 0x7000, 1, TC_DROP_WRITE);
+    add(tc, 0x8000, 0, 4);
+    tcache_flush(tc);
+    g_assert_cmpuint(tcache_stats(tc)->drop_pages, ==, 3);
+    g_assert_cmpuint(tcache_drop_pages(tc, top, 2), ==, 2);
+    g_assert_cmphex(top[0].page, ==, 0x6000);
+    g_assert_cmpuint(top[0].blocks, ==, 6);
+    g_assert_cmphex(top[1].page, ==, 0x5000);
+    g_assert_cmpuint(top[1].blocks, ==, 3);
+    struct tc_page_drops all[8];
+    g_assert_cmpuint(tcache_drop_pages(tc, all, 8), ==, 3);
+    g_assert_cmphex(all[2].page, ==, 0x7000);
+    tcache_destroy(tc);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -184,5 +213,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tcache/flush-when-full", test_flush_when_full);
     g_test_add_func("/tcache/pages-watched", test_pages_watched);
     g_test_add_func("/tcache/code-bytes", test_code_bytes);
+    g_test_add_func("/tcache/drop-pages", test_drop_pages);
     return g_test_run();
 }
