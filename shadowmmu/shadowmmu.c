@@ -341,15 +341,15 @@ int smmu_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, unsigned
     unsigned len[2];
     /* A write to a watched page (code and data sharing it) the TLB slot allows but for the
        watch: no walk and no refill; to data bytes only, a test of the code map and the write. */
+    uint8_t *data = smmu_data_ptr(&mmu->tlb, linear, size, user);
+    if (data) {
+        memcpy(data, buf, size);
+        return 0;
+    }
     unsigned idx = (linear >> 12) & (SMMU_TLB_SIZE - 1);
     const struct smmu_tlb_entry *e = &mmu->tlb.e[user][idx];
     if (e->code && e->tag[SMMU_FETCH] == (linear & PAGE_4K_MASK) &&
         (linear & 0xfff) + size <= SMMU_PAGE_SIZE) {
-        if (!smmu_code_touched(code_map(mmu, e->code), linear & 0xfff, size)) {
-            memcpy((uint8_t *)(e->addend + linear), buf, size);
-            mmu->tlb.watch_data_writes++;
-            return 0;
-        }
         phys_write(mmu, mmu->info[user][idx].phys | (linear & 0xfff), buf, size);
         return 0;
     }

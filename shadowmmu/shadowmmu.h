@@ -173,6 +173,24 @@ static inline uint8_t *smmu_fast_ptr(struct smmu_tlb *tlb, uint32_t linear, unsi
 }
 
 /*
+ * The fast path of a write the TLB slot refuses only because its page is
+ * write-watched: a host pointer for `size` bytes at `linear` when the slot
+ * is such a page's, the access lies in it and touches no code byte (the
+ * write is counted as a data write), else NULL (take the slow path).
+ */
+static inline uint8_t *smmu_data_ptr(struct smmu_tlb *tlb, uint32_t linear, unsigned size, int user)
+{
+    struct smmu_tlb_entry *e = &tlb->e[user][(linear >> 12) & (SMMU_TLB_SIZE - 1)];
+    unsigned off = linear & (SMMU_PAGE_SIZE - 1);
+    if (!e->code || e->tag[SMMU_FETCH] != (linear & SMMU_PAGE_MASK) ||
+        off + size > SMMU_PAGE_SIZE ||
+        smmu_code_touched(tlb->code_maps + (size_t)e->code * SMMU_CODE_MAP_BYTES, off, size))
+        return NULL;
+    tlb->watch_data_writes++;
+    return (uint8_t *)(e->addend + linear);
+}
+
+/*
  * The slow paths: walk the guest tables (setting A and D bits), fill the
  * TLB, reach RAM, ROM or MMIO, split accesses that cross a page (each half
  * checked before anything is written). `size` is 1, 2, 4 or 8. Return 0, or

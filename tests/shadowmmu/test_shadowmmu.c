@@ -554,6 +554,16 @@ static void test_code_map(struct fixture *f, gconstpointer data)
     g_assert_cmpuint(smmu_get_stats(f->mmu)->watch_code_writes, ==, 0);
     g_assert_cmpuint(smmu_get_stats(f->mmu)->walks, ==, walks);
     g_assert_cmpuint(smmu_get_stats(f->mmu)->fills, ==, fills);
+    /* The inline form for the CPU: a pointer for data bytes only, within the page. */
+    struct smmu_tlb *tlb = smmu_tlb(f->mmu);
+    g_assert_true(smmu_data_ptr(tlb, 0x50fc, 4, 0) == f->m.ram + 0x2000fc);
+    g_assert_null(smmu_data_ptr(tlb, 0x50fd, 4, 0));
+    g_assert_null(smmu_data_ptr(tlb, 0x510f, 1, 0));
+    g_assert_nonnull(smmu_data_ptr(tlb, 0x5110, 1, 0));
+    g_assert_null(smmu_data_ptr(tlb, 0x5ffe, 4, 0)); /* crosses into the next page */
+    g_assert_null(smmu_data_ptr(tlb, 0x5010, 4, 1)); /* no user slot filled */
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->watch_data_writes, ==, 6);
+    g_assert_cmpuint(log.calls, ==, 0);
 
     /* A write that straddles data and code bytes, and one inside the code: reported. */
     v = 0x55667788;
