@@ -173,21 +173,27 @@ static inline uint8_t *smmu_fast_ptr(struct smmu_tlb *tlb, uint32_t linear, unsi
 }
 
 /*
- * The fast path of a write the TLB slot refuses only because its page is
- * write-watched: a host pointer for `size` bytes at `linear` when the slot
- * is such a page's, the access lies in it and touches no code byte (the
- * write is counted as a data write), else NULL (take the slow path).
+ * The fast path of writes the TLB slot refuses only because their page is
+ * write-watched: a host pointer for the `len` bytes at `linear` when the
+ * slot is such a page's, the bytes lie in it and none of them is code
+ * (`writes` data writes are counted), else NULL (take the slow path).
  */
-static inline uint8_t *smmu_data_ptr(struct smmu_tlb *tlb, uint32_t linear, unsigned size, int user)
+static inline uint8_t *smmu_data_run(struct smmu_tlb *tlb, uint32_t linear, unsigned len, int user,
+                                     unsigned writes)
 {
     struct smmu_tlb_entry *e = &tlb->e[user][(linear >> 12) & (SMMU_TLB_SIZE - 1)];
     unsigned off = linear & (SMMU_PAGE_SIZE - 1);
-    if (!e->code || e->tag[SMMU_FETCH] != (linear & SMMU_PAGE_MASK) ||
-        off + size > SMMU_PAGE_SIZE ||
-        smmu_code_touched(tlb->code_maps + (size_t)e->code * SMMU_CODE_MAP_BYTES, off, size))
+    if (!e->code || e->tag[SMMU_FETCH] != (linear & SMMU_PAGE_MASK) || off + len > SMMU_PAGE_SIZE ||
+        smmu_code_touched(tlb->code_maps + (size_t)e->code * SMMU_CODE_MAP_BYTES, off, len))
         return NULL;
-    tlb->watch_data_writes++;
+    tlb->watch_data_writes += writes;
     return (uint8_t *)(e->addend + linear);
+}
+
+/* The same for one write of `size` bytes. */
+static inline uint8_t *smmu_data_ptr(struct smmu_tlb *tlb, uint32_t linear, unsigned size, int user)
+{
+    return smmu_data_run(tlb, linear, size, user, 1);
 }
 
 /*

@@ -221,6 +221,41 @@ static void test_write_straddles_pages(struct cpu_fixture *f, gconstpointer data
 }
 
 /*
+ * String instructions on a page holding code: REP STOSD down over data
+ * bytes (done as one run, nothing dropped), then REP STOSB over the
+ * immediate of a subroutine that has run, which then runs the new bytes.
+ */
+static void test_string_writes_on_code_page(struct cpu_fixture *f, gconstpointer data)
+{
+    /*
+     *  0: std; 1: mov edi, CODE+0x7c; 6: mov ecx, 16; 11: mov eax, 0x11223344; 16: rep stosd;
+     * 18: cld; 19: call s; 24: mov edi, CODE+0x31; 29: mov cl, 4; 31: mov al, 5; 33: rep stosb;
+     * 35: call s; 40: hlt
+     * 0x30: s: mov eax, 0; ret
+     */
+    uint8_t code[0x36] = {0xfd, 0xbf, 0,    0,    0,    0,    0xb9, 16,   0,    0,    0,
+                          0xb8, 0x44, 0x33, 0x22, 0x11, 0xf3, 0xab, 0xfc, 0xe8, 0x18, 0,
+                          0,    0,    0xbf, 0,    0,    0,    0,    0xb1, 4,    0xb0, 5,
+                          0xf3, 0xaa, 0xe8, 8,    0,    0,    0,    0xf4};
+    const uint32_t top = CODE + 0x7c, imm = CODE + 0x31;
+    memcpy(code + 2, &top, 4);
+    memcpy(code + 25, &imm, 4);
+    memcpy(code + 0x30, "\xb8\x00\x00\x00\x00\xc3", 6);
+    flat32(f, code, sizeof(code));
+    run_to_hlt(f);
+    for (uint32_t a = CODE + 0x40; a < CODE + 0x80; a += 4)
+        g_assert_cmphex(*(uint32_t *)(f->m.ram + a), ==, 0x11223344);
+    g_assert_cmphex(*(uint32_t *)(f->m.ram + CODE + 0x3c), ==, 0);
+    g_assert_cmphex(*(uint32_t *)(f->m.ram + CODE + 0x80), ==, 0);
+    g_assert_cmphex(f->cpu->regs[R_EAX], ==, 0x05050505);
+    g_assert_cmphex(f->cpu->regs[R_EDI], ==, CODE + 0x35);
+    const struct smmu_stats *ms = smmu_get_stats(f->mmu);
+    g_assert_cmpuint(ms->watch_code_writes, ==, 1); /* the first byte; the rest is data then */
+    g_assert_cmpuint(ms->watch_data_writes, ==, 16 + 3);
+    g_assert_cmpuint(tcache_stats(translator_tcache(f->tr))->dropped[TC_DROP_WRITE], ==, 1);
+}
+
+/*
  * The CS limit is part of a block's key: the same code run again under a
  * lower limit that its last instruction runs past raises #GP(0) instead of
  * reusing the block decoded under the old limit.
@@ -303,6 +338,7 @@ int main(int argc, char **argv)
     ADD("data-writes-keep-blocks", test_data_writes_keep_blocks);
     ADD("patch-drops-overlapping-only", test_patch_drops_overlapping_only);
     ADD("write-straddles-pages", test_write_straddles_pages);
+    ADD("string-writes-on-code-page", test_string_writes_on_code_page);
     ADD("cs-limit-in-key", test_cs_limit_in_key);
     ADD("interrupt-after-mmio-write", test_interrupt_after_mmio_write);
 #undef ADD
