@@ -495,11 +495,6 @@ void smmu_watch_code(struct shadowmmu *mmu, uint64_t paddr, unsigned len)
         map[b >> 3] |= (uint8_t)(1u << (b & 7));
 }
 
-void smmu_watch_page(struct shadowmmu *mmu, uint64_t paddr)
-{
-    smmu_watch_code(mmu, paddr & ~0xfffull, SMMU_PAGE_SIZE);
-}
-
 void smmu_set_code(struct shadowmmu *mmu, uint64_t paddr, const uint8_t *map)
 {
     uint64_t page = paddr >> 12;

@@ -228,6 +228,13 @@ size_t smmu_probe_phys_read(struct shadowmmu *mmu, uint64_t paddr, void *buf, si
 size_t smmu_probe_phys_write(struct shadowmmu *mmu, uint64_t paddr, const void *buf, size_t len);
 
 /*
+ * Told after the physical memory map changed (a region shown, hidden or
+ * moved: PAM, PCI BARs): what was decoded from guest-physical memory may
+ * now stand for other bytes.
+ */
+void smmu_set_map_callback(struct shadowmmu *mmu, void (*fn)(void *opaque), void *opaque);
+
+/*
  * Write-watch of code: the translation cache says which bytes of a
  * guest-physical page hold code it decoded (the page's code map, one bit a
  * byte), and the page is write-watched while any byte of it is code: no
@@ -238,18 +245,8 @@ size_t smmu_probe_phys_write(struct shadowmmu *mmu, uint64_t paddr, const void *
  * lets it test the map and write at once).
  */
 void smmu_set_watch_callback(struct shadowmmu *mmu, smmu_watch_fn fn, void *opaque);
-
-/*
- * Told after the physical memory map changed (a region shown, hidden or
- * moved: PAM, PCI BARs): what was decoded from guest-physical memory may
- * now stand for other bytes.
- */
-void smmu_set_map_callback(struct shadowmmu *mmu, void (*fn)(void *opaque), void *opaque);
-
 /* The `len` bytes at `paddr` (one page) are code from now on. */
 void smmu_watch_code(struct shadowmmu *mmu, uint64_t paddr, unsigned len);
-/* Every byte of the page at `paddr` is code: every write to it is reported. */
-void smmu_watch_page(struct shadowmmu *mmu, uint64_t paddr);
 /*
  * The code map of the page at `paddr` is `map` (SMMU_CODE_MAP_BYTES) from
  * now on: bytes no longer code stop being reported; all zero (or NULL): the

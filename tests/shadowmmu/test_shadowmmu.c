@@ -432,7 +432,7 @@ static void test_write_watch(struct fixture *f, gconstpointer data)
     g_assert_cmpint(smmu_write(f->mmu, 0x5010, &v, 4, 0, &fault), ==, 0);
     g_assert_nonnull(smmu_fast_ptr(smmu_tlb(f->mmu), 0x5010, 4, SMMU_WRITE, 0));
     /* Watching revokes direct writes already in the TLB. */
-    smmu_watch_page(f->mmu, 0x200000);
+    smmu_watch_code(f->mmu, 0x200000, 0x1000); /* every byte code */
     g_assert_true(smmu_page_watched(f->mmu, 0x200abc));
     g_assert_null(smmu_fast_ptr(smmu_tlb(f->mmu), 0x5010, 4, SMMU_WRITE, 0));
     v = 0xabcd;
@@ -671,7 +671,7 @@ static void test_probes(struct fixture *f, gconstpointer data)
     /* A physical write reaches a write-watched page's watcher (the translation cache). */
     struct watch_log log = {0};
     smmu_set_watch_callback(f->mmu, log_watch, &log);
-    smmu_watch_page(f->mmu, 0x300000);
+    smmu_watch_code(f->mmu, 0x300000, 0x1000);
     g_assert_cmpuint(smmu_probe_phys_write(f->mmu, 0x300010, "12", 2), ==, 2);
     g_assert_cmpuint(log.calls, ==, 1);
     g_assert_cmphex(log.paddr, ==, 0x300010);
