@@ -131,7 +131,12 @@ uint32_t cpu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, enum smmu_a
 
 void cpu_write_slow(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size)
 {
-    write_mem(cpu, lin, &v, size, cpu_user(cpu));
+    /* Data next to code (a watched page): written here, with no call into the shadow MMU. */
+    uint8_t *p = smmu_data_ptr(cpu->internal->tlb, lin, size, cpu_user(cpu));
+    if (p)
+        store_le(p, v, size);
+    else
+        write_mem(cpu, lin, &v, size, cpu_user(cpu));
 }
 
 /* With an explicit privilege (descriptor tables, the TSS, the IDT): the TLB first, as any access.
@@ -149,6 +154,8 @@ uint32_t cpu_read_lin(struct cpu *cpu, uint32_t lin, unsigned size, int user)
 void cpu_write_lin(struct cpu *cpu, uint32_t lin, uint32_t v, unsigned size, int user)
 {
     uint8_t *p = smmu_fast_ptr(cpu->internal->tlb, lin, size, SMMU_WRITE, user);
+    if (!p)
+        p = smmu_data_ptr(cpu->internal->tlb, lin, size, user);
     if (p)
         store_le(p, v, size);
     else

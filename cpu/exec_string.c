@@ -110,8 +110,8 @@ static bool outs_once(struct cpu *cpu, const struct insn *in)
  * seg:off (off the current ESI or EDI) within one page and within the
  * segment, with *host the host address of the first element; 0 when that
  * cannot be said without the element path (a segment that is not plain
- * expand-up data, a page crossing, a TLB miss, MMIO, a watched or trapped
- * page).
+ * expand-up data, a page crossing, a TLB miss, MMIO, a trapped page, a
+ * watched page where the run would write code bytes).
  */
 static uint32_t string_span(struct cpu *cpu, const struct insn *in, unsigned seg, uint32_t off,
                             bool write, uint32_t n, uint8_t **host)
@@ -124,9 +124,10 @@ static uint32_t string_span(struct cpu *cpu, const struct insn *in, unsigned seg
     if ((s->attr & mask) != want || last > s->limit || last > amask(in))
         return 0;
     uint32_t lin = s->base + off;
-    *host =
-        smmu_fast_ptr(cpu->internal->tlb, lin, size, write ? SMMU_WRITE : SMMU_READ, cpu_user(cpu));
-    if (!*host)
+    struct smmu_tlb *tlb = cpu->internal->tlb;
+    *host = smmu_fast_ptr(tlb, lin, size, write ? SMMU_WRITE : SMMU_READ, cpu_user(cpu));
+    bool watched = !*host && write; /* perhaps data bytes of a watched page: tested below */
+    if (!*host && !watched)
         return 0;
     uint32_t in_page = lin & 0xfffu, k;
     if (cpu->eflags & FL_DF) /* down to the page's start and offset 0 */
@@ -135,7 +136,15 @@ static uint32_t string_span(struct cpu *cpu, const struct insn *in, unsigned seg
         k = (uint32_t)(MIN((uint64_t)(0x1000u - in_page),
                            MIN(s->limit, (uint64_t)amask(in)) - off + 1) /
                        size);
-    return MIN(n, k);
+    k = MIN(n, k);
+    if (watched && k) { /* the run's bytes must all be data (code next to them stays watched) */
+        uint32_t low = (cpu->eflags & FL_DF) ? lin + size - k * size : lin;
+        uint8_t *run = smmu_data_run(tlb, low, k * size, cpu_user(cpu), k);
+        if (!run)
+            return 0;
+        *host = run + (lin - low);
+    }
+    return *host ? k : 0;
 }
 
 /* The iterations of REP MOVS string_span allows in both pages, done at once; how many. */

@@ -66,6 +66,8 @@ static size_t ratios(struct pc *pc, struct ratio *r)
 /* A selector (4 hex digits) or an address (8): how the text shows these counters. */
 static unsigned hex_digits(const char *name)
 {
+    if (g_str_has_prefix(name, "tcache.drop_page") && g_ascii_isdigit(name[16]) && !name[17])
+        return 8; /* a guest-physical page */
     return !strcmp(name, "cpu.cs") ? 4 : !strcmp(name, "cpu.eip") ? 8 : 0;
 }
 
@@ -213,6 +215,9 @@ void stats_format(GString *out, struct pc *pc, double seconds, enum stats_style 
 {
     const struct tc_stats *tc = tcache_stats(translator_tcache(pc->tr));
     const struct smmu_stats *mm = smmu_get_stats(pc->mmu);
+    /* The pages where writes dropped the most blocks (0 and 0 where there are fewer). */
+    struct tc_page_drops hot[3] = {{0}};
+    tcache_drop_pages(translator_tcache(pc->tr), hot, G_N_ELEMENTS(hot));
     /* The network adapter's counters come last, and only with --net. */
     const struct ne2000_stats no_nic = {0}, *nic = pc->nic ? ne2000_get_stats(pc->nic) : &no_nic;
     const struct counter exec[] = {
@@ -231,6 +236,13 @@ void stats_format(GString *out, struct pc *pc, double seconds, enum stats_style 
         {"tcache.dropped_write", tc->dropped[TC_DROP_WRITE]},
         {"tcache.dropped_dma", tc->dropped[TC_DROP_DMA]},
         {"tcache.dropped_flush", tc->dropped[TC_DROP_FLUSH]},
+        {"tcache.drop_pages", tc->drop_pages},
+        {"tcache.drop_page1", hot[0].page},
+        {"tcache.drop_page1_blocks", hot[0].blocks},
+        {"tcache.drop_page2", hot[1].page},
+        {"tcache.drop_page2_blocks", hot[1].blocks},
+        {"tcache.drop_page3", hot[2].page},
+        {"tcache.drop_page3_blocks", hot[2].blocks},
         {"tcache.decode_ns", tc->decode_ns},
     };
     const struct counter rest[] = {
@@ -242,7 +254,9 @@ void stats_format(GString *out, struct pc *pc, double seconds, enum stats_style 
         {"mmu.flush_paging_mode", mm->flushes[SMMU_FLUSH_PAGING_MODE]},
         {"mmu.flush_a20", mm->flushes[SMMU_FLUSH_A20]},
         {"mmu.flush_memmap", mm->flushes[SMMU_FLUSH_MEMMAP]},
-        {"mmu.watched_page_writes", mm->watch_hits},
+        {"mmu.watched_code_writes", mm->watch_code_writes},
+        {"mmu.watched_data_writes", mm->watch_data_writes},
+        {"mmu.watched_data_by_t1", mm->watch_data_writes_generated},
         {"nic.rx_packets", nic->rx_packets},
         {"nic.rx_bytes", nic->rx_bytes},
         {"nic.rx_dropped", nic->rx_dropped},

@@ -48,7 +48,10 @@ struct shadowmmu {
     uint64_t pdpte[4];
     uint64_t a20_mask; /* ~0, or ~(1 << 20) while A20 is masked */
 
-    uint8_t *watched; /* per physical page: how many watchers it has (0: not watched) */
+    uint32_t *watched;   /* per physical page: the number of its code map (0: not watched) */
+    uint32_t *free_maps; /* code maps not in use */
+    unsigned nfree_maps;
+    unsigned nmaps;                 /* code maps allocated, map 0 included */
     uint32_t traps[SMMU_MAX_TRAPS]; /* trapped linear pages (smmu_set_traps) */
     unsigned ntraps;
     unsigned nwatched;

@@ -2,7 +2,8 @@
  * The shadow TLB: filling slots from page walks, flushing exactly what a
  * hardware TLB would flush, the slow read/write paths (MMIO, page-crossing
  * accesses, write-watched pages), side-effect-free probes, the
- * write-watch on guest-physical pages and the data traps on linear pages.
+ * write-watch on guest-physical pages with their code maps (which bytes are
+ * code) and the data traps on linear pages.
  */
 #include "shadowmmu/internal.h"
 
@@ -20,6 +21,7 @@ static void slot_clear(struct shadowmmu *mmu, int user, unsigned idx)
 {
     struct smmu_tlb_entry *e = slot(mmu, user, idx);
     e->tag[SMMU_READ] = e->tag[SMMU_WRITE] = e->tag[SMMU_FETCH] = SMMU_TAG_NONE;
+    e->code = 0;
     mmu->info[user][idx].writable = false;
 }
 
@@ -97,7 +99,9 @@ static void fill(struct shadowmmu *mmu, uint32_t linear, int user, const struct 
     if (smmu_page_trapped(mmu, page))
         return; /* data accesses go the slow way, where breakpoints are checked */
     e->tag[SMMU_READ] = page;
-    if (info->writable && !watched(mmu, phys_page))
+    if (info->writable && watched(mmu, phys_page))
+        e->code = mmu->watched[phys_page >> 12];
+    else if (info->writable)
         e->tag[SMMU_WRITE] = page;
 }
 
@@ -117,9 +121,20 @@ static int translate_fill(struct shadowmmu *mmu, uint32_t linear, enum smmu_acce
     return 0;
 }
 
+static const uint8_t *code_map(const struct shadowmmu *mmu, uint32_t n)
+{
+    return mmu->tlb.code_maps + (size_t)n * SMMU_CODE_MAP_BYTES;
+}
+
+/* A write of `len` bytes at `paddr` (one watched page) is done: report it if it touched code. */
 static void notify(struct shadowmmu *mmu, uint64_t paddr, uint64_t len)
 {
-    mmu->stats.watch_hits++;
+    if (!smmu_code_touched(code_map(mmu, mmu->watched[paddr >> 12]), paddr & 0xfff,
+                           (unsigned)len)) {
+        mmu->tlb.watch_data_writes++;
+        return;
+    }
+    mmu->stats.watch_code_writes++;
     if (mmu->watch_fn)
         mmu->watch_fn(mmu->watch_opaque, paddr, (unsigned)len);
 }
@@ -156,7 +171,9 @@ struct shadowmmu *smmu_create(struct memmap *mem)
     struct shadowmmu *mmu = g_new0(struct shadowmmu, 1);
     mmu->mem = mem;
     mmu->a20_mask = ~0ull;
-    mmu->watched = g_malloc0(SMMU_WATCH_PAGES);
+    mmu->watched = g_new0(uint32_t, SMMU_WATCH_PAGES);
+    mmu->nmaps = 1; /* map 0 stands for none */
+    mmu->tlb.code_maps = g_malloc0(SMMU_CODE_MAP_BYTES + 1);
     for (int u = 0; u < 2; u++) {
         for (unsigned i = 0; i < SMMU_TLB_SIZE; i++)
             slot_clear(mmu, u, i);
@@ -173,6 +190,8 @@ void smmu_destroy(struct shadowmmu *mmu)
     memmap_set_write_hook(mmu->mem, NULL, NULL);
     memmap_set_change_hook(mmu->mem, NULL, NULL);
     g_free(mmu->watched);
+    g_free(mmu->free_maps);
+    g_free(mmu->tlb.code_maps);
     g_free(mmu);
 }
 
@@ -320,12 +339,18 @@ int smmu_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, unsigned
 {
     uint64_t phys[2];
     unsigned len[2];
-    /* A write to a watched page (code and data sharing it) the TLB slot already allows:
-       no walk and no refill, only the watchers are told. */
-    const struct smmu_slot_info *info = &mmu->info[user][(linear >> 12) & (SMMU_TLB_SIZE - 1)];
-    if (info->writable && info->lin == (linear & PAGE_4K_MASK) &&
-        (linear & 0xfff) + size <= SMMU_PAGE_SIZE && watched(mmu, info->phys)) {
-        phys_write(mmu, info->phys | (linear & 0xfff), buf, size);
+    /* A write to a watched page (code and data sharing it) the TLB slot allows but for the
+       watch: no walk and no refill; to data bytes only, a test of the code map and the write. */
+    uint8_t *data = smmu_data_ptr(&mmu->tlb, linear, size, user);
+    if (data) {
+        memcpy(data, buf, size);
+        return 0;
+    }
+    unsigned idx = (linear >> 12) & (SMMU_TLB_SIZE - 1);
+    const struct smmu_tlb_entry *e = &mmu->tlb.e[user][idx];
+    if (e->code && e->tag[SMMU_FETCH] == (linear & PAGE_4K_MASK) &&
+        (linear & 0xfff) + size <= SMMU_PAGE_SIZE) {
+        phys_write(mmu, mmu->info[user][idx].phys | (linear & 0xfff), buf, size);
         return 0;
     }
     if (translate_span(mmu, linear, size, SMMU_WRITE, user, phys, len, fault) < 0)
@@ -417,33 +442,92 @@ void smmu_set_watch_callback(struct shadowmmu *mmu, smmu_watch_fn fn, void *opaq
     mmu->watch_opaque = opaque;
 }
 
-void smmu_watch_page(struct shadowmmu *mmu, uint64_t paddr)
+/* Give every filled slot of physical page `page` (a page number) code map `n` (0: none). */
+static void slots_set_code(struct shadowmmu *mmu, uint64_t page, uint32_t n)
 {
-    uint64_t page = paddr >> 12;
-    if (page >= SMMU_WATCH_PAGES || mmu->watched[page] == UINT8_MAX)
-        return;
-    if (mmu->watched[page]++)
-        return; /* watched already: one more watcher */
-    mmu->nwatched++;
-    /* No slot may keep writing to it directly. */
     for (unsigned i = 0; i < mmu->nfilled; i++) {
         unsigned f = mmu->filled[i], user = f >> SMMU_TLB_BITS, idx = f & (SMMU_TLB_SIZE - 1);
-        if (mmu->info[user][idx].phys == (page << 12))
-            mmu->tlb.e[user][idx].tag[SMMU_WRITE] = SMMU_TAG_NONE;
+        const struct smmu_slot_info *info = &mmu->info[user][idx];
+        struct smmu_tlb_entry *e = &mmu->tlb.e[user][idx];
+        if (info->phys != (page << 12))
+            continue;
+        /* Slots that may write but for the watch get the map; slots that may not keep none. */
+        if (info->writable && e->tag[SMMU_READ] != SMMU_TAG_NONE) {
+            e->code = n;
+            e->tag[SMMU_WRITE] = n ? SMMU_TAG_NONE : info->lin;
+        }
     }
+}
+
+/* The code map of physical page number `page`, made (and the page watched) if it has none. */
+static uint8_t *page_map(struct shadowmmu *mmu, uint64_t page)
+{
+    uint32_t n = mmu->watched[page];
+    if (n)
+        return mmu->tlb.code_maps + (size_t)n * SMMU_CODE_MAP_BYTES;
+    if (mmu->nfree_maps) {
+        n = mmu->free_maps[--mmu->nfree_maps];
+    } else {
+        n = mmu->nmaps++;
+        /* One spare byte after the last map: smmu_code_touched reads two bytes. */
+        mmu->tlb.code_maps =
+            g_realloc(mmu->tlb.code_maps, (size_t)mmu->nmaps * SMMU_CODE_MAP_BYTES + 1);
+        mmu->tlb.code_maps[(size_t)mmu->nmaps * SMMU_CODE_MAP_BYTES] = 0;
+        mmu->free_maps = g_renew(uint32_t, mmu->free_maps, mmu->nmaps);
+    }
+    uint8_t *map = mmu->tlb.code_maps + (size_t)n * SMMU_CODE_MAP_BYTES;
+    memset(map, 0, SMMU_CODE_MAP_BYTES);
+    mmu->watched[page] = n;
+    mmu->nwatched++;
+    slots_set_code(mmu, page, n); /* no slot may keep writing to it directly */
+    return map;
+}
+
+void smmu_watch_code(struct shadowmmu *mmu, uint64_t paddr, unsigned len)
+{
+    uint64_t page = paddr >> 12;
+    unsigned off = paddr & 0xfff;
+    g_assert(len > 0 && off + len <= SMMU_PAGE_SIZE);
+    if (page >= SMMU_WATCH_PAGES)
+        return;
+    uint8_t *map = page_map(mmu, page);
+    for (unsigned b = off; b < off + len; b++)
+        map[b >> 3] |= (uint8_t)(1u << (b & 7));
+}
+
+void smmu_set_code(struct shadowmmu *mmu, uint64_t paddr, const uint8_t *map)
+{
+    uint64_t page = paddr >> 12;
+    bool any = false;
+    for (unsigned k = 0; map && k < SMMU_CODE_MAP_BYTES; k++)
+        any |= map[k] != 0;
+    if (page >= SMMU_WATCH_PAGES || (!any && !mmu->watched[page]))
+        return;
+    if (any) {
+        memcpy(page_map(mmu, page), map, SMMU_CODE_MAP_BYTES);
+        return;
+    }
+    /* No code left: the page's writes go direct again, in the slots already filled too. */
+    mmu->free_maps[mmu->nfree_maps++] = mmu->watched[page];
+    mmu->watched[page] = 0;
+    mmu->nwatched--;
+    slots_set_code(mmu, page, 0);
 }
 
 void smmu_unwatch_page(struct shadowmmu *mmu, uint64_t paddr)
 {
-    uint64_t page = paddr >> 12;
-    if (page >= SMMU_WATCH_PAGES || !mmu->watched[page] || --mmu->watched[page])
-        return;
-    mmu->nwatched--;
+    smmu_set_code(mmu, paddr, NULL);
 }
 
 bool smmu_page_watched(const struct shadowmmu *mmu, uint64_t paddr)
 {
     return watched(mmu, paddr);
+}
+
+bool smmu_is_code(const struct shadowmmu *mmu, uint64_t paddr, unsigned len)
+{
+    return watched(mmu, paddr) &&
+           smmu_code_touched(code_map(mmu, mmu->watched[paddr >> 12]), paddr & 0xfff, len);
 }
 
 bool smmu_page_trapped(const struct shadowmmu *mmu, uint32_t linear)
@@ -470,11 +554,15 @@ void smmu_set_traps(struct shadowmmu *mmu, const uint32_t *pages, unsigned n)
         if (smmu_page_trapped(mmu, mmu->info[user][idx].lin)) {
             struct smmu_tlb_entry *e = slot(mmu, (int)user, idx);
             e->tag[SMMU_READ] = e->tag[SMMU_WRITE] = SMMU_TAG_NONE;
+            e->code = 0;
         }
     }
 }
 
-const struct smmu_stats *smmu_get_stats(const struct shadowmmu *mmu)
+const struct smmu_stats *smmu_get_stats(struct shadowmmu *mmu)
 {
+    mmu->stats.watch_data_writes_generated = mmu->tlb.watch_data_writes_generated;
+    mmu->stats.watch_data_writes =
+        mmu->tlb.watch_data_writes + mmu->stats.watch_data_writes_generated;
     return &mmu->stats;
 }

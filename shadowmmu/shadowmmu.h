@@ -55,6 +55,14 @@ struct smmu_fault {
 
 struct smmu_tlb_entry {
     uint32_t tag[3]; /* indexed by enum smmu_access */
+    /*
+     * A slot of a write-watched page that writes could otherwise go through
+     * directly: the number of the page's code map (struct smmu_tlb's
+     * code_maps), else 0. Only while it is not 0, tag[SMMU_FETCH] holds the
+     * slot's linear page. A write that touches no code byte may then go to
+     * addend + linear at once.
+     */
+    uint32_t code;
     uintptr_t addend;
 };
 
@@ -73,10 +81,12 @@ struct smmu_stats {
     uint64_t fills;  /* TLB slots filled */
     uint64_t faults; /* page faults reported */
     uint64_t flushes[SMMU_FLUSH_CAUSES];
-    uint64_t watch_hits; /* writes that hit a watched page */
+    uint64_t watch_code_writes; /* writes to a watched page that touched code bytes (reported) */
+    uint64_t watch_data_writes; /* writes to a watched page that touched data bytes only */
+    uint64_t watch_data_writes_generated; /* of those, done by generated code without a call */
 };
 
-/* Told of every write to a watched guest-physical page, after it is done. */
+/* Told of every write that touched code bytes of a watched page, after it is done. */
 typedef void (*smmu_watch_fn)(void *opaque, uint64_t paddr, unsigned size);
 
 struct shadowmmu;
@@ -86,11 +96,45 @@ struct shadowmmu;
  * that the fast path below and generated code can index it; only
  * shadowmmu/ writes it.
  */
+#define SMMU_CODE_MAP_BYTES (SMMU_PAGE_SIZE / 8)
+
 struct smmu_tlb {
     struct smmu_tlb_entry e[2][SMMU_TLB_SIZE];
     /* Bumped by every flush and INVLPG: caches of translations compare it. */
     uint32_t generation;
+    /*
+     * The code maps of watched pages, SMMU_CODE_MAP_BYTES each, map n at
+     * code_maps + n * SMMU_CODE_MAP_BYTES (map 0 is never used): bit b of
+     * byte k says whether byte 8k + b of the page is code. Moves when more
+     * are needed: read the pointer anew each time.
+     */
+    uint8_t *code_maps;
+    /* Writes to watched pages that touched data bytes only: done in C, and done by generated
+       code itself (it adds them). */
+    uint64_t watch_data_writes;
+    uint64_t watch_data_writes_generated;
 };
+
+/* Whether any of `len` bytes at `off` of a page is code in its code map (off + len <= 4096). */
+static inline bool smmu_code_touched(const uint8_t *map, unsigned off, unsigned len)
+{
+    if (len <= 8) { /* the maps are followed by a spare byte, so two bytes can be read */
+        unsigned w = map[off >> 3] | (unsigned)map[(off >> 3) + 1] << 8;
+        return (w >> (off & 7)) & ((1u << len) - 1);
+    }
+    for (unsigned end = off + len; off < end;) {
+        if (!(off & 7) && end - off >= 8) {
+            if (map[off >> 3])
+                return true;
+            off += 8;
+        } else {
+            if (map[off >> 3] >> (off & 7) & 1)
+                return true;
+            off++;
+        }
+    }
+    return false;
+}
 
 struct shadowmmu *smmu_create(struct memmap *mem);
 void smmu_destroy(struct shadowmmu *mmu);
@@ -129,6 +173,30 @@ static inline uint8_t *smmu_fast_ptr(struct smmu_tlb *tlb, uint32_t linear, unsi
 }
 
 /*
+ * The fast path of writes the TLB slot refuses only because their page is
+ * write-watched: a host pointer for the `len` bytes at `linear` when the
+ * slot is such a page's, the bytes lie in it and none of them is code
+ * (`writes` data writes are counted), else NULL (take the slow path).
+ */
+static inline uint8_t *smmu_data_run(struct smmu_tlb *tlb, uint32_t linear, unsigned len, int user,
+                                     unsigned writes)
+{
+    struct smmu_tlb_entry *e = &tlb->e[user][(linear >> 12) & (SMMU_TLB_SIZE - 1)];
+    unsigned off = linear & (SMMU_PAGE_SIZE - 1);
+    if (!e->code || e->tag[SMMU_FETCH] != (linear & SMMU_PAGE_MASK) || off + len > SMMU_PAGE_SIZE ||
+        smmu_code_touched(tlb->code_maps + (size_t)e->code * SMMU_CODE_MAP_BYTES, off, len))
+        return NULL;
+    tlb->watch_data_writes += writes;
+    return (uint8_t *)(e->addend + linear);
+}
+
+/* The same for one write of `size` bytes. */
+static inline uint8_t *smmu_data_ptr(struct smmu_tlb *tlb, uint32_t linear, unsigned size, int user)
+{
+    return smmu_data_run(tlb, linear, size, user, 1);
+}
+
+/*
  * The slow paths: walk the guest tables (setting A and D bits), fill the
  * TLB, reach RAM, ROM or MMIO, split accesses that cross a page (each half
  * checked before anything is written). `size` is 1, 2, 4 or 8. Return 0, or
@@ -160,23 +228,36 @@ size_t smmu_probe_phys_read(struct shadowmmu *mmu, uint64_t paddr, void *buf, si
 size_t smmu_probe_phys_write(struct shadowmmu *mmu, uint64_t paddr, const void *buf, size_t len);
 
 /*
- * Write-watch: while a guest-physical page is watched, no TLB slot gives
- * direct write access to it; every write to it (CPU or DMA through the
- * memory map) is done and then reported to the callback. Watches nest (the
- * translation cache and a debugger may watch one page): a page stays
- * watched until each smmu_watch_page has had its smmu_unwatch_page.
- */
-void smmu_set_watch_callback(struct shadowmmu *mmu, smmu_watch_fn fn, void *opaque);
-
-/*
  * Told after the physical memory map changed (a region shown, hidden or
  * moved: PAM, PCI BARs): what was decoded from guest-physical memory may
  * now stand for other bytes.
  */
 void smmu_set_map_callback(struct shadowmmu *mmu, void (*fn)(void *opaque), void *opaque);
-void smmu_watch_page(struct shadowmmu *mmu, uint64_t paddr);
+
+/*
+ * Write-watch of code: the translation cache says which bytes of a
+ * guest-physical page hold code it decoded (the page's code map, one bit a
+ * byte), and the page is write-watched while any byte of it is code: no
+ * TLB slot gives plain direct write access to it. Every write to the page
+ * (CPU or DMA through the memory map) is done; one that touches a code
+ * byte is then reported to the callback, one that touches data bytes only
+ * is not, and costs the CPU no walk and no TLB refill (the slot's `code`
+ * lets it test the map and write at once).
+ */
+void smmu_set_watch_callback(struct shadowmmu *mmu, smmu_watch_fn fn, void *opaque);
+/* The `len` bytes at `paddr` (one page) are code from now on. */
+void smmu_watch_code(struct shadowmmu *mmu, uint64_t paddr, unsigned len);
+/*
+ * The code map of the page at `paddr` is `map` (SMMU_CODE_MAP_BYTES) from
+ * now on: bytes no longer code stop being reported; all zero (or NULL): the
+ * page is no longer watched.
+ */
+void smmu_set_code(struct shadowmmu *mmu, uint64_t paddr, const uint8_t *map);
+/* No byte of the page at `paddr` is code any more: it is no longer watched. */
 void smmu_unwatch_page(struct shadowmmu *mmu, uint64_t paddr);
 bool smmu_page_watched(const struct shadowmmu *mmu, uint64_t paddr);
+/* Whether any of the `len` bytes at `paddr` (one page) is code. */
+bool smmu_is_code(const struct shadowmmu *mmu, uint64_t paddr, unsigned len);
 
 /*
  * Data traps on linear pages (data breakpoints, a debugger's watchpoints):
@@ -190,6 +271,6 @@ bool smmu_page_watched(const struct shadowmmu *mmu, uint64_t paddr);
 void smmu_set_traps(struct shadowmmu *mmu, const uint32_t *pages, unsigned n);
 bool smmu_page_trapped(const struct shadowmmu *mmu, uint32_t linear);
 
-const struct smmu_stats *smmu_get_stats(const struct shadowmmu *mmu);
+const struct smmu_stats *smmu_get_stats(struct shadowmmu *mmu);
 
 #endif

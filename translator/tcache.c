@@ -6,6 +6,7 @@
 #include "translator/tcache.h"
 
 #include <glib.h>
+#include <string.h>
 
 #include "shadowmmu/shadowmmu.h"
 
@@ -27,6 +28,7 @@ struct tcache {
     void *release_opaque;
     struct tb *hash[TC_HASH_SIZE];
     GHashTable *pages; /* physical page number -> first block of that page */
+    GHashTable *drops; /* physical page number -> blocks writes dropped there (a count) */
     struct tb *dead;   /* dropped blocks awaiting tcache_collect, via hash_next */
     struct tc_stats stats;
 };
@@ -51,6 +53,7 @@ struct tcache *tcache_create(struct shadowmmu *mmu, unsigned max_blocks, tc_rele
     tc->release = release;
     tc->release_opaque = release_opaque;
     tc->pages = g_hash_table_new(g_direct_hash, g_direct_equal);
+    tc->drops = g_hash_table_new(g_direct_hash, g_direct_equal);
     return tc;
 }
 
@@ -59,6 +62,7 @@ void tcache_destroy(struct tcache *tc)
     tcache_flush(tc);
     tcache_collect(tc);
     g_hash_table_destroy(tc->pages);
+    g_hash_table_destroy(tc->drops);
     g_free(tc);
 }
 
@@ -97,8 +101,8 @@ struct tb *tcache_insert(struct tcache *tc, const struct tb *proto)
     *bucket = tb;
 
     struct tb *first = g_hash_table_lookup(tc->pages, page_key(tb->phys));
-    if (!first && tc->mmu)
-        smmu_watch_page(tc->mmu, tb->phys & ~0xfffull);
+    if (tc->mmu)
+        smmu_watch_code(tc->mmu, tb->phys, tb->bytes); /* its bytes are code now */
     tb->page_next = first;
     g_hash_table_insert(tc->pages, page_key(tb->phys), tb);
 
@@ -194,8 +198,21 @@ static unsigned invalidate_page(struct tcache *tc, uint64_t page, uint64_t lo, u
             keep = tb;
         }
     }
+    if (n && cause != TC_DROP_FLUSH) { /* count the page's drops, to show where code is written */
+        gpointer old = g_hash_table_lookup(tc->drops, page_key(page));
+        tc->stats.drop_pages += old == NULL;
+        g_hash_table_insert(tc->drops, page_key(page), GSIZE_TO_POINTER(GPOINTER_TO_SIZE(old) + n));
+    }
     if (keep) {
         g_hash_table_insert(tc->pages, page_key(page), keep);
+        if (n && tc->mmu) { /* the bytes only dropped blocks held are data now */
+            uint8_t map[SMMU_CODE_MAP_BYTES] = {0};
+            for (struct tb *tb = keep; tb; tb = tb->page_next) {
+                for (unsigned b = tb->phys & 0xfff; b < (tb->phys & 0xfff) + tb->bytes; b++)
+                    map[b >> 3] |= (uint8_t)(1u << (b & 7));
+            }
+            smmu_set_code(tc->mmu, page, map);
+        }
     } else if (g_hash_table_remove(tc->pages, page_key(page)) && tc->mmu) {
         smmu_unwatch_page(tc->mmu, page);
     }
@@ -241,4 +258,27 @@ bool tcache_collect(struct tcache *tc)
 struct tc_stats *tcache_stats(struct tcache *tc)
 {
     return &tc->stats;
+}
+
+unsigned tcache_drop_pages(struct tcache *tc, struct tc_page_drops *out, unsigned max)
+{
+    unsigned n = 0;
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, tc->drops);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        struct tc_page_drops d = {(uint64_t)GPOINTER_TO_SIZE(key) << 12, GPOINTER_TO_SIZE(value)};
+        /* Insert into the sorted top `max` (most first; equal counts: the lower page first). */
+        unsigned at = n;
+        while (at > 0 && (out[at - 1].blocks < d.blocks ||
+                          (out[at - 1].blocks == d.blocks && out[at - 1].page > d.page)))
+            at--;
+        if (at >= max)
+            continue;
+        if (n < max)
+            n++;
+        memmove(&out[at + 1], &out[at], (n - 1 - at) * sizeof(*out));
+        out[at] = d;
+    }
+    return n;
 }

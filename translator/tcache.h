@@ -4,7 +4,8 @@
  * that change how bytes decode (CS.D, SS.B, PE, VM, CPL) and the CS limit
  * the decoder checked the instructions against. A block never crosses a
  * guest page, so a write to a page drops exactly the blocks of that page;
- * the pages holding blocks are write-watched through the shadow MMU.
+ * the bytes of the blocks are the code the shadow MMU write-watches (its
+ * code maps), so a write to the other bytes of their pages drops nothing.
  * Blocks are chained to their successors, and a dropped block is unlinked
  * from every block that jumps to it.
  *
@@ -54,7 +55,8 @@ struct tc_stats {
     uint64_t live_blocks; /* blocks in the cache now */
     uint64_t live_bytes;  /* guest bytes they cover */
     uint64_t dropped[TC_DROP_CAUSES];
-    uint64_t decode_ns; /* time the producer spent decoding (it adds it) */
+    uint64_t drop_pages; /* pages that have had blocks dropped by writes (CPU or DMA) */
+    uint64_t decode_ns;  /* time the producer spent decoding (it adds it) */
 };
 
 typedef void (*tc_release_fn)(void *opaque, void *payload);
@@ -106,5 +108,18 @@ void tcache_flush(struct tcache *tc);
 bool tcache_collect(struct tcache *tc);
 
 struct tc_stats *tcache_stats(struct tcache *tc);
+
+/* A page whose blocks writes dropped (CPU or DMA), and how many they dropped in all. */
+struct tc_page_drops {
+    uint64_t page; /* guest-physical */
+    uint64_t blocks;
+};
+
+/*
+ * The (at most) `max` pages whose code writes dropped the most blocks,
+ * most first (a guest generating code, or code and data sharing a page).
+ * Returns how many it filled in.
+ */
+unsigned tcache_drop_pages(struct tcache *tc, struct tc_page_drops *out, unsigned max);
 
 #endif

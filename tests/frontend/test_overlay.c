@@ -307,7 +307,8 @@ static void test_stats_text(void)
         "\n  tcache.hits ",
         "\n  translator.tier ",
         "\n  mmu.page_walks ",
-        "\n  mmu.watched_page_writes ",
+        "\n  mmu.watched_code_writes ",
+        "\n  mmu.watched_data_writes ",
         "\n  cpu.stack ",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)

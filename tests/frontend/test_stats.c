@@ -168,6 +168,12 @@ static void test_tier0(void)
     g_assert_cmpstr(after, ==, "mmu.page_walks");
     g_assert_null(strstr(text, "tier1."));
     g_assert_null(strstr(json, "tier1."));
+    /* No code was written: no page where writes dropped blocks, its address in hex (8). */
+    g_assert_cmpuint(json_value(json, "tcache.drop_pages"), ==, 0);
+    char *page = g_strdup_printf("\n  %-24s 00000000\n", "tcache.drop_page1");
+    g_assert_nonnull(strstr(text, page));
+    g_free(page);
+    g_assert_cmpuint(json_value(json, "tcache.drop_page1_blocks"), ==, 0);
     /* The guest ran to its end. */
     g_assert_cmpuint(text_value(text, "cpu.instructions"), ==, PM_LOOP_INSNS);
     g_free(before);

@@ -432,7 +432,7 @@ static void test_write_watch(struct fixture *f, gconstpointer data)
     g_assert_cmpint(smmu_write(f->mmu, 0x5010, &v, 4, 0, &fault), ==, 0);
     g_assert_nonnull(smmu_fast_ptr(smmu_tlb(f->mmu), 0x5010, 4, SMMU_WRITE, 0));
     /* Watching revokes direct writes already in the TLB. */
-    smmu_watch_page(f->mmu, 0x200000);
+    smmu_watch_code(f->mmu, 0x200000, 0x1000); /* every byte code */
     g_assert_true(smmu_page_watched(f->mmu, 0x200abc));
     g_assert_null(smmu_fast_ptr(smmu_tlb(f->mmu), 0x5010, 4, SMMU_WRITE, 0));
     v = 0xabcd;
@@ -457,7 +457,8 @@ static void test_write_watch(struct fixture *f, gconstpointer data)
     g_assert_cmpuint(log.calls, ==, 2);
     g_assert_cmphex(log.paddr, ==, 0x200000);
     g_assert_cmpuint(log.size, ==, 8);
-    g_assert_cmpuint(smmu_get_stats(f->mmu)->watch_hits, ==, 5);
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->watch_code_writes, ==, 5);
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->watch_data_writes, ==, 0);
     /* Unwatched: writes go direct again. */
     smmu_unwatch_page(f->mmu, 0x200000);
     g_assert_cmpint(smmu_write(f->mmu, 0x5020, &v, 2, 0, &fault), ==, 0);
@@ -465,7 +466,6 @@ static void test_write_watch(struct fixture *f, gconstpointer data)
     g_assert_nonnull(smmu_fast_ptr(smmu_tlb(f->mmu), 0x5020, 2, SMMU_WRITE, 0));
 }
 
-/* Two watchers of one page (the translation cache and a debugger): it stays watched for both. */
 /* A trapped linear page: data accesses take the slow path, fetches do not; others are untouched. */
 static void test_data_traps(struct fixture *f, gconstpointer data)
 {
@@ -513,23 +513,137 @@ static void test_data_traps(struct fixture *f, gconstpointer data)
     g_assert_nonnull(smmu_fast_ptr(tlb, 0x5010, 4, SMMU_WRITE, 0));
 }
 
-static void test_write_watch_nests(struct fixture *f, gconstpointer data)
+/*
+ * A page with code bytes and data bytes: only writes that touch a code byte
+ * are reported; the others are done and counted, with no walk and no TLB
+ * refill, and the slot keeps sending them the same way.
+ */
+static void test_code_map(struct fixture *f, gconstpointer data)
 {
     struct watch_log log = {0};
     struct smmu_fault fault;
-    uint32_t v = 7;
+    const struct smmu_stats *st = smmu_get_stats(f->mmu);
     smmu_set_watch_callback(f->mmu, log_watch, &log);
-    smmu_watch_page(f->mmu, 0x3000);
-    smmu_watch_page(f->mmu, 0x3000);
-    smmu_unwatch_page(f->mmu, 0x3000);
-    g_assert_true(smmu_page_watched(f->mmu, 0x3000));
-    g_assert_cmpint(smmu_write(f->mmu, 0x3004, &v, 4, 0, &fault), ==, 0);
+    map4k(f, 0x5000, 0x200000, P | RW, P | RW | D);
+    map4k(f, 0x6000, 0x201000, P | RW, P | RW | D);
+    paging32(f, 0, 0);
+    uint32_t v = 0x11223344;
+    g_assert_cmpint(smmu_write(f->mmu, 0x5010, &v, 4, 0, &fault), ==, 0);
+    g_assert_nonnull(smmu_fast_ptr(smmu_tlb(f->mmu), 0x5010, 4, SMMU_WRITE, 0));
+    smmu_watch_code(f->mmu, 0x200100, 16); /* bytes 0x100-0x10f are code */
+    smmu_watch_code(f->mmu, 0x201000, 1);
+    g_assert_true(smmu_page_watched(f->mmu, 0x200000));
+    g_assert_true(smmu_is_code(f->mmu, 0x2000fd, 4));
+    g_assert_false(smmu_is_code(f->mmu, 0x2000fc, 4));
+    g_assert_true(smmu_is_code(f->mmu, 0x20010f, 1));
+    g_assert_false(smmu_is_code(f->mmu, 0x200110, 8));
+    g_assert_false(smmu_is_code(f->mmu, 0x200000, 0x100));
+    g_assert_true(smmu_is_code(f->mmu, 0x200000, 0x1000));
+    g_assert_null(smmu_fast_ptr(smmu_tlb(f->mmu), 0x5010, 4, SMMU_WRITE, 0));
+    uint64_t walks = st->walks, fills = smmu_get_stats(f->mmu)->fills;
+
+    /* Data bytes: before, after and far from the code; not reported, no walk, no fill. */
+    static const uint32_t data_at[] = {0x5010, 0x50fc, 0x5110, 0x5ffc};
+    for (unsigned i = 0; i < G_N_ELEMENTS(data_at); i++) {
+        v = 0xa0b0c0d0 + i;
+        g_assert_cmpint(smmu_write(f->mmu, data_at[i], &v, 4, 0, &fault), ==, 0);
+        g_assert_cmphex(get32(f, 0x200000 + (data_at[i] & 0xfff)), ==, v);
+    }
+    g_assert_cmpuint(log.calls, ==, 0);
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->watch_data_writes, ==, 4);
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->watch_code_writes, ==, 0);
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->walks, ==, walks);
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->fills, ==, fills);
+    /* The inline form for the CPU: a pointer for data bytes only, within the page. */
+    struct smmu_tlb *tlb = smmu_tlb(f->mmu);
+    g_assert_true(smmu_data_ptr(tlb, 0x50fc, 4, 0) == f->m.ram + 0x2000fc);
+    g_assert_null(smmu_data_ptr(tlb, 0x50fd, 4, 0));
+    g_assert_null(smmu_data_ptr(tlb, 0x510f, 1, 0));
+    g_assert_nonnull(smmu_data_ptr(tlb, 0x5110, 1, 0));
+    g_assert_null(smmu_data_ptr(tlb, 0x5ffe, 4, 0)); /* crosses into the next page */
+    g_assert_null(smmu_data_ptr(tlb, 0x5010, 4, 1)); /* no user slot filled */
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->watch_data_writes, ==, 6);
+    g_assert_cmpuint(log.calls, ==, 0);
+
+    /* A write that straddles data and code bytes, and one inside the code: reported. */
+    v = 0x55667788;
+    g_assert_cmpint(smmu_write(f->mmu, 0x50fe, &v, 4, 0, &fault), ==, 0);
     g_assert_cmpuint(log.calls, ==, 1);
-    smmu_unwatch_page(f->mmu, 0x3000);
-    g_assert_false(smmu_page_watched(f->mmu, 0x3000));
-    smmu_unwatch_page(f->mmu, 0x3000); /* one too many: ignored */
-    smmu_watch_page(f->mmu, 0x3000);
-    g_assert_true(smmu_page_watched(f->mmu, 0x3000));
+    g_assert_cmphex(log.paddr, ==, 0x2000fe);
+    g_assert_cmpuint(log.size, ==, 4);
+    g_assert_cmphex(get32(f, 0x2000fe), ==, 0x55667788);
+    g_assert_cmpint(smmu_write(f->mmu, 0x510f, &v, 1, 0, &fault), ==, 0);
+    g_assert_cmpuint(log.calls, ==, 2);
+    g_assert_cmphex(log.paddr, ==, 0x20010f);
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->watch_code_writes, ==, 2);
+
+    /* A write crossing into the next page: each half on its own, the code half reported. */
+    g_assert_cmpint(smmu_write(f->mmu, 0x5ffe, &v, 4, 0, &fault), ==, 0);
+    g_assert_cmpuint(log.calls, ==, 3);
+    g_assert_cmphex(log.paddr, ==, 0x201000);
+    g_assert_cmpuint(log.size, ==, 2);
+    g_assert_cmpint(smmu_write(f->mmu, 0x6001, &v, 2, 0, &fault), ==, 0);
+    g_assert_cmpuint(log.calls, ==, 3);
+
+    /* DMA: to data bytes not reported, over code bytes reported. */
+    uint8_t buf[32] = {0};
+    memmap_write_buf(&f->m.mem, 0x200200, buf, sizeof(buf));
+    g_assert_cmpuint(log.calls, ==, 3);
+    memmap_write_buf(&f->m.mem, 0x2000f0, buf, sizeof(buf));
+    g_assert_cmpuint(log.calls, ==, 4);
+    g_assert_cmphex(log.paddr, ==, 0x2000f0);
+    g_assert_cmpuint(log.size, ==, 32);
+
+    /* A fill after a flush gives the slot the same cheap data writes. */
+    smmu_flush_all(f->mmu);
+    g_assert_cmpint(smmu_write(f->mmu, 0x5020, &v, 4, 0, &fault), ==, 0);
+    fills = smmu_get_stats(f->mmu)->fills;
+    for (unsigned i = 0; i < 8; i++)
+        g_assert_cmpint(smmu_write(f->mmu, 0x5020 + 4 * i, &v, 4, 0, &fault), ==, 0);
+    g_assert_cmpuint(smmu_get_stats(f->mmu)->fills, ==, fills);
+    g_assert_cmpuint(log.calls, ==, 4);
+
+    /* A new map: bytes no longer code stop being reported. */
+    uint8_t map[SMMU_CODE_MAP_BYTES] = {0};
+    map[0x108 >> 3] = 1; /* byte 0x108 only */
+    smmu_set_code(f->mmu, 0x200000, map);
+    g_assert_cmpint(smmu_write(f->mmu, 0x5100, &v, 4, 0, &fault), ==, 0);
+    g_assert_cmpuint(log.calls, ==, 4);
+    g_assert_cmpint(smmu_write(f->mmu, 0x5106, &v, 4, 0, &fault), ==, 0);
+    g_assert_cmpuint(log.calls, ==, 5);
+    g_assert_cmphex(log.paddr, ==, 0x200106);
+
+    /* No code left: unwatched, and the filled slot writes directly again. */
+    memset(map, 0, sizeof(map));
+    smmu_set_code(f->mmu, 0x200000, map);
+    g_assert_false(smmu_page_watched(f->mmu, 0x200000));
+    g_assert_nonnull(smmu_fast_ptr(smmu_tlb(f->mmu), 0x5108, 4, SMMU_WRITE, 0));
+    g_assert_true(smmu_page_watched(f->mmu, 0x201000));
+    smmu_unwatch_page(f->mmu, 0x201000);
+    g_assert_false(smmu_page_watched(f->mmu, 0x201000));
+    /* Its map is used again for the next page watched, empty. */
+    smmu_watch_code(f->mmu, 0x300000, 1);
+    g_assert_false(smmu_is_code(f->mmu, 0x300001, 0xfff));
+    g_assert_true(smmu_is_code(f->mmu, 0x300000, 1));
+}
+
+/* Data traps keep a watched page's slot from writing directly, even to data bytes. */
+static void test_code_map_traps(struct fixture *f, gconstpointer data)
+{
+    struct watch_log log = {0};
+    struct smmu_fault fault;
+    smmu_set_watch_callback(f->mmu, log_watch, &log);
+    map4k(f, 0x5000, 0x200000, P | RW, P | RW | D);
+    paging32(f, 0, 0);
+    uint32_t v = 1;
+    smmu_watch_code(f->mmu, 0x200100, 16);
+    g_assert_cmpint(smmu_write(f->mmu, 0x5010, &v, 4, 0, &fault), ==, 0);
+    g_assert_cmpuint(smmu_tlb(f->mmu)->e[0][5].code, !=, 0);
+    const uint32_t pages[] = {0x5000};
+    smmu_set_traps(f->mmu, pages, 1);
+    g_assert_cmpuint(smmu_tlb(f->mmu)->e[0][5].code, ==, 0);
+    smmu_unwatch_page(f->mmu, 0x200000); /* does not give the trapped slot direct writes */
+    g_assert_null(smmu_fast_ptr(smmu_tlb(f->mmu), 0x5010, 4, SMMU_WRITE, 0));
 }
 
 static void test_probes(struct fixture *f, gconstpointer data)
@@ -557,7 +671,7 @@ static void test_probes(struct fixture *f, gconstpointer data)
     /* A physical write reaches a write-watched page's watcher (the translation cache). */
     struct watch_log log = {0};
     smmu_set_watch_callback(f->mmu, log_watch, &log);
-    smmu_watch_page(f->mmu, 0x300000);
+    smmu_watch_code(f->mmu, 0x300000, 0x1000);
     g_assert_cmpuint(smmu_probe_phys_write(f->mmu, 0x300010, "12", 2), ==, 2);
     g_assert_cmpuint(log.calls, ==, 1);
     g_assert_cmphex(log.paddr, ==, 0x300010);
@@ -597,7 +711,8 @@ int main(int argc, char **argv)
     ADD("cross-page-write", test_cross_page_write);
     ADD("rom-and-mmio", test_rom_and_mmio);
     ADD("write-watch", test_write_watch);
-    ADD("write-watch-nests", test_write_watch_nests);
+    ADD("code-map", test_code_map);
+    ADD("code-map-traps", test_code_map_traps);
     ADD("data-traps", test_data_traps);
     ADD("probes", test_probes);
     ADD("memmap-change-flushes", test_memmap_change_flushes);

@@ -2,7 +2,8 @@
  * The translation loop (translator/): blocks formed once and chained, a
  * block never crossing a page, and blocks dropped when their code is
  * written by the CPU (self-modifying code one instruction ahead included)
- * or by a device.
+ * or by a device — and only then: writes to the data bytes of a code page
+ * drop nothing.
  */
 #include <glib.h>
 #include <string.h>
@@ -112,6 +113,149 @@ static void test_dma_drops_code(struct cpu_fixture *f, gconstpointer data)
 }
 
 /*
+ * Code and data on one page: a hot loop writing data bytes next to its
+ * code keeps its blocks (no drop, no exit from host code), and the writes
+ * are counted as data writes, with no TLB refill each time; a device
+ * writing those data bytes drops nothing either.
+ */
+static void test_data_writes_keep_blocks(struct cpu_fixture *f, gconstpointer data)
+{
+    /*
+     * 0: mov ecx, 1000; 5: l: inc dword [CODE+0x40]; 11: mov [CODE+0x44], ecx;
+     * 17: dec ecx; 18: jnz l; 20: hlt — data at CODE+0x40, on the code's page
+     */
+    uint8_t code[21] = {0xb9, 0xe8, 0x03, 0, 0, 0xff, 0x05, 0,    0,    0,   0,
+                        0x89, 0x0d, 0,    0, 0, 0,    0x49, 0x75, 0xf1, 0xf4};
+    const uint32_t counter = CODE + 0x40, last = CODE + 0x44;
+    memcpy(code + 7, &counter, 4);
+    memcpy(code + 13, &last, 4);
+    flat32(f, code, sizeof(code));
+    const struct smmu_stats *ms = smmu_get_stats(f->mmu);
+    run_to_hlt(f);
+    const struct tc_stats *st = tcache_stats(translator_tcache(f->tr));
+    g_assert_cmpuint(*(uint32_t *)(f->m.ram + counter), ==, 1000);
+    g_assert_cmpuint(*(uint32_t *)(f->m.ram + last), ==, 1);
+    g_assert_cmpuint(st->dropped[TC_DROP_WRITE], ==, 0);
+    g_assert_cmpuint(st->blocks, ==, 3);
+    ms = smmu_get_stats(f->mmu);
+    g_assert_cmpuint(ms->watch_code_writes, ==, 0);
+    g_assert_cmpuint(ms->watch_data_writes, ==, 2000);
+    g_assert_cmpuint(ms->fills, <, 10); /* not one a write */
+    g_assert_cmpuint(translator_stats(f->tr)->exits[TR_EXIT_SMC], ==, 0);
+    /* Host code does them itself, without a call (the first runs in tier 0, then it is hot). */
+    if (translator_stats(f->tr)->tier == 1)
+        g_assert_cmpuint(ms->watch_data_writes_generated, >=, 1990);
+    else
+        g_assert_cmpuint(ms->watch_data_writes_generated, ==, 0);
+    /* A device writes the data bytes: nothing dropped. */
+    uint32_t zero = 0;
+    memmap_write_buf(&f->m.mem, counter, &zero, 4);
+    g_assert_cmpuint(st->dropped[TC_DROP_DMA], ==, 0);
+    g_assert_cmpuint(st->live_blocks, ==, 3);
+}
+
+/*
+ * A loop patching the immediate of a subroutine on its page each time
+ * round, beside a data write right before the subroutine: each patch drops
+ * exactly the subroutine's block, and every call runs the new bytes.
+ */
+static void test_patch_drops_overlapping_only(struct cpu_fixture *f, gconstpointer data)
+{
+    /*
+     *  0: mov ecx, 10; 5: l: call f; 10: mov [CODE+0x1c], ecx; 16: mov [CODE+0x21], ecx;
+     * 22: dec ecx; 23: jnz l; 25: hlt
+     * 0x20: f: mov eax, 0x1234; add ebx, eax; ret
+     */
+    uint8_t code[0x28] = {0xb9, 10, 0, 0,    0,    0xe8, 0x16, 0, 0, 0,    0x89, 0x0d, 0,
+                          0,    0,  0, 0x89, 0x0d, 0,    0,    0, 0, 0x49, 0x75, 0xec, 0xf4};
+    const uint32_t before = CODE + 0x1c, imm = CODE + 0x21;
+    memcpy(code + 12, &before, 4);
+    memcpy(code + 18, &imm, 4);
+    memcpy(code + 0x20, "\xb8\x34\x12\x00\x00\x01\xc3\xc3", 8);
+    flat32(f, code, sizeof(code));
+    f->cpu->regs[R_EBX] = 0;
+    run_to_hlt(f);
+    /* 0x1234 first, then the patched 10, 9, ... 2 */
+    g_assert_cmpuint(f->cpu->regs[R_EBX], ==, 0x1234 + 54);
+    const struct tc_stats *st = tcache_stats(translator_tcache(f->tr));
+    g_assert_cmpuint(st->dropped[TC_DROP_WRITE], ==, 10);
+    /* The loop's blocks (0, 5, 10, the HLT) decoded once, the subroutine once a call; host
+       code leaves after a write that dropped code, so tier 1 also starts a block at DEC. */
+    g_assert_cmpuint(st->blocks, ==, 4 + 10 + translator_stats(f->tr)->tier);
+    const struct smmu_stats *ms = smmu_get_stats(f->mmu);
+    g_assert_cmpuint(ms->watch_code_writes, ==, 10);
+    g_assert_cmpuint(ms->watch_data_writes, ==, 10);
+}
+
+/*
+ * A write that straddles a page end: its first half over the last code
+ * bytes of one page, its second half over data bytes of a watched page.
+ * The block is dropped and the next call runs the new bytes.
+ */
+static void test_write_straddles_pages(struct cpu_fixture *f, gconstpointer data)
+{
+    enum { SUB = CODE + 0xff0, MAIN = CODE + 0x1100 };
+    flat32(f, "", 0);
+    /* SUB: 15 x inc ebx; ret (its last byte is the page's last) */
+    memset(f->m.ram + SUB, 0x43, 15);
+    f->m.ram[SUB + 15] = 0xc3;
+    /* MAIN: call SUB; mov dword [CODE+0xffe], 0x6655c34b; call SUB; hlt */
+    uint8_t code[21] = {0xe8, 0, 0, 0, 0, 0xc7, 0x05, 0, 0, 0, 0, 0x4b, 0xc3, 0x55, 0x66, 0xe8};
+    int32_t rel1 = SUB - (MAIN + 5), rel2 = SUB - (MAIN + 20);
+    const uint32_t at = CODE + 0xffe;
+    memcpy(code + 1, &rel1, 4);
+    memcpy(code + 7, &at, 4);
+    memcpy(code + 16, &rel2, 4);
+    code[20] = 0xf4;
+    memcpy(f->m.ram + MAIN, code, sizeof(code));
+    f->cpu->eip = MAIN;
+    f->cpu->regs[R_EBX] = 0;
+    run_to_hlt(f);
+    g_assert_cmpuint(f->cpu->regs[R_EBX], ==, 15 + 13); /* the second call: 14 incs, a dec */
+    g_assert_cmphex(*(uint16_t *)(f->m.ram + CODE + 0x1000), ==, 0x6655);
+    const struct tc_stats *st = tcache_stats(translator_tcache(f->tr));
+    g_assert_cmpuint(st->dropped[TC_DROP_WRITE], ==, 1);
+    const struct smmu_stats *ms = smmu_get_stats(f->mmu);
+    g_assert_cmpuint(ms->watch_code_writes, ==, 1); /* the first half */
+    g_assert_cmpuint(ms->watch_data_writes, ==, 1); /* the second */
+}
+
+/*
+ * String instructions on a page holding code: REP STOSD down over data
+ * bytes (done as one run, nothing dropped), then REP STOSB over the
+ * immediate of a subroutine that has run, which then runs the new bytes.
+ */
+static void test_string_writes_on_code_page(struct cpu_fixture *f, gconstpointer data)
+{
+    /*
+     *  0: std; 1: mov edi, CODE+0x7c; 6: mov ecx, 16; 11: mov eax, 0x11223344; 16: rep stosd;
+     * 18: cld; 19: call s; 24: mov edi, CODE+0x31; 29: mov cl, 4; 31: mov al, 5; 33: rep stosb;
+     * 35: call s; 40: hlt
+     * 0x30: s: mov eax, 0; ret
+     */
+    uint8_t code[0x36] = {0xfd, 0xbf, 0,    0,    0,    0,    0xb9, 16,   0,    0,    0,
+                          0xb8, 0x44, 0x33, 0x22, 0x11, 0xf3, 0xab, 0xfc, 0xe8, 0x18, 0,
+                          0,    0,    0xbf, 0,    0,    0,    0,    0xb1, 4,    0xb0, 5,
+                          0xf3, 0xaa, 0xe8, 8,    0,    0,    0,    0xf4};
+    const uint32_t top = CODE + 0x7c, imm = CODE + 0x31;
+    memcpy(code + 2, &top, 4);
+    memcpy(code + 25, &imm, 4);
+    memcpy(code + 0x30, "\xb8\x00\x00\x00\x00\xc3", 6);
+    flat32(f, code, sizeof(code));
+    run_to_hlt(f);
+    for (uint32_t a = CODE + 0x40; a < CODE + 0x80; a += 4)
+        g_assert_cmphex(*(uint32_t *)(f->m.ram + a), ==, 0x11223344);
+    g_assert_cmphex(*(uint32_t *)(f->m.ram + CODE + 0x3c), ==, 0);
+    g_assert_cmphex(*(uint32_t *)(f->m.ram + CODE + 0x80), ==, 0);
+    g_assert_cmphex(f->cpu->regs[R_EAX], ==, 0x05050505);
+    g_assert_cmphex(f->cpu->regs[R_EDI], ==, CODE + 0x35);
+    const struct smmu_stats *ms = smmu_get_stats(f->mmu);
+    g_assert_cmpuint(ms->watch_code_writes, ==, 1); /* the first byte; the rest is data then */
+    g_assert_cmpuint(ms->watch_data_writes, ==, 16 + 3);
+    g_assert_cmpuint(tcache_stats(translator_tcache(f->tr))->dropped[TC_DROP_WRITE], ==, 1);
+}
+
+/*
  * The CS limit is part of a block's key: the same code run again under a
  * lower limit that its last instruction runs past raises #GP(0) instead of
  * reusing the block decoded under the old limit.
@@ -191,6 +335,10 @@ int main(int argc, char **argv)
     ADD("block-ends-at-page", test_block_ends_at_page);
     ADD("self-modifying-next-insn", test_self_modifying_next_insn);
     ADD("dma-drops-code", test_dma_drops_code);
+    ADD("data-writes-keep-blocks", test_data_writes_keep_blocks);
+    ADD("patch-drops-overlapping-only", test_patch_drops_overlapping_only);
+    ADD("write-straddles-pages", test_write_straddles_pages);
+    ADD("string-writes-on-code-page", test_string_writes_on_code_page);
     ADD("cs-limit-in-key", test_cs_limit_in_key);
     ADD("interrupt-after-mmio-write", test_interrupt_after_mmio_write);
 #undef ADD

@@ -1,7 +1,8 @@
 /*
  * The translation cache: lookup by address, mode and EIP; invalidation of
  * exactly the blocks a write overlaps; unchaining; flushing when full;
- * deferred release of dropped blocks; write-watch of pages holding blocks.
+ * deferred release of dropped blocks; write-watch of pages holding blocks
+ * and of exactly their bytes (the shadow MMU's code map).
  */
 #include <glib.h>
 
@@ -135,6 +136,74 @@ static void test_pages_watched(void)
     g_free(m);
 }
 
+/*
+ * The shadow MMU's code map follows the blocks' bytes: a block's bytes are
+ * code while a block holds them, also when an overlapping block is dropped.
+ */
+static void test_code_bytes(void)
+{
+    struct machine *m = g_new(struct machine, 1);
+    g_assert_cmpint(machine_init(m, &(struct machine_config){.ram_mb = 1}), ==, 0);
+    struct shadowmmu *mmu = smmu_create(&m->mem);
+    unsigned rel = 0;
+    struct tcache *tc = tcache_create(mmu, 100, count_release, &rel);
+    add(tc, 0x7100, 0, 0x20); /* 0x7100-0x711f */
+    add(tc, 0x7110, 0, 0x20); /* 0x7110-0x712f: a jump into the middle of the first */
+    add(tc, 0x7fe0, 0, 0x20); /* the page's last bytes */
+    g_assert_false(smmu_is_code(mmu, 0x7000, 0x100));
+    g_assert_true(smmu_is_code(mmu, 0x7100, 1));
+    g_assert_true(smmu_is_code(mmu, 0x712f, 1));
+    g_assert_false(smmu_is_code(mmu, 0x7130, 0xeb0));
+    g_assert_true(smmu_is_code(mmu, 0x7fff, 1));
+    g_assert_false(smmu_is_code(mmu, 0x8000, 1)); /* the next page is not watched */
+    /* A write to data bytes between the blocks drops nothing. */
+    g_assert_cmpuint(tcache_invalidate(tc, 0x7130, 0x100, TC_DROP_WRITE), ==, 0);
+    /* Dropping the first block leaves the second's bytes code, its own ones data. */
+    g_assert_cmpuint(tcache_invalidate(tc, 0x7100, 1, TC_DROP_WRITE), ==, 1);
+    g_assert_false(smmu_is_code(mmu, 0x7100, 0x10));
+    g_assert_true(smmu_is_code(mmu, 0x7110, 1));
+    g_assert_true(smmu_is_code(mmu, 0x711f, 1));
+    g_assert_true(smmu_is_code(mmu, 0x712f, 1));
+    /* A write over both remaining blocks drops both; nothing is left to watch. */
+    g_assert_cmpuint(tcache_invalidate(tc, 0x712c, 0xec0, TC_DROP_DMA), ==, 2);
+    g_assert_false(smmu_page_watched(mmu, 0x7000));
+    g_assert_cmpuint(tcache_stats(tc)->dropped[TC_DROP_WRITE], ==, 1);
+    g_assert_cmpuint(tcache_stats(tc)->dropped[TC_DROP_DMA], ==, 2);
+    tcache_destroy(tc);
+    smmu_destroy(mmu);
+    machine_destroy(m);
+    g_free(m);
+}
+
+/* The pages where writes dropped the most blocks, most first; a flush does not count. */
+static void test_drop_pages(void)
+{
+    unsigned rel = 0;
+    struct tcache *tc = tcache_create(NULL, 100, count_release, &rel);
+    struct tc_page_drops top[2];
+    g_assert_cmpuint(tcache_drop_pages(tc, top, 2), ==, 0);
+    for (unsigned round = 0; round < 3; round++) { /* page 0x5000: 3 drops, 0x6000: 6, 0x7000: 1 */
+        add(tc, 0x5000, 0, 4);
+        add(tc, 0x6000, 0, 4);
+        add(tc, 0x6010, 0, 4);
+        tcache_invalidate(tc, 0x5000, 0x2000, round == 1 ? TC_DROP_DMA : TC_DROP_WRITE);
+    }
+    add(tc, 0x7000, 0, 4);
+    tcache_invalidate(tc, 0x7000, 1, TC_DROP_WRITE);
+    add(tc, 0x8000, 0, 4);
+    tcache_flush(tc);
+    g_assert_cmpuint(tcache_stats(tc)->drop_pages, ==, 3);
+    g_assert_cmpuint(tcache_drop_pages(tc, top, 2), ==, 2);
+    g_assert_cmphex(top[0].page, ==, 0x6000);
+    g_assert_cmpuint(top[0].blocks, ==, 6);
+    g_assert_cmphex(top[1].page, ==, 0x5000);
+    g_assert_cmpuint(top[1].blocks, ==, 3);
+    struct tc_page_drops all[8];
+    g_assert_cmpuint(tcache_drop_pages(tc, all, 8), ==, 3);
+    g_assert_cmphex(all[2].page, ==, 0x7000);
+    tcache_destroy(tc);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -143,5 +212,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tcache/unchain-on-drop", test_unchain_on_drop);
     g_test_add_func("/tcache/flush-when-full", test_flush_when_full);
     g_test_add_func("/tcache/pages-watched", test_pages_watched);
+    g_test_add_func("/tcache/code-bytes", test_code_bytes);
+    g_test_add_func("/tcache/drop-pages", test_drop_pages);
     return g_test_run();
 }

@@ -4,6 +4,7 @@
  * EFLAGS, EIP, memory, the exception and the instruction count — including
  * a page fault in the middle of a translated block, a division by zero in a
  * handler it calls, a write to the instruction right after the writer,
+ * writes to the data bytes of a page holding code (done by host code),
  * chain exits undone when their target is dropped, and a code buffer that
  * fills up. Each test also checks that tier 1 really ran host code.
  */
@@ -94,6 +95,47 @@ static void test_write_next_insn(struct pair *p, gconstpointer data)
     g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_HLT);
     g_assert_cmphex(p->f[1].cpu->regs[R_EAX] & 0xff, ==, 0x42);
     g_assert_cmpuint(pair_t1_stats(p)->exits[TR_EXIT_SMC], >=, 1);
+}
+
+/*
+ * Code and data on one page: host code writes the data bytes itself (a
+ * test of the page's code map, no call), with the guest's flags live across
+ * the writes (ADD's carry read by ADC after them); a word write straddling a
+ * data byte and the first code byte of a subroutine drops it every time.
+ */
+static void test_data_on_code_page(struct pair *p, gconstpointer data)
+{
+    uint8_t code[0x62] = {
+        0xb9, 200,  0,    0, 0,                   /* mov ecx, 200 */
+        0x01, 0xd8,                               /* l: add eax, ebx */
+        0x89, 0x05, 0,    0, 0, 0,                /* mov [CODE + 0x80], eax */
+        0x88, 0x15, 0,    0, 0, 0,                /* mov [CODE + 0x84], dl */
+        0x83, 0xd2, 0x00,                         /* adc edx, 0 */
+        0x66, 0x89, 0x35, 0, 0, 0, 0,             /* mov [CODE + 0x7e], si */
+        0x66, 0xc7, 0x05, 0, 0, 0, 0, 0x90, 0x42, /* mov word [CODE + 0x5f], 0x4290 */
+        0xe8, 0x35, 0,    0, 0,                   /* call CODE + 0x60 */
+        0x49,                                     /* dec ecx */
+        0x75, 0xd7,                               /* jnz l */
+        0xf4,                                     /* hlt */
+    };
+    static const unsigned at[][2] = {{9, 0x80}, {15, 0x84}, {25, 0x7e}, {32, 0x5f}};
+    for (unsigned k = 0; k < G_N_ELEMENTS(at); k++) {
+        uint32_t a = CODE + at[k][1];
+        memcpy(code + at[k][0], &a, 4);
+    }
+    code[0x60] = 0x42; /* inc edx */
+    code[0x61] = 0xc3; /* ret */
+    pair_load(p, code, sizeof(code), 0);
+    for (unsigned k = 0; k < 2; k++)
+        p->f[k].cpu->regs[R_EBX] = 0x9abcdef1;
+    g_assert_cmpint(pair_run(p, 100000), ==, CPU_EXIT_HLT);
+    const struct smmu_stats *ms = smmu_get_stats(p->f[1].mmu);
+    /* The first straddling write comes before the subroutine was ever decoded: data then. */
+    g_assert_cmpuint(ms->watch_data_writes, ==, 3 * 200 + 1);
+    g_assert_cmpuint(ms->watch_data_writes_generated, >=, 3 * 200 - 3);
+    g_assert_cmpuint(ms->watch_code_writes, ==, 199);
+    g_assert_cmpuint(tcache_stats(translator_tcache(p->f[1].tr))->dropped[TC_DROP_WRITE], ==, 199);
+    g_assert_cmpuint(smmu_get_stats(p->f[0].mmu)->watch_data_writes_generated, ==, 0);
 }
 
 /* A chained target rewritten by a device: the chain exit is undone, the new code runs. */
@@ -528,6 +570,7 @@ int main(int argc, char **argv)
     PAIR_ADD("pf-store-keeps-flags", test_pf_store_keeps_flags, &plain, &baseline);
     PAIR_ADD("div-by-zero", test_div_by_zero, &plain, &baseline);
     PAIR_ADD("write-next-insn", test_write_next_insn, &plain, &baseline);
+    PAIR_ADD("data-on-code-page", test_data_on_code_page, &plain, &baseline);
     PAIR_ADD("chain-undone-on-drop", test_chain_undone_on_drop, &plain, &baseline);
     PAIR_ADD("stack-ops", test_stack_ops, &plain, &baseline);
     PAIR_ADD("push-faults", test_push_faults, &plain, &baseline);

@@ -74,6 +74,10 @@ struct slow {
     bool x87_reload;   /* host code after it expects the x87 state on the host */
     uint8_t *resume;
     unsigned i;
+    /* A write of `size` bytes (1-8): a TLB miss first tries the data bytes of a watched page
+       (mem.c), and goes on at `after`, past the lookup, with R10 its host address. */
+    uint8_t *after;
+    unsigned size;
 };
 
 struct gen {

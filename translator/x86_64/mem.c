@@ -4,7 +4,9 @@
  * through an inline lookup in the shadow MMU's TLB; an access the TLB
  * cannot serve inline (a miss, MMIO, a watched page, a page crossing) runs
  * the whole instruction through its handler out of line (the slow paths
- * after the block), so faults are precise.
+ * after the block), so faults are precise. A write to data bytes of a
+ * write-watched page (code and data sharing it) is the exception: out of
+ * line, a test of the page's code map, then back to the host instruction.
  */
 #include "translator/x86_64/gen.h"
 
@@ -113,6 +115,10 @@ static void gen_mem_lookup_neutral(struct gen *g, unsigned i, const ZydisDecoded
     gen_tlb_addend(g);
     static const uint8_t add[] = {0x4f, 0x8d, 0x14, 0x0a}; /* lea r10, [r10 + r9] */
     emit_bytes(e, add, sizeof(add));
+    if (acc == SMMU_WRITE && size <= 8) {
+        s->after = e->p;
+        s->size = size;
+    }
 }
 
 /*
@@ -168,6 +174,84 @@ static void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand 
         static const uint8_t drop[] = {0x48, 0x8d, 0x64, 0x24, 0x08}; /* lea rsp, [rsp + 8] */
         emit_bytes(e, drop, sizeof(drop));
     }
+    if (acc == SMMU_WRITE && size <= 8) {
+        s->after = e->p;
+        s->size = size;
+    }
+}
+
+/*
+ * A write the TLB lookup missed, R10 = its linear address, R11 = its entry's
+ * index * 3, the guest's flags on the host stack: when the entry is a
+ * watched page's that writes could otherwise go to (struct smmu_tlb_entry's
+ * `code`), the write lies in that page and touches no code byte (SMMU_CODE
+ * MAP), it is counted and host code goes on with R10 = its host address,
+ * the flags popped. Otherwise it falls through (flags still pushed).
+ */
+static void gen_watched_write(struct gen *g, const struct slow *s)
+{
+    struct emit *e = g->e;
+    int32_t tlb_off = g->user ? SMMU_TLB_SIZE * TLB_ENTRY_SIZE : 0;
+    uint8_t *fail[16];
+    unsigned nfail = 0;
+    const uint8_t cross[] = {
+        0x45, 0x8d, 0x4a, (uint8_t)(s->size - 1), /* lea r9d, [r10 + size - 1] */
+        0x45, 0x31, 0xd1,                         /* xor r9d, r10d */
+        0x41, 0x81, 0xf9, 0xff,
+        0x0f, 0x00, 0x00, /* cmp r9d, 0xfff */
+    };
+    emit_bytes(e, cross, sizeof(cross));
+    fail[nfail++] = emit_jcc(e, 0x7, NULL);                 /* ja: crosses a page */
+    static const uint8_t code[] = {0x47, 0x8b, 0x84, 0xdd}; /* mov r8d, [r13 + r11 * 8 + code] */
+    emit_bytes(e, code, sizeof(code));
+    emit_u32(e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, code)));
+    static const uint8_t test[] = {0x45, 0x85, 0xc0}; /* test r8d, r8d */
+    emit_bytes(e, test, sizeof(test));
+    fail[nfail++] = emit_jcc(e, 0x4, NULL); /* jz: not a watched page's */
+    static const uint8_t page[] = {
+        0x45, 0x89, 0xd1,                         /* mov r9d, r10d */
+        0x41, 0x81, 0xe1, 0x00, 0xf0, 0xff, 0xff, /* and r9d, ~0xfff */
+        0x47, 0x3b, 0x8c, 0xdd,                   /* cmp r9d, [r13 + r11 * 8 + fetch tag] */
+    };
+    emit_bytes(e, page, sizeof(page));
+    emit_u32(e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, tag) +
+                           4 * (int32_t)SMMU_FETCH));
+    fail[nfail++] = emit_jcc(e, 0x5, NULL); /* jne: the entry is another page's */
+    G_STATIC_ASSERT(SMMU_CODE_MAP_BYTES == 512);
+    static const uint8_t map[] = {
+        0x49, 0xc1, 0xe0, 0x09, /* shl r8, 9: the map's offset */
+        0x4d, 0x03, 0x85,       /* add r8, [r13 + code_maps] */
+    };
+    emit_bytes(e, map, sizeof(map));
+    emit_u32(e, (uint32_t)offsetof(struct smmu_tlb, code_maps));
+    static const uint8_t bits[] = {
+        0x45, 0x89, 0xd1,                         /* mov r9d, r10d */
+        0x41, 0x81, 0xe1, 0xff, 0x0f, 0x00, 0x00, /* and r9d, 0xfff */
+        0x41, 0xc1, 0xe9, 0x03,                   /* shr r9d, 3 */
+        0x47, 0x0f, 0xb7, 0x0c, 0x08,             /* movzx r9d, word [r8 + r9] */
+        0x45, 0x89, 0xd0,                         /* mov r8d, r10d */
+        0x41, 0x83, 0xe0, 0x07,                   /* and r8d, 7 */
+    };
+    emit_bytes(e, bits, sizeof(bits));
+    for (unsigned k = 0; k < s->size; k++) {
+        static const uint8_t bt[] = {0x45, 0x0f, 0xa3, 0xc1}; /* bt r9d, r8d */
+        emit_bytes(e, bt, sizeof(bt));
+        fail[nfail++] = emit_jcc(e, 0x2, NULL); /* jc: a code byte */
+        if (k + 1 < s->size) {
+            static const uint8_t inc[] = {0x41, 0xff, 0xc0}; /* inc r8d */
+            emit_bytes(e, inc, sizeof(inc));
+        }
+    }
+    static const uint8_t count[] = {0x49, 0xff, 0x85}; /* inc qword [r13 + counter] */
+    emit_bytes(e, count, sizeof(count));
+    emit_u32(e, (uint32_t)offsetof(struct smmu_tlb, watch_data_writes_generated));
+    static const uint8_t addend[] = {0x4f, 0x03, 0x94, 0xdd}; /* add r10, [r13 + r11*8 + ...] */
+    emit_bytes(e, addend, sizeof(addend));
+    emit_u32(e, (uint32_t)(tlb_off + (int32_t)offsetof(struct smmu_tlb_entry, addend)));
+    emit_u8(e, 0x9d); /* popfq */
+    emit_jmp(e, s->after);
+    for (unsigned k = 0; k < nfail; k++)
+        patch_rel32(fail[k], e->p);
 }
 
 /*
@@ -183,6 +267,13 @@ void gen_slow_paths(struct gen *g)
         enum stack_op op = g->p[s->i].stack;
         if (s->from_jne)
             patch_rel32(s->from_jne, g->e->p);
+        if (s->after) { /* a data write to a watched page goes on in host code */
+            if (!s->pushed)
+                emit_u8(g->e, 0x9c); /* pushfq */
+            gen_watched_write(g, s);
+            if (!s->pushed)
+                emit_u8(g->e, 0x9d); /* popfq */
+        }
         if (s->pushed)
             emit_u8(g->e, 0x9d); /* popfq */
         gen_helper_call(g, s->i, false);
