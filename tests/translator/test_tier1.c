@@ -73,6 +73,22 @@ static void test_pf_store_keeps_flags(struct pair *p, gconstpointer data)
     g_assert_cmphex(p->f[1].cpu->eflags & (FL_CF | FL_SF), ==, FL_CF | FL_SF);
 }
 
+/*
+ * Loads whose flags are dead (no instruction reads them before ADD writes them all) and then
+ * a store that faults: the fault shows the flags TEST left, so the loads' lookups kept them.
+ */
+static void test_pf_after_dead_flags(struct pair *p, gconstpointer data)
+{
+    /* test ah, 0x88; mov ecx, [edi]; mov esi, [edi+4]; shl word [ebx], 9; add ax, 1; hlt */
+    static const uint8_t code[] = {0xf6, 0xc4, 0x88, 0x8b, 0x0f, 0x8b, 0x77, 0x04, 0x66,
+                                   0xc1, 0x23, 0x09, 0x66, 0x83, 0xc0, 0x01, 0xf4};
+    pair_load(p, code, sizeof(code), 0);
+    pair_paging_with_hole(p, DATA + 0x4000); /* EBX */
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_EXCEPTION);
+    g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 8);
+    g_assert_cmphex(p->f[1].cpu->eflags & (FL_ZF | FL_PF), ==, FL_ZF | FL_PF);
+}
+
 /* #DE raised by a handler called from host code. */
 static void test_div_by_zero(struct pair *p, gconstpointer data)
 {
@@ -568,6 +584,7 @@ int main(int argc, char **argv)
     PAIR_ADD("budget-agrees", test_budget_agrees, &plain, &baseline);
     PAIR_ADD("pf-mid-block", test_pf_mid_block, &plain, &baseline);
     PAIR_ADD("pf-store-keeps-flags", test_pf_store_keeps_flags, &plain, &baseline);
+    PAIR_ADD("pf-after-dead-flags", test_pf_after_dead_flags, &plain, &baseline);
     PAIR_ADD("div-by-zero", test_div_by_zero, &plain, &baseline);
     PAIR_ADD("write-next-insn", test_write_next_insn, &plain, &baseline);
     PAIR_ADD("data-on-code-page", test_data_on_code_page, &plain, &baseline);

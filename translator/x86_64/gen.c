@@ -716,11 +716,19 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
     /* Mostly handler calls: tier 0 runs those as fast. */
     if (native == 0 || 2 * native < g.n)
         return false;
-    /* Flag liveness, backwards: everything is live when the block is left. */
+    /*
+     * Flag liveness, backwards: everything is live when the block is left,
+     * and before an instruction that may fault or call its handler, which
+     * shows the guest's flags as they are. live_in: what must survive up to
+     * the instruction itself (its own memory lookup keeps the flags for its
+     * slow path, so its own fault does not count).
+     */
     uint32_t live = FL_ARITH;
     for (unsigned i = g.n; i-- > 0;) {
-        plans[i].live_in = (live & ~plans[i].writes) | plans[i].reads;
-        live = plans[i].live_in;
+        const struct plan *p = &plans[i];
+        plans[i].live_in = (live & ~p->writes) | p->reads;
+        bool may_fault = !p->native || p->mem >= 0 || p->stack != ST_NONE || p->x87;
+        live = plans[i].live_in | (may_fault ? FL_ARITH : 0);
     }
 
     void *entry = e->p;
