@@ -336,6 +336,17 @@ int smmu_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, unsigned
     return 0;
 }
 
+int smmu_fetch_phys(struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr,
+                    struct smmu_fault *fault)
+{
+    unsigned idx = (linear >> 12) & (SMMU_TLB_SIZE - 1);
+    if (mmu->tlb.e[user][idx].tag[SMMU_FETCH] == (linear & PAGE_4K_MASK)) {
+        *paddr = mmu->info[user][idx].phys | (linear & 0xfff);
+        return 0;
+    }
+    return translate_fill(mmu, linear, SMMU_FETCH, user, paddr, fault);
+}
+
 int smmu_translate(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc, int user,
                    bool set_ad, uint64_t *paddr, struct smmu_fault *fault)
 {

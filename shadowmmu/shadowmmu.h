@@ -148,6 +148,15 @@ int smmu_translate(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc,
                    bool set_ad, uint64_t *paddr, struct smmu_fault *fault);
 
 /*
+ * The guest-physical address of an instruction fetch at `linear`, through
+ * the TLB as the processor's fetch goes: a TLB hit costs no walk, a miss
+ * walks (setting A bits) and fills the slot. -1 with *fault when the fetch
+ * faults.
+ */
+int smmu_fetch_phys(struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr,
+                    struct smmu_fault *fault);
+
+/*
  * Side-effect-free probes for debuggers and loaders: copy guest-linear
  * memory as a supervisor would see it, with no A/D updates, no faults and
  * no device reads (MMIO reads as 0xff). Returns the number of bytes

@@ -39,12 +39,13 @@ struct translator {
     struct cpu *cpu;
     struct cpu_internal *c; /* cpu->internal */
     struct tcache *tc;
-    /* A direct-mapped lookup of blocks by linear EIP, emptied when the TLB is flushed. */
+    /* A direct-mapped lookup of blocks by linear EIP; an entry holds while `lin` still
+       fetches from `phys` (find_block). */
     struct jump_cache_entry {
         uint32_t lin, mode;
+        uint64_t phys;
         struct tb *tb;
     } * jump_cache;
-    uint32_t tlb_generation;     /* smmu flush count the jump cache was filled under */
     struct tb *cur_tb;           /* the block running now */
     bool need_collect;           /* dropped blocks await tcache_collect */
     struct block *scratch_block; /* a page-crossing instruction, decoded each time */

@@ -186,25 +186,29 @@ static void found_without_decoding(struct translator *t)
     st->hits++;
 }
 
-/* The block at CS:EIP, from the jump cache, the translation cache, or decoded now. */
+/*
+ * The block at CS:EIP, from the jump cache, the translation cache, or
+ * decoded now. The jump cache is indexed by the linear address and an
+ * entry holds only while that address still fetches from the block's
+ * physical address (through the TLB, as the fetch itself would go), so it
+ * survives CR3 loads and INVLPG: after a context switch the kernel's
+ * blocks and any user page mapped as before are found again without the
+ * hash table.
+ */
 static struct tb *find_block(struct translator *t, struct block **uncached)
 {
     struct cpu *cpu = t->cpu;
     struct cpu_internal *c = t->c;
     uint32_t eip = cpu->eip, lin = cpu->seg[S_CS].base + eip;
-    if (t->tlb_generation != c->tlb->generation) {
-        memset(t->jump_cache, 0, JUMP_CACHE_SIZE * sizeof(*t->jump_cache));
-        t->tlb_generation = c->tlb->generation;
-    }
+    if (eip > cpu->seg[S_CS].limit)
+        cpu_raise(cpu, EX_GP, 0);
+    uint64_t phys = cpu_fetch_phys(cpu, lin);
     struct jump_cache_entry *e = &t->jump_cache[translator_jc_index(lin)];
-    if (e->tb && e->lin == lin && e->mode == c->mode && e->tb->eip == eip &&
+    if (e->tb && e->phys == phys && e->lin == lin && e->mode == c->mode && e->tb->eip == eip &&
         e->tb->cs_limit == cpu->seg[S_CS].limit && e->tb->valid) {
         found_without_decoding(t);
         return e->tb;
     }
-    if (eip > cpu->seg[S_CS].limit)
-        cpu_raise(cpu, EX_GP, 0);
-    uint64_t phys = cpu_fetch_phys(cpu, lin);
     struct tb *tb = tcache_lookup(t->tc, phys, c->mode, eip, cpu->seg[S_CS].limit);
     if (!tb)
         tb = tier0_build(t, lin, phys);
@@ -212,7 +216,10 @@ static struct tb *find_block(struct translator *t, struct block **uncached)
         *uncached = tier0_cross_page(t, lin, eip);
         return NULL;
     }
-    *e = (struct jump_cache_entry){lin, c->mode, tb};
+    /* Only in the slot of the block's own linear address, the one release_block empties: a
+       block decoded at another (the same page seen through another CS base) is not kept. */
+    if (((const struct block *)tb->payload)->lin == lin)
+        *e = (struct jump_cache_entry){lin, c->mode, phys, tb};
     return tb;
 }
 
