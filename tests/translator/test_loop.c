@@ -2,7 +2,7 @@
  * The translation loop (translator/): blocks formed once and chained, a
  * block never crossing a page, and blocks dropped when their code is
  * written by the CPU (self-modifying code one instruction ahead included)
- * or by a device.
+ * or by a device, and the jump cache right across CR3 loads.
  */
 #include <glib.h>
 #include <string.h>
@@ -183,6 +183,77 @@ static void test_interrupt_after_mmio_write(struct cpu_fixture *f, gconstpointer
     cpu->irq = (struct cpu_irq_source){0};
 }
 
+/*
+ * Two address spaces map the linear page L to two physical pages A and B
+ * holding different code; the guest loads CR3 with each in turn and jumps
+ * to L. Each time L must run the code of the page mapped now, in either
+ * paging mode: the jump cache, which keeps its entries across CR3 loads,
+ * must not hand out A's block while B is mapped. Then a device rewrites B
+ * while A is mapped at L: the next time B is mapped, the new bytes run.
+ */
+enum { L = 0x30000, PAGE_A = 0x40000, PAGE_B = 0x41000, BACK = CODE + 0x40 };
+
+/* Paging tables at `at` mapping the first 2 MiB 1:1 but L, mapped to `page`; the CR3 value. */
+static uint32_t address_space(struct cpu_fixture *f, uint32_t at, uint32_t page, bool pae)
+{
+    uint32_t pd = at + 0x1000, pt = at + 0x2000;
+    for (uint32_t i = 0; i < 512; i++) {
+        uint64_t pte = ((i << 12) == L ? page : i << 12) | 7;
+        memmap_write_buf(&f->m.mem, pt + (pae ? 8 : 4) * i, &pte, pae ? 8 : 4);
+    }
+    uint64_t pde = pt | 7, pdpte = pd | 1;
+    memmap_write_buf(&f->m.mem, pd, &pde, pae ? 8 : 4);
+    if (!pae)
+        return pd;
+    memmap_write_buf(&f->m.mem, at, &pdpte, 8); /* the PDPT: PDPTE 0 */
+    return at;
+}
+
+static void jmp_back(uint8_t *insn, uint32_t at)
+{
+    uint32_t rel = BACK - (at + 5);
+    insn[0] = 0xe9;
+    memcpy(insn + 1, &rel, 4);
+}
+
+static void test_jump_cache_after_cr3(struct cpu_fixture *f, gconstpointer data)
+{
+    bool pae = GPOINTER_TO_INT(data);
+    /* loop: mov cr3, ebx; xchg ebx, edi; jmp L — BACK: dec ecx; jnz loop; hlt */
+    uint8_t code[0x44] = {0x0f, 0x22, 0xdb, 0x87, 0xdf};
+    uint32_t rel = L - (CODE + 10);
+    code[5] = 0xe9;
+    memcpy(code + 6, &rel, 4);
+    memcpy(code + 0x40, "\x49\x75\xbd\xf4", 4); /* jnz CODE (BACK, L in other slots) */
+    flat32(f, code, sizeof(code));
+    uint8_t a[8] = {0x83, 0xc6, 0x01}, b[11] = {0x81, 0xc6, 0x00, 0x00, 0x01, 0x00};
+    jmp_back(a + 3, L + 3); /* A: add esi, 1; jmp BACK */
+    jmp_back(b + 6, L + 6); /* B: add esi, 0x10000; jmp BACK */
+    memmap_write_buf(&f->m.mem, PAGE_A, a, sizeof(a));
+    memmap_write_buf(&f->m.mem, PAGE_B, b, sizeof(b));
+    struct cpu *cpu = f->cpu;
+    cpu->regs[R_EBX] = address_space(f, 0x200000, PAGE_A, pae);
+    cpu->regs[R_EDI] = address_space(f, 0x210000, PAGE_B, pae);
+    cpu->cr[3] = cpu->regs[R_EBX];
+    cpu->cr[4] |= pae ? 0x20 : 0;
+    cpu->cr[0] |= 0x80000000u;
+    cpu_sync_control(cpu);
+    cpu->regs[R_ECX] = 39;
+    cpu->regs[R_ESI] = 0;
+    run_to_hlt(f);
+    g_assert_cmphex(cpu->regs[R_ESI], ==, 20 * 1 + 19 * 0x10000);
+
+    /* A device rewrites B's immediate while A is mapped at L (an odd count ends there). */
+    static const uint8_t imm[] = {0x00, 0x00, 0x10, 0x00};
+    memmap_write_buf(&f->m.mem, PAGE_B + 2, imm, sizeof(imm));
+    cpu->regs[R_ECX] = 40;
+    cpu->regs[R_ESI] = 0;
+    cpu->eip = CODE;
+    cpu->halted = false;
+    run_to_hlt(f);
+    g_assert_cmphex(cpu->regs[R_ESI], ==, 20 * 0x100001);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -194,5 +265,9 @@ int main(int argc, char **argv)
     ADD("cs-limit-in-key", test_cs_limit_in_key);
     ADD("interrupt-after-mmio-write", test_interrupt_after_mmio_write);
 #undef ADD
+    g_test_add("/loop/jump-cache-after-cr3", struct cpu_fixture, GINT_TO_POINTER(0), setup,
+               test_jump_cache_after_cr3, teardown);
+    g_test_add("/loop/jump-cache-after-cr3-pae", struct cpu_fixture, GINT_TO_POINTER(1), setup,
+               test_jump_cache_after_cr3, teardown);
     return g_test_run();
 }
