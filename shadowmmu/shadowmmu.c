@@ -336,14 +336,20 @@ int smmu_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, unsigned
     return 0;
 }
 
+bool smmu_fetch_cached(const struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr)
+{
+    unsigned idx = (linear >> 12) & (SMMU_TLB_SIZE - 1);
+    if (mmu->tlb.e[user][idx].tag[SMMU_FETCH] != (linear & PAGE_4K_MASK))
+        return false;
+    *paddr = mmu->info[user][idx].phys | (linear & 0xfff);
+    return true;
+}
+
 int smmu_fetch_phys(struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr,
                     struct smmu_fault *fault)
 {
-    unsigned idx = (linear >> 12) & (SMMU_TLB_SIZE - 1);
-    if (mmu->tlb.e[user][idx].tag[SMMU_FETCH] == (linear & PAGE_4K_MASK)) {
-        *paddr = mmu->info[user][idx].phys | (linear & 0xfff);
+    if (smmu_fetch_cached(mmu, linear, user, paddr))
         return 0;
-    }
     return translate_fill(mmu, linear, SMMU_FETCH, user, paddr, fault);
 }
 

@@ -155,6 +155,8 @@ int smmu_translate(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc,
  */
 int smmu_fetch_phys(struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr,
                     struct smmu_fault *fault);
+/* The same from the TLB alone: false when the fetch would have to walk (nothing done then). */
+bool smmu_fetch_cached(const struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr);
 
 /*
  * Side-effect-free probes for debuggers and loaders: copy guest-linear

@@ -125,4 +125,14 @@ void tier0_run(struct translator *t, const struct block *b, uint64_t limit);
 /* loop.c: the jump-cache slot of a linear address. */
 unsigned translator_jc_index(uint32_t lin);
 
+/*
+ * loop.c, for tier 1's helpers: after an instruction that jumped or changed
+ * what host code was entered under (mode, segments, CS limit, TLB), the
+ * host code of the block at CS:EIP when the jump cache has one that may
+ * run now and nothing waits for the loop (an interrupt, a debug event,
+ * dropped blocks); the run goes on under the new state from there. NULL:
+ * leave for the loop.
+ */
+const void *translator_t1_next(struct translator *t);
+
 #endif

@@ -319,6 +319,51 @@ static bool can_enter(struct translator *t, struct tb *tb, uint64_t limit, bool 
 }
 
 /*
+ * Host code from tb runs from now on under the segments `flat`, the mode,
+ * CS limit and TLB now: the return targets of that key, tb's among them.
+ */
+static void t1_enter_under(struct translator *t, const struct tb *tb, uint32_t flat)
+{
+    const struct block *b = tb->payload;
+    uint64_t key[2] = {t->c->mode | (uint64_t)flat << 32,
+                       t->cpu->seg[S_CS].limit | (uint64_t)t->c->tlb->generation << 32};
+    t1_use_key(t, key);
+    if (b->flat & (1u << (SEG_BASE0 + S_CS))) { /* EIP is the linear address */
+        struct t1_target *e = &t->t1_targets[tb->eip & (T1_TARGETS - 1)];
+        e->tag = t->t1_stamp | tb->eip;
+        e->host = b->host;
+    }
+    t->t1_flat = flat;
+    t->t1_generation = t->c->tlb->generation;
+}
+
+const void *translator_t1_next(struct translator *t)
+{
+    struct cpu *cpu = t->cpu;
+    struct cpu_internal *c = t->c;
+    /* What the loop must see between blocks (as must_leave and can_enter ask). */
+    if (t->need_collect || c->stop_run || c->exit_request || cpu->halted || c->inhibit_irq ||
+        c->dr_hits || cpu_debug_active(cpu) || c->data_traps || c->nbreakpoints ||
+        cpu->stop_eip_enabled || cpu_interrupt_waiting(cpu))
+        return NULL;
+    uint32_t eip = cpu->eip, lin = cpu->seg[S_CS].base + eip;
+    const struct jump_cache_entry *e = &t->jump_cache[translator_jc_index(lin)];
+    const struct tb *tb = e->tb;
+    uint64_t phys;
+    if (!tb || e->lin != lin || e->mode != c->mode || tb->eip != eip ||
+        tb->cs_limit != cpu->seg[S_CS].limit || eip > cpu->seg[S_CS].limit || !tb->valid ||
+        !smmu_fetch_cached(cpu->mmu, lin, cpu->cpl == 3, &phys) || phys != e->phys)
+        return NULL;
+    const struct block *b = tb->payload;
+    uint32_t flat = translator_flat_segments(cpu);
+    if (!b->host || !translator_flat_fits(flat, b->flat, b->flat_mask))
+        return NULL;
+    t1_enter_under(t, tb, flat);
+    t->stats.go_ons++;
+    return b->host;
+}
+
+/*
  * Run host code from tb; returns the chain exit it left by, or NULL. Host
  * code that returns to tb's address later goes straight to it (struct
  * t1_target).
@@ -326,23 +371,13 @@ static bool can_enter(struct translator *t, struct tb *tb, uint64_t limit, bool 
 static const struct t1_link *run_tier1(struct translator *t, struct tb *tb, uint32_t flat)
 {
     struct cpu *cpu = t->cpu;
-    const struct block *b = tb->payload;
-    uint64_t key[2] = {t->c->mode | (uint64_t)flat << 32,
-                       cpu->seg[S_CS].limit | (uint64_t)t->c->tlb->generation << 32};
-    t1_use_key(t, key);
-    if (b->flat & (1u << (SEG_BASE0 + S_CS))) { /* EIP is the linear address */
-        struct t1_target *e = &t->t1_targets[tb->eip & (T1_TARGETS - 1)];
-        e->tag = t->t1_stamp | tb->eip;
-        e->host = b->host;
-    }
+    t1_enter_under(t, tb, flat);
     uint64_t left = t->c->run_end - cpu->instructions;
     if (left > (1ull << 40))
         left = 1ull << 40;
     cpu_get_eflags(cpu);
     t->t1_budget = t->t1_start = (int64_t)left;
     t->t1_base = cpu->instructions;
-    t->t1_flat = flat;
-    t->t1_generation = t->c->tlb->generation;
     t->t1_active = true;
     t->stats.entries++;
     struct t1_exit x = tier1_enter(t->t1, tb);

@@ -185,10 +185,11 @@ static void test_interrupt_after_mmio_write(struct cpu_fixture *f, gconstpointer
 
 /*
  * Two address spaces map the linear page L to two physical pages A and B
- * holding different code; the guest loads CR3 with each in turn and jumps
- * to L. Each time L must run the code of the page mapped now, in either
- * paging mode: the jump cache, which keeps its entries across CR3 loads,
- * must not hand out A's block while B is mapped. Then a device rewrites B
+ * holding different code; the guest loads CR3 with each in turn right
+ * before L and jumps to L from another page. Each time L must run the code
+ * of the page mapped now, in either paging mode: the jump cache, which
+ * keeps its entries across CR3 loads, must not hand out A's block while B
+ * is mapped (to the loop, nor to host code going on after the load). Then a device rewrites B
  * while A is mapped at L: the next time B is mapped, the new bytes run.
  */
 enum { L = 0x30000, PAGE_A = 0x40000, PAGE_B = 0x41000, BACK = CODE + 0x40 };
@@ -219,13 +220,17 @@ static void jmp_back(uint8_t *insn, uint32_t at)
 static void test_jump_cache_after_cr3(struct cpu_fixture *f, gconstpointer data)
 {
     bool pae = GPOINTER_TO_INT(data);
-    /* loop: mov cr3, ebx; xchg ebx, edi; jmp L — BACK: dec ecx; jnz loop; hlt */
-    uint8_t code[0x44] = {0x0f, 0x22, 0xdb, 0x87, 0xdf};
-    uint32_t rel = L - (CODE + 10);
-    code[5] = 0xe9;
-    memcpy(code + 6, &rel, 4);
-    memcpy(code + 0x40, "\x49\x75\xbd\xf4", 4); /* jnz CODE (BACK, L in other slots) */
+    /* CODE: jmp L - 10 — L - 10: mov cr3, ebx; mov eax, [L]; mov gs, dx (on to L) —
+       BACK: xchg ebx, edi; xchg edx, ebp; dec ecx; jnz CODE; hlt */
+    uint8_t code[0x48] = {0xe9};
+    uint32_t rel = L - 10 - (CODE + 5);
+    memcpy(code + 1, &rel, 4);
+    memcpy(code + 0x40, "\x87\xdf\x87\xd5\x49\x75\xb9\xf4", 8);
     flat32(f, code, sizeof(code));
+    cpu_fixture_tables(f, 0x21000, 0x20000);
+    /* The data read refills L's TLB slot under the new CR3, and the GS load (null or flat in
+       turn; code at CPL 0 does not depend on GS) makes host code look for the next block. */
+    memmap_write_buf(&f->m.mem, L - 10, "\x0f\x22\xdb\xa1\x00\x00\x03\x00\x8e\xea", 10);
     uint8_t a[8] = {0x83, 0xc6, 0x01}, b[11] = {0x81, 0xc6, 0x00, 0x00, 0x01, 0x00};
     jmp_back(a + 3, L + 3); /* A: add esi, 1; jmp BACK */
     jmp_back(b + 6, L + 6); /* B: add esi, 0x10000; jmp BACK */
@@ -238,6 +243,8 @@ static void test_jump_cache_after_cr3(struct cpu_fixture *f, gconstpointer data)
     cpu->cr[4] |= pae ? 0x20 : 0;
     cpu->cr[0] |= 0x80000000u;
     cpu_sync_control(cpu);
+    cpu->regs[R_EDX] = 0x10;
+    cpu->regs[R_EBP] = 0;
     cpu->regs[R_ECX] = 39;
     cpu->regs[R_ESI] = 0;
     run_to_hlt(f);

@@ -4,8 +4,9 @@
  * EFLAGS, EIP, memory, the exception and the instruction count — including
  * a page fault in the middle of a translated block, a division by zero in a
  * handler it calls, a write to the instruction right after the writer,
- * chain exits undone when their target is dropped, and a code buffer that
- * fills up. Each test also checks that tier 1 really ran host code.
+ * chain exits undone when their target is dropped, a code buffer that
+ * fills up, and host code going on after a segment load. Each test also checks that tier 1 really
+ * ran host code.
  */
 #include <glib.h>
 #include <string.h>
@@ -286,6 +287,29 @@ static void test_other_thread_segments(struct pair *p, gconstpointer data)
     g_assert_cmphex(p->f[1].cpu->regs[R_EDX], ==, 20u * 0x22222222u);
     g_assert_cmpuint(t1_stats(p)->blocks, ==, blocks); /* nothing translated again */
     g_assert_cmpuint(t1_stats(p)->entries, >, entries);
+}
+
+/*
+ * A segment load that changes what host code was entered under (FS loaded
+ * with a flat segment, then with null) goes straight on to the next
+ * block's host code instead of leaving for the loop each time.
+ */
+static void test_segment_load_goes_on(struct pair *p, gconstpointer data)
+{
+    /* mov ecx, 50; l: mov fs, ax; add esi, 1; mov fs, dx; dec ecx; jnz l; hlt */
+    static const uint8_t code[] = {0xb9, 50,   0,    0,    0,    0x8e, 0xe0, 0x83,
+                                   0xc6, 0x01, 0x8e, 0xe2, 0x49, 0x75, 0xf6, 0xf4};
+    load(p, code, sizeof(code), 0);
+    for (unsigned k = 0; k < 2; k++) {
+        cpu_fixture_tables(&p->f[k], 0x21000, 0x20000);
+        p->f[k].cpu->regs[R_EAX] = 0x10; /* the flat data segment */
+        p->f[k].cpu->regs[R_EDX] = 0;
+    }
+    uint32_t esi = p->f[1].cpu->regs[R_ESI];
+    g_assert_cmpint(run_both(p, 10000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_ESI], ==, esi + 50);
+    g_assert_cmpuint(t1_stats(p)->go_ons, >=, 90);
+    g_assert_cmpuint(t1_stats(p)->entries, <, 10);
 }
 
 /* A return target rewritten by a device: the return runs the new code, not the old. */
@@ -636,6 +660,7 @@ int main(int argc, char **argv)
     ADD("return-target-dropped", test_return_target_dropped, &plain, &baseline);
     ADD("segment-base", test_segment_base, &plain, &baseline);
     ADD("other-thread-segments", test_other_thread_segments, &plain, &baseline);
+    ADD("segment-load-goes-on", test_segment_load_goes_on, &plain, &baseline);
     ADD("cross-page-jumps", test_cross_page_jumps, &plain, &baseline);
     ADD("frames", test_frames, &plain, &baseline);
     ADD("frame-straddles-pages", test_frame_straddles_pages, &plain, &baseline);
