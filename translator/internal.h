@@ -80,6 +80,10 @@ struct translator {
     unsigned t1_keys_next; /* the one replaced next */
     uint64_t t1_stamps;    /* the last stamp handed out */
     bool t1_active;        /* host code (or a helper it called) is running */
+    /* Host code went on through an interrupt shadow (tier1_helper) when cpu->instructions was
+       t1_shadow_at: leaving before another instruction retired, the shadow is still on. */
+    bool t1_shadow;
+    uint64_t t1_shadow_at;
 };
 
 #define T1_TARGETS 65536

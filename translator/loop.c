@@ -383,6 +383,9 @@ static const struct t1_link *run_tier1(struct translator *t, struct tb *tb, uint
     struct t1_exit x = tier1_enter(t->t1, tb);
     t->t1_active = false;
     cpu->instructions = translator_t1_retired(t);
+    if (t->t1_shadow && cpu->instructions == t->t1_shadow_at)
+        t->c->inhibit_irq = true; /* the instruction in the shadow has not run yet */
+    t->t1_shadow = false;
     t->stats.exits[x.cause]++;
     return x.link;
 }
@@ -407,6 +410,7 @@ enum cpu_exit translator_run(struct translator *t, uint64_t budget)
         if (t->t1_active) { /* out of host code: count what it retired */
             cpu->instructions = translator_t1_retired(t);
             t->t1_active = false;
+            t->t1_shadow = false; /* an exception: no shadow after its delivery */
             t->stats.exits[TR_EXIT_EXCEPTION]++;
         }
         enum cpu_exit why = cpu_take_exception(cpu);

@@ -251,6 +251,23 @@ uint64_t tier1_helper(struct translator *t, const struct insn *in, uint32_t eip,
     if (c->block_dirty)
         return EXIT_CODE(TR_EXIT_SMC);
     bool moved = cpu->eip != next;
+    /*
+     * STI or a load of SS: the interrupt shadow covers the next instruction (SDM Vol. 2B STI;
+     * Vol. 3A §6.8.3), and in host code nothing looks at interrupts before that is done (a
+     * helper after it, or leaving). With none waiting now and nothing else for the loop, host
+     * code goes on; should it leave before the next instruction retires, run_tier1 puts the
+     * shadow back for the loop.
+     */
+    if (!moved && c->inhibit_irq && !cpu_interrupt_waiting(cpu)) {
+        c->inhibit_irq = false;
+        if (!must_leave(t, mode, limit)) {
+            t->t1_shadow = true;
+            t->t1_shadow_at = cpu->instructions;
+            t->t1_budget -= refund - 1;
+            return 0;
+        }
+        c->inhibit_irq = true;
+    }
     if (!moved && !must_leave(t, mode, limit)) {
         t->t1_budget -= refund - 1; /* the rest of the block runs after all */
         return 0;
