@@ -88,7 +88,8 @@ struct shadowmmu;
  */
 struct smmu_tlb {
     struct smmu_tlb_entry e[2][SMMU_TLB_SIZE];
-    /* Bumped by every flush and INVLPG: caches of translations compare it. */
+    /* Bumped by every flush, and by INVLPG of a page instructions were fetched from since the
+       last bump (smmu_fetch_phys): caches of translated code compare it. */
     uint32_t generation;
 };
 
@@ -100,7 +101,8 @@ struct smmu_tlb *smmu_tlb(struct shadowmmu *mmu);
  * The paging inputs. Each call flushes exactly what a real TLB would flush:
  * smmu_set_cr3 all but global entries; smmu_set_mode everything when
  * CR0.PG/WP or CR4.PSE/PGE/PAE changed, nothing otherwise; smmu_invlpg the
- * page holding `linear` (4 KiB, 2 MiB or 4 MiB); smmu_set_a20 everything
+ * page holding `linear` (4 KiB, 2 MiB or 4 MiB; the generation moves only
+ * when code was fetched from it); smmu_set_a20 everything
  * when the gate changes (masked: physical bit 20 forced to 0).
  * With PAE paging on, smmu_set_cr3 and smmu_set_mode load the four PDPTEs
  * as the processor does and return -1 when a present one has reserved bits
@@ -156,7 +158,7 @@ int smmu_translate(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc,
 int smmu_fetch_phys(struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr,
                     struct smmu_fault *fault);
 /* The same from the TLB alone: false when the fetch would have to walk (nothing done then). */
-bool smmu_fetch_cached(const struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr);
+bool smmu_fetch_cached(struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr);
 
 /*
  * Side-effect-free probes for debuggers and loaders: copy guest-linear

@@ -2,7 +2,8 @@
  * The translation loop (translator/): blocks formed once and chained, a
  * block never crossing a page, and blocks dropped when their code is
  * written by the CPU (self-modifying code one instruction ahead included)
- * or by a device, and the jump cache right across CR3 loads.
+ * or by a device, and the jump cache and links right across CR3 loads and
+ * INVLPG.
  */
 #include <glib.h>
 #include <string.h>
@@ -261,6 +262,54 @@ static void test_jump_cache_after_cr3(struct cpu_fixture *f, gconstpointer data)
     g_assert_cmphex(cpu->regs[R_ESI], ==, 20 * 0x100001);
 }
 
+/*
+ * The same with one address space whose page table entry for L is
+ * rewritten and invalidated with INVLPG before each jump to L. INVLPG of a
+ * page no code was fetched from leaves the TLB's generation (what links
+ * between blocks hold under) as it was; of a code page, it moves it.
+ */
+static void test_invlpg_code_page(struct cpu_fixture *f, gconstpointer data)
+{
+    const uint32_t pte_l = 0x201000 + 4 * (L >> 12); /* cpu_fixture_paging_with_hole's */
+    /* CODE: mov [pte_l], ebx; invlpg [L]; jmp L — BACK: xchg ebx, edi; dec ecx; jnz CODE;
+       hlt — CODE + 0x60: invlpg [0x50000]; hlt — CODE + 0x70: invlpg [L]; hlt */
+    uint8_t code[0x78] = {0x89, 0x1d, 0, 0, 0, 0, 0x0f, 0x01, 0x3d, 0, 0, 0, 0, 0xe9};
+    memcpy(code + 2, &pte_l, 4);
+    const uint32_t l = L, rel = L - (CODE + 18), data_page = 0x50000;
+    memcpy(code + 9, &l, 4);
+    memcpy(code + 14, &rel, 4);
+    memcpy(code + 0x40, "\x87\xdf\x49\x75\xbb\xf4", 6);
+    memcpy(code + 0x60, "\x0f\x01\x3d\0\0\0\0\xf4", 8);
+    memcpy(code + 0x63, &data_page, 4);
+    memcpy(code + 0x70, "\x0f\x01\x3d\0\0\0\0\xf4", 8);
+    memcpy(code + 0x73, &l, 4);
+    flat32(f, code, sizeof(code));
+    uint8_t a[8] = {0x83, 0xc6, 0x01}, b[11] = {0x81, 0xc6, 0x00, 0x00, 0x01, 0x00};
+    jmp_back(a + 3, L + 3);
+    jmp_back(b + 6, L + 6);
+    memmap_write_buf(&f->m.mem, PAGE_A, a, sizeof(a));
+    memmap_write_buf(&f->m.mem, PAGE_B, b, sizeof(b));
+    cpu_fixture_paging_with_hole(f, 0x3ff000);
+    struct cpu *cpu = f->cpu;
+    cpu->regs[R_EBX] = PAGE_A | 7;
+    cpu->regs[R_EDI] = PAGE_B | 7;
+    cpu->regs[R_ECX] = 39;
+    cpu->regs[R_ESI] = 0;
+    run_to_hlt(f);
+    g_assert_cmphex(cpu->regs[R_ESI], ==, 20 * 1 + 19 * 0x10000);
+
+    const struct smmu_tlb *tlb = smmu_tlb(f->mmu);
+    uint32_t generation = tlb->generation;
+    cpu->eip = CODE + 0x60;
+    cpu->halted = false;
+    run_to_hlt(f);
+    g_assert_cmpuint(tlb->generation, ==, generation);
+    cpu->eip = CODE + 0x70;
+    cpu->halted = false;
+    run_to_hlt(f);
+    g_assert_cmpuint(tlb->generation, !=, generation);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -271,6 +320,7 @@ int main(int argc, char **argv)
     ADD("dma-drops-code", test_dma_drops_code);
     ADD("cs-limit-in-key", test_cs_limit_in_key);
     ADD("interrupt-after-mmio-write", test_interrupt_after_mmio_write);
+    ADD("invlpg-code-page", test_invlpg_code_page);
 #undef ADD
     g_test_add("/loop/jump-cache-after-cr3", struct cpu_fixture, GINT_TO_POINTER(0), setup,
                test_jump_cache_after_cr3, teardown);
