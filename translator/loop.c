@@ -12,7 +12,7 @@
 #include <glib.h>
 
 #define TC_MAX_BLOCKS   65536
-#define JUMP_CACHE_BITS 12
+#define JUMP_CACHE_BITS 14
 #define JUMP_CACHE_SIZE (1u << JUMP_CACHE_BITS)
 
 unsigned translator_jc_index(uint32_t lin)
