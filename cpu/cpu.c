@@ -203,7 +203,7 @@ uint64_t cpu_fetch_phys(struct cpu *cpu, uint32_t lin)
 {
     uint64_t phys;
     struct smmu_fault f;
-    if (smmu_translate(cpu->mmu, lin, SMMU_FETCH, cpu_user(cpu), true, &phys, &f) < 0)
+    if (smmu_fetch_phys(cpu->mmu, lin, cpu_user(cpu), &phys, &f) < 0)
         cpu_raise_pf(cpu, &f);
     return phys;
 }

@@ -210,7 +210,8 @@ int cpu_zydis_segment(int zydis_register);
  */
 bool cpu_finish_record(struct cpu *cpu, struct insn *in, uint32_t eip);
 
-/* The guest-physical address of an instruction fetch at `lin` (faults as the fetch would). */
+/* The guest-physical address of an instruction fetch at `lin`, through the TLB (faults as the
+   fetch would). */
 uint64_t cpu_fetch_phys(struct cpu *cpu, uint32_t lin);
 
 /* --- the run loop's side of the CPU (cpu/events.c) --------------------- */

@@ -165,7 +165,7 @@ static void format_text(GString *out, struct pc *pc, double seconds, const struc
 }
 
 /* The translator's lines: how many there are at most, and which exit cause each exits[] is. */
-#define TRANSLATOR_COUNTERS 20
+#define TRANSLATOR_COUNTERS 21
 static const char *const exit_names[TR_EXIT_CAUSES] = {
     [TR_EXIT_CHAIN] = "tier1.exits_chain_miss",
     [TR_EXIT_INDIRECT] = "tier1.exits_indirect",
@@ -200,6 +200,7 @@ static size_t translator_counters(struct translator *tr, struct counter *out)
         {"tier1.chain_patches", ts->chain_patches},
         {"tier1.blocks_with_frames", ts->frame_blocks},
         {"tier1.entries", ts->entries},
+        {"tier1.go_ons", ts->go_ons},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(tier1); i++)
         out[n++] = tier1[i];

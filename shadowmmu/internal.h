@@ -16,6 +16,9 @@
 /* Guest-physical pages the watch bitmap covers (the 32-bit space). */
 #define SMMU_WATCH_PAGES (1u << 20)
 
+/* Words of the fetched-page bitmap remembered as set, beyond which clearing it clears it all. */
+#define SMMU_FETCHED_WORDS 256
+
 /* Where a slot's translation came from, kept beside the hot TLB entry. */
 struct smmu_slot_info {
     uint32_t lin;      /* linear page */
@@ -59,6 +62,16 @@ struct shadowmmu {
     void *watch_opaque;
     void (*map_fn)(void *opaque);
     void *map_opaque;
+
+    /*
+     * The linear pages instructions were fetched from (smmu_fetch_phys) since the TLB's
+     * generation was last bumped, one bit per 4 KiB page and one per 4 MiB region fetched
+     * through a 2 or 4 MiB page: INVLPG bumps the generation only for those.
+     */
+    uint64_t *fetched;
+    uint64_t fetched_big[1024 / 64];
+    uint32_t fetched_words[SMMU_FETCHED_WORDS]; /* words of `fetched` set since, */
+    unsigned nfetched;                          /* when no more than SMMU_FETCHED_WORDS */
 
     struct smmu_stats stats;
 };

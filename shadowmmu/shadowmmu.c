@@ -25,6 +25,42 @@ static void slot_clear(struct shadowmmu *mmu, int user, unsigned idx)
     mmu->info[user][idx].writable = false;
 }
 
+/* The TLB's translations of code may have changed: caches of them compare the generation. */
+static void bump_generation(struct shadowmmu *mmu)
+{
+    mmu->tlb.generation++;
+    if (mmu->nfetched > SMMU_FETCHED_WORDS) {
+        memset(mmu->fetched, 0, (1u << 20) / 8);
+    } else {
+        for (unsigned i = 0; i < mmu->nfetched; i++)
+            mmu->fetched[mmu->fetched_words[i]] = 0;
+    }
+    mmu->nfetched = 0;
+    memset(mmu->fetched_big, 0, sizeof(mmu->fetched_big));
+}
+
+/* Instructions are fetched from `linear`, through a page of `big_mask`. */
+static void note_fetch(struct shadowmmu *mmu, uint32_t linear, uint32_t big_mask)
+{
+    uint32_t page = linear >> 12;
+    uint64_t *w = &mmu->fetched[page / 64], bit = 1ull << (page % 64);
+    if (!(*w & bit)) {
+        if (!*w && mmu->nfetched++ < SMMU_FETCHED_WORDS)
+            mmu->fetched_words[mmu->nfetched - 1] = page / 64;
+        *w |= bit;
+    }
+    if (big_mask != PAGE_4K_MASK)
+        mmu->fetched_big[linear >> 28] |= 1ull << ((linear >> 22) & 63);
+}
+
+/* Whether instructions were fetched from the page of `linear` since the last bump. */
+static bool fetched_from(const struct shadowmmu *mmu, uint32_t linear)
+{
+    uint32_t page = linear >> 12;
+    return ((mmu->fetched[page / 64] >> (page % 64)) & 1) ||
+           ((mmu->fetched_big[linear >> 28] >> ((linear >> 22) & 63)) & 1);
+}
+
 /* Clear every filled slot, or every non-global one. */
 static void flush(struct shadowmmu *mmu, bool keep_global, enum smmu_flush_cause cause)
 {
@@ -43,7 +79,7 @@ static void flush(struct shadowmmu *mmu, bool keep_global, enum smmu_flush_cause
     }
     mmu->nfilled = kept;
     mmu->stats.flushes[cause]++;
-    mmu->tlb.generation++;
+    bump_generation(mmu);
 }
 
 static bool watched(const struct shadowmmu *mmu, uint64_t paddr)
@@ -174,6 +210,7 @@ struct shadowmmu *smmu_create(struct memmap *mem)
     mmu->watched = g_new0(uint32_t, SMMU_WATCH_PAGES);
     mmu->nmaps = 1; /* map 0 stands for none */
     mmu->tlb.code_maps = g_malloc0(SMMU_CODE_MAP_BYTES + 1);
+    mmu->fetched = g_malloc0((1u << 20) / 8);
     for (int u = 0; u < 2; u++) {
         for (unsigned i = 0; i < SMMU_TLB_SIZE; i++)
             slot_clear(mmu, u, i);
@@ -192,6 +229,7 @@ void smmu_destroy(struct shadowmmu *mmu)
     g_free(mmu->watched);
     g_free(mmu->free_maps);
     g_free(mmu->tlb.code_maps);
+    g_free(mmu->fetched);
     g_free(mmu);
 }
 
@@ -245,7 +283,9 @@ void smmu_invlpg(struct shadowmmu *mmu, uint32_t linear)
             slot_clear(mmu, (int)user, fi);
     }
     mmu->stats.flushes[SMMU_FLUSH_INVLPG]++;
-    mmu->tlb.generation++;
+    /* A page no code was fetched from: links between blocks and return targets still hold. */
+    if (fetched_from(mmu, linear))
+        bump_generation(mmu);
 }
 
 void smmu_set_a20(struct shadowmmu *mmu, bool enabled)
@@ -358,6 +398,28 @@ int smmu_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, unsigned
     phys_write(mmu, phys[0], buf, len[0]);
     if (len[1])
         phys_write(mmu, phys[1], (const uint8_t *)buf + len[0], len[1]);
+    return 0;
+}
+
+bool smmu_fetch_cached(struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr)
+{
+    unsigned idx = (linear >> 12) & (SMMU_TLB_SIZE - 1);
+    if (mmu->tlb.e[user][idx].tag[SMMU_FETCH] != (linear & PAGE_4K_MASK))
+        return false;
+    *paddr = mmu->info[user][idx].phys | (linear & 0xfff);
+    note_fetch(mmu, linear, mmu->info[user][idx].big_mask);
+    return true;
+}
+
+int smmu_fetch_phys(struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr,
+                    struct smmu_fault *fault)
+{
+    if (smmu_fetch_cached(mmu, linear, user, paddr))
+        return 0;
+    if (translate_fill(mmu, linear, SMMU_FETCH, user, paddr, fault) < 0)
+        return -1;
+    if (!smmu_fetch_cached(mmu, linear, user, paddr))
+        note_fetch(mmu, linear, 0); /* not in the TLB (MMIO): its page size unknown */
     return 0;
 }
 

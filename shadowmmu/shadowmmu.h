@@ -100,7 +100,8 @@ struct shadowmmu;
 
 struct smmu_tlb {
     struct smmu_tlb_entry e[2][SMMU_TLB_SIZE];
-    /* Bumped by every flush and INVLPG: caches of translations compare it. */
+    /* Bumped by every flush, and by INVLPG of a page instructions were fetched from since the
+       last bump (smmu_fetch_phys): caches of translated code compare it. */
     uint32_t generation;
     /*
      * The code maps of watched pages, SMMU_CODE_MAP_BYTES each, map n at
@@ -144,7 +145,8 @@ struct smmu_tlb *smmu_tlb(struct shadowmmu *mmu);
  * The paging inputs. Each call flushes exactly what a real TLB would flush:
  * smmu_set_cr3 all but global entries; smmu_set_mode everything when
  * CR0.PG/WP or CR4.PSE/PGE/PAE changed, nothing otherwise; smmu_invlpg the
- * page holding `linear` (4 KiB, 2 MiB or 4 MiB); smmu_set_a20 everything
+ * page holding `linear` (4 KiB, 2 MiB or 4 MiB; the generation moves only
+ * when code was fetched from it); smmu_set_a20 everything
  * when the gate changes (masked: physical bit 20 forced to 0).
  * With PAE paging on, smmu_set_cr3 and smmu_set_mode load the four PDPTEs
  * as the processor does and return -1 when a present one has reserved bits
@@ -214,6 +216,17 @@ int smmu_write(struct shadowmmu *mmu, uint32_t linear, const void *buf, unsigned
  */
 int smmu_translate(struct shadowmmu *mmu, uint32_t linear, enum smmu_access acc, int user,
                    bool set_ad, uint64_t *paddr, struct smmu_fault *fault);
+
+/*
+ * The guest-physical address of an instruction fetch at `linear`, through
+ * the TLB as the processor's fetch goes: a TLB hit costs no walk, a miss
+ * walks (setting A bits) and fills the slot. -1 with *fault when the fetch
+ * faults.
+ */
+int smmu_fetch_phys(struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr,
+                    struct smmu_fault *fault);
+/* The same from the TLB alone: false when the fetch would have to walk (nothing done then). */
+bool smmu_fetch_cached(struct shadowmmu *mmu, uint32_t linear, int user, uint64_t *paddr);
 
 /*
  * Side-effect-free probes for debuggers and loaders: copy guest-linear

@@ -40,12 +40,13 @@ struct translator {
     struct cpu *cpu;
     struct cpu_internal *c; /* cpu->internal */
     struct tcache *tc;
-    /* A direct-mapped lookup of blocks by linear EIP, emptied when the TLB is flushed. */
+    /* A direct-mapped lookup of blocks by linear EIP; an entry holds while `lin` still
+       fetches from `phys` (find_block). */
     struct jump_cache_entry {
         uint32_t lin, mode;
+        uint64_t phys;
         struct tb *tb;
     } * jump_cache;
-    uint32_t tlb_generation;     /* smmu flush count the jump cache was filled under */
     struct tb *cur_tb;           /* the block running now */
     bool need_collect;           /* dropped blocks await tcache_collect */
     struct block *scratch_block; /* a page-crossing instruction, decoded each time */
@@ -81,6 +82,10 @@ struct translator {
     uint64_t t1_stamps;    /* the last stamp handed out */
     bool t1_active;        /* host code (or a helper it called) is running */
     uint8_t t1_x87_host;   /* the host's x87 holds the guest's x87 state (x86_64/x87.c) */
+    /* Host code went on through an interrupt shadow (tier1_helper) when cpu->instructions was
+       t1_shadow_at: leaving before another instruction retired, the shadow is still on. */
+    bool t1_shadow;
+    uint64_t t1_shadow_at;
 };
 
 #define T1_TARGETS 65536
@@ -125,5 +130,15 @@ void tier0_run(struct translator *t, const struct block *b, uint64_t limit);
 
 /* loop.c: the jump-cache slot of a linear address. */
 unsigned translator_jc_index(uint32_t lin);
+
+/*
+ * loop.c, for tier 1's helpers: after an instruction that jumped or changed
+ * what host code was entered under (mode, segments, CS limit, TLB), the
+ * host code of the block at CS:EIP when the jump cache has one that may
+ * run now and nothing waits for the loop (an interrupt, a debug event,
+ * dropped blocks); the run goes on under the new state from there. NULL:
+ * leave for the loop.
+ */
+const void *translator_t1_next(struct translator *t);
 
 #endif

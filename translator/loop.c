@@ -12,7 +12,7 @@
 #include <glib.h>
 
 #define TC_MAX_BLOCKS   65536
-#define JUMP_CACHE_BITS 12
+#define JUMP_CACHE_BITS 14
 #define JUMP_CACHE_SIZE (1u << JUMP_CACHE_BITS)
 
 unsigned translator_jc_index(uint32_t lin)
@@ -186,25 +186,29 @@ static void found_without_decoding(struct translator *t)
     st->hits++;
 }
 
-/* The block at CS:EIP, from the jump cache, the translation cache, or decoded now. */
+/*
+ * The block at CS:EIP, from the jump cache, the translation cache, or
+ * decoded now. The jump cache is indexed by the linear address and an
+ * entry holds only while that address still fetches from the block's
+ * physical address (through the TLB, as the fetch itself would go), so it
+ * survives CR3 loads and INVLPG: after a context switch the kernel's
+ * blocks and any user page mapped as before are found again without the
+ * hash table.
+ */
 static struct tb *find_block(struct translator *t, struct block **uncached)
 {
     struct cpu *cpu = t->cpu;
     struct cpu_internal *c = t->c;
     uint32_t eip = cpu->eip, lin = cpu->seg[S_CS].base + eip;
-    if (t->tlb_generation != c->tlb->generation) {
-        memset(t->jump_cache, 0, JUMP_CACHE_SIZE * sizeof(*t->jump_cache));
-        t->tlb_generation = c->tlb->generation;
-    }
+    if (eip > cpu->seg[S_CS].limit)
+        cpu_raise(cpu, EX_GP, 0);
+    uint64_t phys = cpu_fetch_phys(cpu, lin);
     struct jump_cache_entry *e = &t->jump_cache[translator_jc_index(lin)];
-    if (e->tb && e->lin == lin && e->mode == c->mode && e->tb->eip == eip &&
+    if (e->tb && e->phys == phys && e->lin == lin && e->mode == c->mode && e->tb->eip == eip &&
         e->tb->cs_limit == cpu->seg[S_CS].limit && e->tb->valid) {
         found_without_decoding(t);
         return e->tb;
     }
-    if (eip > cpu->seg[S_CS].limit)
-        cpu_raise(cpu, EX_GP, 0);
-    uint64_t phys = cpu_fetch_phys(cpu, lin);
     struct tb *tb = tcache_lookup(t->tc, phys, c->mode, eip, cpu->seg[S_CS].limit);
     if (!tb)
         tb = tier0_build(t, lin, phys);
@@ -212,7 +216,10 @@ static struct tb *find_block(struct translator *t, struct block **uncached)
         *uncached = tier0_cross_page(t, lin, eip);
         return NULL;
     }
-    *e = (struct jump_cache_entry){lin, c->mode, tb};
+    /* Only in the slot of the block's own linear address, the one release_block empties: a
+       block decoded at another (the same page seen through another CS base) is not kept. */
+    if (((const struct block *)tb->payload)->lin == lin)
+        *e = (struct jump_cache_entry){lin, c->mode, phys, tb};
     return tb;
 }
 
@@ -314,6 +321,52 @@ static bool can_enter(struct translator *t, struct tb *tb, uint64_t limit, bool 
 }
 
 /*
+ * Host code from tb runs from now on under the segments `flat`, the mode,
+ * CS limit and TLB now: the return targets of that key, tb's among them.
+ */
+static void t1_enter_under(struct translator *t, const struct tb *tb, uint32_t flat)
+{
+    const struct block *b = tb->payload;
+    uint64_t key[2] = {t->c->mode | (uint64_t)flat << 32,
+                       t->cpu->seg[S_CS].limit | (uint64_t)t->c->tlb->generation << 32};
+    t1_use_key(t, key);
+    if (b->flat & (1u << (SEG_BASE0 + S_CS))) { /* EIP is the linear address */
+        struct t1_target *e = &t->t1_targets[tb->eip & (T1_TARGETS - 1)];
+        e->tag = t->t1_stamp | tb->eip;
+        e->host = b->host;
+    }
+    t->t1_flat = flat;
+    t->t1_generation = t->c->tlb->generation;
+}
+
+const void *translator_t1_next(struct translator *t)
+{
+    struct cpu *cpu = t->cpu;
+    struct cpu_internal *c = t->c;
+    /* What the loop must see between blocks (as must_leave and can_enter ask). */
+    if (t->need_collect || c->stop_run || c->exit_request || cpu->halted || c->inhibit_irq ||
+        c->dr_hits || cpu_debug_active(cpu) || c->data_traps || c->nbreakpoints ||
+        cpu->stop_eip_enabled || cpu_interrupt_waiting(cpu))
+        return NULL;
+    uint32_t eip = cpu->eip, lin = cpu->seg[S_CS].base + eip;
+    const struct jump_cache_entry *e = &t->jump_cache[translator_jc_index(lin)];
+    const struct tb *tb = e->tb;
+    uint64_t phys;
+    if (!tb || e->lin != lin || e->mode != c->mode || tb->eip != eip ||
+        tb->cs_limit != cpu->seg[S_CS].limit || eip > cpu->seg[S_CS].limit || !tb->valid ||
+        !smmu_fetch_cached(cpu->mmu, lin, cpu->cpl == 3, &phys) || phys != e->phys)
+        return NULL;
+    const struct block *b = tb->payload;
+    uint32_t flat = translator_flat_segments(cpu);
+    if (!b->host || !translator_flat_fits(flat, b->flat, b->flat_mask) ||
+        (b->x87 && !fpu_runs_on_host(cpu)))
+        return NULL;
+    t1_enter_under(t, tb, flat);
+    t->stats.go_ons++;
+    return b->host;
+}
+
+/*
  * Run host code from tb; returns the chain exit it left by, or NULL. Host
  * code that returns to tb's address later goes straight to it (struct
  * t1_target).
@@ -321,28 +374,21 @@ static bool can_enter(struct translator *t, struct tb *tb, uint64_t limit, bool 
 static const struct t1_link *run_tier1(struct translator *t, struct tb *tb, uint32_t flat)
 {
     struct cpu *cpu = t->cpu;
-    const struct block *b = tb->payload;
-    uint64_t key[2] = {t->c->mode | (uint64_t)flat << 32,
-                       cpu->seg[S_CS].limit | (uint64_t)t->c->tlb->generation << 32};
-    t1_use_key(t, key);
-    if (b->flat & (1u << (SEG_BASE0 + S_CS))) { /* EIP is the linear address */
-        struct t1_target *e = &t->t1_targets[tb->eip & (T1_TARGETS - 1)];
-        e->tag = t->t1_stamp | tb->eip;
-        e->host = b->host;
-    }
+    t1_enter_under(t, tb, flat);
     uint64_t left = t->c->run_end - cpu->instructions;
     if (left > (1ull << 40))
         left = 1ull << 40;
     cpu_get_eflags(cpu);
     t->t1_budget = t->t1_start = (int64_t)left;
     t->t1_base = cpu->instructions;
-    t->t1_flat = flat;
-    t->t1_generation = t->c->tlb->generation;
     t->t1_active = true;
     t->stats.entries++;
     struct t1_exit x = tier1_enter(t->t1, tb);
     t->t1_active = false;
     cpu->instructions = translator_t1_retired(t);
+    if (t->t1_shadow && cpu->instructions == t->t1_shadow_at)
+        t->c->inhibit_irq = true; /* the instruction in the shadow has not run yet */
+    t->t1_shadow = false;
     t->stats.exits[x.cause]++;
     return x.link;
 }
@@ -367,6 +413,7 @@ enum cpu_exit translator_run(struct translator *t, uint64_t budget)
         if (t->t1_active) { /* out of host code: count what it retired */
             cpu->instructions = translator_t1_retired(t);
             t->t1_active = false;
+            t->t1_shadow = false; /* an exception: no shadow after its delivery */
             t->stats.exits[TR_EXIT_EXCEPTION]++;
         }
         enum cpu_exit why = cpu_take_exception(cpu);

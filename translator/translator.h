@@ -71,6 +71,8 @@ struct translator_stats {
     uint64_t flushes;       /* times the buffer filled up and was emptied */
     uint64_t chain_patches; /* host jumps linked block to block */
     uint64_t entries;       /* times the loop entered host code */
+    uint64_t go_ons;        /* times a helper went on to the next block's host code (instead of
+                               an indirect or helper exit to the loop) */
     uint64_t exits[TR_EXIT_CAUSES];
     uint64_t translate_ns; /* time spent generating host code */
     uint64_t x87_loads;    /* times the guest's x87 state moved onto the host's x87 */

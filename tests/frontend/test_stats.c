@@ -118,6 +118,7 @@ static size_t tier1_lines(const struct translator_stats *ts, struct tier1_line *
         {"tier1.chain_patches", &ts->chain_patches},
         {"tier1.blocks_with_frames", &ts->frame_blocks},
         {"tier1.entries", &ts->entries},
+        {"tier1.go_ons", &ts->go_ons},
         {"tier1.exits_chain_miss", &ts->exits[TR_EXIT_CHAIN]},
         {"tier1.exits_indirect", &ts->exits[TR_EXIT_INDIRECT]},
         {"tier1.exits_helper", &ts->exits[TR_EXIT_HELPER]},

@@ -3,7 +3,8 @@
  * block never crossing a page, and blocks dropped when their code is
  * written by the CPU (self-modifying code one instruction ahead included)
  * or by a device — and only then: writes to the data bytes of a code page
- * drop nothing.
+ * drop nothing — and the jump cache and links right across CR3 loads and
+ * INVLPG.
  */
 #include <glib.h>
 #include <string.h>
@@ -327,6 +328,132 @@ static void test_interrupt_after_mmio_write(struct cpu_fixture *f, gconstpointer
     cpu->irq = (struct cpu_irq_source){0};
 }
 
+/*
+ * Two address spaces map the linear page L to two physical pages A and B
+ * holding different code; the guest loads CR3 with each in turn right
+ * before L and jumps to L from another page. Each time L must run the code
+ * of the page mapped now, in either paging mode: the jump cache, which
+ * keeps its entries across CR3 loads, must not hand out A's block while B
+ * is mapped (to the loop, nor to host code going on after the load). Then a device rewrites B
+ * while A is mapped at L: the next time B is mapped, the new bytes run.
+ */
+enum { L = 0x30000, PAGE_A = 0x40000, PAGE_B = 0x41000, BACK = CODE + 0x40 };
+
+/* Paging tables at `at` mapping the first 2 MiB 1:1 but L, mapped to `page`; the CR3 value. */
+static uint32_t address_space(struct cpu_fixture *f, uint32_t at, uint32_t page, bool pae)
+{
+    uint32_t pd = at + 0x1000, pt = at + 0x2000;
+    for (uint32_t i = 0; i < 512; i++) {
+        uint64_t pte = ((i << 12) == L ? page : i << 12) | 7;
+        memmap_write_buf(&f->m.mem, pt + (pae ? 8 : 4) * i, &pte, pae ? 8 : 4);
+    }
+    uint64_t pde = pt | 7, pdpte = pd | 1;
+    memmap_write_buf(&f->m.mem, pd, &pde, pae ? 8 : 4);
+    if (!pae)
+        return pd;
+    memmap_write_buf(&f->m.mem, at, &pdpte, 8); /* the PDPT: PDPTE 0 */
+    return at;
+}
+
+static void jmp_back(uint8_t *insn, uint32_t at)
+{
+    uint32_t rel = BACK - (at + 5);
+    insn[0] = 0xe9;
+    memcpy(insn + 1, &rel, 4);
+}
+
+static void test_jump_cache_after_cr3(struct cpu_fixture *f, gconstpointer data)
+{
+    bool pae = GPOINTER_TO_INT(data);
+    /* CODE: jmp L - 10 — L - 10: mov cr3, ebx; mov eax, [L]; mov gs, dx (on to L) —
+       BACK: xchg ebx, edi; xchg edx, ebp; dec ecx; jnz CODE; hlt */
+    uint8_t code[0x48] = {0xe9};
+    uint32_t rel = L - 10 - (CODE + 5);
+    memcpy(code + 1, &rel, 4);
+    memcpy(code + 0x40, "\x87\xdf\x87\xd5\x49\x75\xb9\xf4", 8);
+    flat32(f, code, sizeof(code));
+    cpu_fixture_tables(f, 0x21000, 0x20000);
+    /* The data read refills L's TLB slot under the new CR3, and the GS load (null or flat in
+       turn; code at CPL 0 does not depend on GS) makes host code look for the next block. */
+    memmap_write_buf(&f->m.mem, L - 10, "\x0f\x22\xdb\xa1\x00\x00\x03\x00\x8e\xea", 10);
+    uint8_t a[8] = {0x83, 0xc6, 0x01}, b[11] = {0x81, 0xc6, 0x00, 0x00, 0x01, 0x00};
+    jmp_back(a + 3, L + 3); /* A: add esi, 1; jmp BACK */
+    jmp_back(b + 6, L + 6); /* B: add esi, 0x10000; jmp BACK */
+    memmap_write_buf(&f->m.mem, PAGE_A, a, sizeof(a));
+    memmap_write_buf(&f->m.mem, PAGE_B, b, sizeof(b));
+    struct cpu *cpu = f->cpu;
+    cpu->regs[R_EBX] = address_space(f, 0x200000, PAGE_A, pae);
+    cpu->regs[R_EDI] = address_space(f, 0x210000, PAGE_B, pae);
+    cpu->cr[3] = cpu->regs[R_EBX];
+    cpu->cr[4] |= pae ? 0x20 : 0;
+    cpu->cr[0] |= 0x80000000u;
+    cpu_sync_control(cpu);
+    cpu->regs[R_EDX] = 0x10;
+    cpu->regs[R_EBP] = 0;
+    cpu->regs[R_ECX] = 39;
+    cpu->regs[R_ESI] = 0;
+    run_to_hlt(f);
+    g_assert_cmphex(cpu->regs[R_ESI], ==, 20 * 1 + 19 * 0x10000);
+
+    /* A device rewrites B's immediate while A is mapped at L (an odd count ends there). */
+    static const uint8_t imm[] = {0x00, 0x00, 0x10, 0x00};
+    memmap_write_buf(&f->m.mem, PAGE_B + 2, imm, sizeof(imm));
+    cpu->regs[R_ECX] = 40;
+    cpu->regs[R_ESI] = 0;
+    cpu->eip = CODE;
+    cpu->halted = false;
+    run_to_hlt(f);
+    g_assert_cmphex(cpu->regs[R_ESI], ==, 20 * 0x100001);
+}
+
+/*
+ * The same with one address space whose page table entry for L is
+ * rewritten and invalidated with INVLPG before each jump to L. INVLPG of a
+ * page no code was fetched from leaves the TLB's generation (what links
+ * between blocks hold under) as it was; of a code page, it moves it.
+ */
+static void test_invlpg_code_page(struct cpu_fixture *f, gconstpointer data)
+{
+    const uint32_t pte_l = 0x201000 + 4 * (L >> 12); /* cpu_fixture_paging_with_hole's */
+    /* CODE: mov [pte_l], ebx; invlpg [L]; jmp L — BACK: xchg ebx, edi; dec ecx; jnz CODE;
+       hlt — CODE + 0x60: invlpg [0x50000]; hlt — CODE + 0x70: invlpg [L]; hlt */
+    uint8_t code[0x78] = {0x89, 0x1d, 0, 0, 0, 0, 0x0f, 0x01, 0x3d, 0, 0, 0, 0, 0xe9};
+    memcpy(code + 2, &pte_l, 4);
+    const uint32_t l = L, rel = L - (CODE + 18), data_page = 0x50000;
+    memcpy(code + 9, &l, 4);
+    memcpy(code + 14, &rel, 4);
+    memcpy(code + 0x40, "\x87\xdf\x49\x75\xbb\xf4", 6);
+    memcpy(code + 0x60, "\x0f\x01\x3d\0\0\0\0\xf4", 8);
+    memcpy(code + 0x63, &data_page, 4);
+    memcpy(code + 0x70, "\x0f\x01\x3d\0\0\0\0\xf4", 8);
+    memcpy(code + 0x73, &l, 4);
+    flat32(f, code, sizeof(code));
+    uint8_t a[8] = {0x83, 0xc6, 0x01}, b[11] = {0x81, 0xc6, 0x00, 0x00, 0x01, 0x00};
+    jmp_back(a + 3, L + 3);
+    jmp_back(b + 6, L + 6);
+    memmap_write_buf(&f->m.mem, PAGE_A, a, sizeof(a));
+    memmap_write_buf(&f->m.mem, PAGE_B, b, sizeof(b));
+    cpu_fixture_paging_with_hole(f, 0x3ff000);
+    struct cpu *cpu = f->cpu;
+    cpu->regs[R_EBX] = PAGE_A | 7;
+    cpu->regs[R_EDI] = PAGE_B | 7;
+    cpu->regs[R_ECX] = 39;
+    cpu->regs[R_ESI] = 0;
+    run_to_hlt(f);
+    g_assert_cmphex(cpu->regs[R_ESI], ==, 20 * 1 + 19 * 0x10000);
+
+    const struct smmu_tlb *tlb = smmu_tlb(f->mmu);
+    uint32_t generation = tlb->generation;
+    cpu->eip = CODE + 0x60;
+    cpu->halted = false;
+    run_to_hlt(f);
+    g_assert_cmpuint(tlb->generation, ==, generation);
+    cpu->eip = CODE + 0x70;
+    cpu->halted = false;
+    run_to_hlt(f);
+    g_assert_cmpuint(tlb->generation, !=, generation);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -341,6 +468,11 @@ int main(int argc, char **argv)
     ADD("string-writes-on-code-page", test_string_writes_on_code_page);
     ADD("cs-limit-in-key", test_cs_limit_in_key);
     ADD("interrupt-after-mmio-write", test_interrupt_after_mmio_write);
+    ADD("invlpg-code-page", test_invlpg_code_page);
 #undef ADD
+    g_test_add("/loop/jump-cache-after-cr3", struct cpu_fixture, GINT_TO_POINTER(0), setup,
+               test_jump_cache_after_cr3, teardown);
+    g_test_add("/loop/jump-cache-after-cr3-pae", struct cpu_fixture, GINT_TO_POINTER(1), setup,
+               test_jump_cache_after_cr3, teardown);
     return g_test_run();
 }

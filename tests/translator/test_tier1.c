@@ -5,8 +5,9 @@
  * a page fault in the middle of a translated block, a division by zero in a
  * handler it calls, a write to the instruction right after the writer,
  * writes to the data bytes of a page holding code (done by host code),
- * chain exits undone when their target is dropped, and a code buffer that
- * fills up. Each test also checks that tier 1 really ran host code.
+ * chain exits undone when their target is dropped, a code buffer that
+ * fills up, and host code going on after a segment load or STI. Each test
+ * also checks that tier 1 really ran host code.
  */
 #include <string.h>
 
@@ -252,6 +253,71 @@ static void test_other_thread_segments(struct pair *p, gconstpointer data)
     g_assert_cmphex(p->f[1].cpu->regs[R_EDX], ==, 20u * 0x22222222u);
     g_assert_cmpuint(pair_t1_stats(p)->blocks, ==, blocks); /* nothing translated again */
     g_assert_cmpuint(pair_t1_stats(p)->entries, >, entries);
+}
+
+/*
+ * A segment load that changes what host code was entered under (FS loaded
+ * with a flat segment, then with null) goes straight on to the next
+ * block's host code instead of leaving for the loop each time.
+ */
+static void test_segment_load_goes_on(struct pair *p, gconstpointer data)
+{
+    /* mov ecx, 50; l: mov fs, ax; add esi, 1; mov fs, dx; dec ecx; jnz l; hlt */
+    static const uint8_t code[] = {0xb9, 50,   0,    0,    0,    0x8e, 0xe0, 0x83,
+                                   0xc6, 0x01, 0x8e, 0xe2, 0x49, 0x75, 0xf6, 0xf4};
+    pair_load(p, code, sizeof(code), 0);
+    for (unsigned k = 0; k < 2; k++) {
+        cpu_fixture_tables(&p->f[k], 0x21000, 0x20000);
+        p->f[k].cpu->regs[R_EAX] = 0x10; /* the flat data segment */
+        p->f[k].cpu->regs[R_EDX] = 0;
+    }
+    uint32_t esi = p->f[1].cpu->regs[R_ESI];
+    g_assert_cmpint(pair_run(p, 10000), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->regs[R_ESI], ==, esi + 50);
+    g_assert_cmpuint(pair_t1_stats(p)->go_ons, >=, 90);
+    g_assert_cmpuint(pair_t1_stats(p)->entries, <, 10);
+}
+
+/* An interrupt line a test raises by hand (vector 0x40). */
+static bool line_pending(void *opaque)
+{
+    return *(bool *)opaque;
+}
+
+static uint8_t line_ack(void *opaque)
+{
+    *(bool *)opaque = false;
+    return 0x40;
+}
+
+/*
+ * The interrupt shadow after STI: host code goes on past it when no
+ * interrupt waits, but when it leaves before the next instruction has run
+ * (the run's budget ends right after STI) the shadow is still on for the
+ * loop. An interrupt raised then is taken after the INC, as in tier 0.
+ */
+static void test_sti_shadow(struct pair *p, gconstpointer data)
+{
+    enum { HANDLER = CODE + 0x100 };
+    /* cli; sti; inc eax; inc eax; hlt — handler: mov esi, eax; hlt */
+    uint8_t code[0x103] = {0xfa, 0xfb, 0x40, 0x40, 0xf4};
+    memcpy(code + 0x100, "\x89\xc6\xf4", 3);
+    pair_load(p, code, sizeof(code), 0);
+    bool line[2] = {false, false};
+    for (unsigned k = 0; k < 2; k++) {
+        cpu_fixture_tables(&p->f[k], 0x21000, 0x20000);
+        cpu_fixture_gate(&p->f[k], 0x40, HANDLER);
+        p->f[k].cpu->irq = (struct cpu_irq_source){line_pending, line_ack, &line[k]};
+        p->f[k].cpu->regs[R_EAX] = 0;
+    }
+    g_assert_cmpint(pair_run(p, 2), ==, CPU_EXIT_BUDGET); /* CLI, STI */
+    g_assert_cmpuint(pair_t1_stats(p)->entries, ==, 1);
+    line[0] = line[1] = true;
+    g_assert_cmpint(pair_run(p, 100), ==, CPU_EXIT_HLT);
+    g_assert_cmphex(p->f[1].cpu->eip, ==, HANDLER + 3);
+    g_assert_cmphex(p->f[1].cpu->regs[R_ESI], ==, 1); /* after the first INC */
+    for (unsigned k = 0; k < 2; k++)
+        p->f[k].cpu->irq = (struct cpu_irq_source){0};
 }
 
 /* A return target rewritten by a device: the return runs the new code, not the old. */
@@ -599,6 +665,8 @@ int main(int argc, char **argv)
     PAIR_ADD("return-target-dropped", test_return_target_dropped, &plain, &baseline);
     PAIR_ADD("segment-base", test_segment_base, &plain, &baseline);
     PAIR_ADD("other-thread-segments", test_other_thread_segments, &plain, &baseline);
+    PAIR_ADD("segment-load-goes-on", test_segment_load_goes_on, &plain, &baseline);
+    PAIR_ADD("sti-shadow", test_sti_shadow, &plain, &baseline);
     PAIR_ADD("cross-page-jumps", test_cross_page_jumps, &plain, &baseline);
     PAIR_ADD("frames", test_frames, &plain, &baseline);
     PAIR_ADD("frame-straddles-pages", test_frame_straddles_pages, &plain, &baseline);

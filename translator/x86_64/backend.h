@@ -37,8 +37,14 @@ static inline unsigned host_reg(unsigned g)
 #define OFF_EFLAGS ((int32_t)offsetof(struct cpu, eflags))
 #define OFF_EIP    ((int32_t)offsetof(struct cpu, eip))
 
-/* Exit causes travel in RAX as small numbers; anything larger is a struct t1_link *. */
+/*
+ * Exit causes travel in RAX as small numbers; anything larger is a struct
+ * t1_link *, or with EXIT_GO_ON set the host code a helper found to go on
+ * with (exit_synced jumps there instead of leaving).
+ */
 #define EXIT_CODE(cause) ((uint64_t)(cause) + 1)
+#define EXIT_GO_ON_BIT   62
+#define EXIT_GO_ON       (1ull << EXIT_GO_ON_BIT)
 
 struct tier1 {
     struct translator *t;
@@ -54,7 +60,8 @@ struct tier1 {
     uint8_t *sync_out;    /* call: store guest registers and flags into struct cpu */
     uint8_t *sync_in;     /* call: load them (flags: the arithmetic ones) */
     uint8_t *exit_common; /* jmp, R9 = exit value: sync_out, then return to C */
-    uint8_t *exit_synced; /* jmp, R9 = exit value: return to C (state already in struct cpu) */
+    uint8_t *exit_synced; /* jmp, R9 = exit value: return to C (state already in struct cpu), */
+                          /* or with EXIT_GO_ON: load the state, on to that host code */
     uint64_t (*enter)(struct cpu *cpu, struct translator *t, const void *code);
 };
 

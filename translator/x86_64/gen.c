@@ -713,9 +713,8 @@ bool tier1_gen_block(struct tier1 *b, struct tb *tb, struct emit *e)
             call = false;
         }
     }
-    /* Mostly handler calls: tier 0 runs those as fast. */
-    if (native == 0 || 2 * native < g.n)
-        return false;
+    /* Blocks of handler calls too: host code chains into and out of them, where tier 0
+       would send every run through the loop (a kernel's CLI/STI/PUSHF/segment-load blocks). */
     /*
      * Flag liveness, backwards: everything is live when the block is left,
      * and before an instruction that may fault or call its handler, which

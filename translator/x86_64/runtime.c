@@ -65,7 +65,8 @@ static void gen_sync_in(struct tier1 *b, struct emit *e)
 /*
  * enter(cpu, translator, code): save the C callee-saved registers, set up
  * the fixed registers, load the guest state and jump to the block.
- * exit_common / exit_synced: the way back, returning R9.
+ * exit_common / exit_synced: the way back, returning R9; R9 with
+ * EXIT_GO_ON (a helper's answer): load the guest state, jump there.
  */
 static void gen_enter_exit(struct tier1 *b, struct emit *e)
 {
@@ -85,6 +86,17 @@ static void gen_enter_exit(struct tier1 *b, struct emit *e)
     b->exit_common = e->p;
     emit_call(e, b->sync_out);
     b->exit_synced = e->p;
+    static const uint8_t go_on[] = {
+        0x49, 0x0f, 0xba, 0xe1, EXIT_GO_ON_BIT, /* bt r9, 62 */
+        0x73, 0x00,                             /* jnc epilogue (patched below) */
+        0x49, 0x0f, 0xba, 0xf1, EXIT_GO_ON_BIT, /* btr r9, 62 */
+    };
+    emit_bytes(e, go_on, sizeof(go_on));
+    uint8_t *jnc_end = e->p - 5;
+    emit_call(e, b->sync_in); /* the flags are in struct cpu: BT may clobber them */
+    static const uint8_t jmp_r9[] = {0x41, 0xff, 0xe1};
+    emit_bytes(e, jmp_r9, sizeof(jmp_r9));
+    jnc_end[-1] = (uint8_t)(e->p - jnc_end);
     static const uint8_t epilogue[] = {
         0x4c, 0x89, 0xc8,                                           /* mov rax, r9 */
         0x48, 0x83, 0xc4, 0x48,                                     /* add rsp, 72 */
@@ -212,7 +224,9 @@ void tier1_patch(struct tier1 *b, const struct t1_link *l, struct tb *to,
  * instruction that ends its block (POPF, a segment load, I/O...: the
  * block's fall-through exit is linked like any other); an interrupt it
  * made deliverable (STI, POPF, IRET, an EOI or unmask through I/O or MMIO)
- * sends it back to the loop, which takes the interrupt.
+ * sends it back to the loop, which takes the interrupt. When only the
+ * mode, segments or TLB changed, tier1_helper may go on in the next
+ * block's host code instead (translator_t1_next).
  */
 static bool must_leave(struct translator *t, uint32_t mode, uint32_t limit)
 {
@@ -244,10 +258,32 @@ uint64_t tier1_helper(struct translator *t, const struct insn *in, uint32_t eip,
     cpu_get_eflags(cpu); /* host code keeps the arithmetic flags eagerly */
     if (c->block_dirty)
         return EXIT_CODE(TR_EXIT_SMC);
-    if (cpu->eip != next)
-        return EXIT_CODE(TR_EXIT_INDIRECT);
-    if (must_leave(t, mode, limit))
-        return EXIT_CODE(TR_EXIT_HELPER);
-    t->t1_budget -= refund - 1; /* the rest of the block runs after all */
-    return 0;
+    bool moved = cpu->eip != next;
+    /*
+     * STI or a load of SS: the interrupt shadow covers the next instruction (SDM Vol. 2B STI;
+     * Vol. 3A §6.8.3), and in host code nothing looks at interrupts before that is done (a
+     * helper after it, or leaving). With none waiting now and nothing else for the loop, host
+     * code goes on; should it leave before the next instruction retires, run_tier1 puts the
+     * shadow back for the loop.
+     */
+    if (!moved && c->inhibit_irq && !cpu_interrupt_waiting(cpu)) {
+        c->inhibit_irq = false;
+        if (!must_leave(t, mode, limit)) {
+            t->t1_shadow = true;
+            t->t1_shadow_at = cpu->instructions;
+            t->t1_budget -= refund - 1;
+            return 0;
+        }
+        c->inhibit_irq = true;
+    }
+    if (!moved && !must_leave(t, mode, limit)) {
+        t->t1_budget -= refund - 1; /* the rest of the block runs after all */
+        return 0;
+    }
+    /* A jump, or a change of what host code was entered under (a segment load, SYSENTER,
+       a CR3 load...): straight on to the next block's host code where the loop would go. */
+    const void *host = translator_t1_next(t);
+    if (host)
+        return (uint64_t)(uintptr_t)host | EXIT_GO_ON;
+    return EXIT_CODE(moved ? TR_EXIT_INDIRECT : TR_EXIT_HELPER);
 }
