@@ -32,6 +32,8 @@ static void x87_data(struct pair *p)
     pair_write(p, si + 12, &one_and_half, 4);
     pair_write(p, si + 16, three, 10);
     pair_write(p, si + 0xffa, minus_five_quarter, 10);
+    const double two_and_three_quarters = 2.75;
+    pair_write(p, si + 32, &two_and_three_quarters, 8);
 }
 
 /* Arithmetic of every operand kind in a loop of chained blocks; the state stays on the host. */
@@ -100,6 +102,38 @@ static void test_x87_control_word(struct pair *p, gconstpointer data)
     g_assert_cmpuint(pair_t1_stats(p)->x87_loads, >=, 1);
 }
 
+/*
+ * C's (int) cast as compilers wrote it before SSE: FNSTCW, FLDCW of a copy that truncates,
+ * FISTP, FLDCW back; host code runs the FLDCWs itself, the state stays on the host.
+ */
+static void test_x87_fldcw_cast(struct pair *p, gconstpointer data)
+{
+    /*
+     *     fninit; jmp $+2; mov ecx, 50
+     * l:  fld qword [esi+32]; fnstcw [edi]; movzx eax, word [edi]; or ah, 0x0c;
+     *     mov [edi+2], ax; fldcw [edi+2]; fistp dword [edi+8+ecx*4]; fldcw [edi]; dec ecx; jnz l
+     *     fnstcw [edi+4]; hlt
+     */
+    static const uint8_t code[] = {0xdb, 0xe3, 0xeb, 0x00, 0xb9, 0x32, 0x00, 0x00, 0x00, 0xdd,
+                                   0x46, 0x20, 0xd9, 0x3f, 0x0f, 0xb7, 0x07, 0x80, 0xcc, 0x0c,
+                                   0x66, 0x89, 0x47, 0x02, 0xd9, 0x6f, 0x02, 0xdb, 0x5c, 0x8f,
+                                   0x08, 0xd9, 0x2f, 0x49, 0x75, 0xe5, 0xd9, 0x7f, 0x04, 0xf4};
+    pair_load(p, code, sizeof(code), 0);
+    x87_data(p);
+    g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_HLT);
+    const uint8_t *out = p->f[1].m.ram + DATA + 0x8000;
+    for (unsigned k = 1; k <= 50; k++) {
+        int32_t v;
+        memcpy(&v, out + 8 + 4 * k, 4);
+        g_assert_cmpint(v, ==, 2); /* 2.75 truncated, not rounded */
+    }
+    uint16_t cw;
+    memcpy(&cw, out + 4, 2);
+    g_assert_cmphex(cw, ==, 0x037f);
+    g_assert_cmpuint(pair_t1_stats(p)->x87_loads, <=, 8); /* not one per FLDCW (100) */
+    g_assert_cmpuint(pair_t1_stats(p)->exits[TR_EXIT_X87], ==, 0);
+}
+
 /* A handler call between x87 instructions (a TLB miss's slow path): the state goes back. */
 static void test_x87_after_slow_path(struct pair *p, gconstpointer data)
 {
@@ -128,12 +162,16 @@ static void test_x87_page_fault(struct pair *p, gconstpointer data)
     g_assert_cmpuint(pair_t1_stats(p)->x87_loads, >=, 1);
 }
 
-/* FLDCW unmasks divide-by-zero: the next x87 instruction leaves for tier 0, which reports #MF. */
+/*
+ * FLDCW unmasks divide-by-zero: host code hands it to its handler (the host x87 must never run
+ * unmasked), the next x87 instruction leaves for tier 0, which reports #MF.
+ */
 static void test_x87_unmasked(struct pair *p, gconstpointer data)
 {
-    /* fninit; jmp $+2; fld1; fldcw [esi]; fldz; fdivp st1, st0; fld1; hlt  ([esi] = 0x037b) */
-    static const uint8_t code[] = {0xdb, 0xe3, 0xeb, 0x00, 0xd9, 0xe8, 0xd9, 0x2e,
-                                   0xd9, 0xee, 0xde, 0xf9, 0xd9, 0xe8, 0xf4};
+    /* fninit; mov eax, [esi]; jmp $+2; fld1; fldcw [esi]; fldz; fdivp st1, st0; fld1; hlt
+       ([esi] = 0x037b; the load puts its page in the TLB, so host code tests the new word) */
+    static const uint8_t code[] = {0xdb, 0xe3, 0x8b, 0x06, 0xeb, 0x00, 0xd9, 0xe8, 0xd9,
+                                   0x2e, 0xd9, 0xee, 0xde, 0xf9, 0xd9, 0xe8, 0xf4};
     pair_load(p, code, sizeof(code), 0);
     const uint16_t cw = 0x037b;
     pair_write(p, DATA + 0x7000, &cw, 2);
@@ -141,7 +179,7 @@ static void test_x87_unmasked(struct pair *p, gconstpointer data)
         p->f[k].cpu->cr[0] |= CR0_NE;
     g_assert_cmpint(pair_run(p, 1000), ==, CPU_EXIT_EXCEPTION);
     g_assert_cmpuint(p->f[1].cpu->exception_vector, ==, 16);
-    g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 12);
+    g_assert_cmphex(p->f[1].cpu->eip, ==, CODE + 14);
     g_assert_cmpuint(pair_t1_stats(p)->x87_loads, ==, 1);
     g_assert_cmpuint(pair_t1_stats(p)->exits[TR_EXIT_X87], ==, 1);
 }
@@ -190,6 +228,7 @@ int main(int argc, char **argv)
     static const struct opts plain = {0}, baseline = {.baseline = true};
     PAIR_ADD("x87-loop", test_x87_loop, &plain, &baseline);
     PAIR_ADD("x87-control-word", test_x87_control_word, &plain, &baseline);
+    PAIR_ADD("x87-fldcw-cast", test_x87_fldcw_cast, &plain, &baseline);
     PAIR_ADD("x87-pointers", test_x87_pointers, &plain, &baseline);
     PAIR_ADD("x87-after-slow-path", test_x87_after_slow_path, &plain, &baseline);
     PAIR_ADD("x87-page-fault", test_x87_page_fault, &plain, &baseline);

@@ -537,7 +537,10 @@ static void gen_body(struct gen *g, unsigned body)
         } else {
             if (p->mem >= 0)
                 slow = gen_operand(g, i, &p->ops[p->mem], p->acc);
-            gen_copy(g, p);
+            if (p->x87 == X87_LOAD_CW)
+                gen_x87_fldcw(g, i);
+            else
+                gen_copy(g, p);
         }
         if (slow)
             g->slows[g->nslow - 1].resume = e->p;

@@ -42,6 +42,7 @@ struct plan {
         X87_NONE,     /* not an x87 instruction tier 1 emits */
         X87_POINTERS, /* one that sets FIP, FCS, FOP (FDP, FDS) */
         X87_CONTROL,  /* FNSTSW, FNSTCW, FNCLEX, FWAIT: they do not */
+        X87_LOAD_CW,  /* FLDCW (gen_x87_fldcw) */
     } x87;
     int frame;         /* its memory access is in the frame of this register, or -1 */
     int32_t frame_off; /* where: its first byte from the frame's first byte */
@@ -118,6 +119,7 @@ void gen_helper_call(struct gen *g, unsigned i, bool synced);
 enum x87_kind x87_kind(const ZydisDecodedInstruction *zi);
 void gen_x87_load(struct gen *g, unsigned k);
 void gen_x87_pointers(struct gen *g, unsigned i);
+void gen_x87_fldcw(struct gen *g, unsigned i);
 
 /* mem.c */
 void gen_lea(struct emit *e, unsigned dst, const ZydisDecodedOperand *o);

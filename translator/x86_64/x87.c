@@ -17,10 +17,12 @@
  * masked guest exception is a masked host one, never a host trap; FERR#
  * cannot assert), and the host's transcendentals chosen (POPEK_FPU=soft
  * runs portable ones the host would not match). Only handlers change
- * those (FLDCW, FLDENV, FRSTOR, FXRSTOR, FNINIT, MOV CR0, CLTS, LMSW, task
- * switches), and the state goes home at every handler, so the check at a
- * load is enough; when it fails, host code leaves before the instruction
- * and the loop runs it in tier 0 (fpu_runs_on_host).
+ * those (FLDENV, FRSTOR, FXRSTOR, FNINIT, MOV CR0, CLTS, LMSW, task
+ * switches) — and FLDCW, which host code runs itself only when the new
+ * control word masks every exception too, else through its handler —
+ * and the state goes home at every handler, so the check at a load is
+ * enough; when it fails, host code leaves before the instruction and the
+ * loop runs it in tier 0 (fpu_runs_on_host).
  *
  * Host instructions do not know the guest's FIP, FCS, FOP, FDP and FDS:
  * host code stores them into struct fpu after each instruction that sets
@@ -108,12 +110,14 @@ enum x87_kind x87_kind(const ZydisDecodedInstruction *zi)
     case ZYDIS_MNEMONIC_FYL2X:
     case ZYDIS_MNEMONIC_FYL2XP1:
         return X87_POINTERS;
+    case ZYDIS_MNEMONIC_FLDCW:
+        return X87_LOAD_CW;
     case ZYDIS_MNEMONIC_FNSTSW:
     case ZYDIS_MNEMONIC_FNSTCW:
     case ZYDIS_MNEMONIC_FNCLEX:
     case ZYDIS_MNEMONIC_FWAIT:
         return X87_CONTROL;
-    default: /* FBLD/FBSTP, the environment, FLDCW, FNINIT, odd aliases: the handler */
+    default: /* FBLD/FBSTP, the environment, FNINIT, odd aliases: the handler */
         return X87_NONE;
     }
 }
@@ -159,6 +163,40 @@ void gen_x87_load(struct gen *g, unsigned k)
     emit_jmp(e, g->b->exit_synced);
     patch_rel32(ok, e->p);
     emit_call(e, g->b->sync_in);
+    patch_rel32(done, e->p);
+}
+
+/*
+ * FLDCW, R10 the host address of its operand: the host's FLDCW when the new
+ * control word masks every exception (the host keeps the same bits of it
+ * as a Pentium II: SDM Vol. 1 §8.1.5), else its handler, after which the
+ * state cannot go back to the host and host code leaves. Flag-neutral.
+ */
+void gen_x87_fldcw(struct gen *g, unsigned i)
+{
+    struct emit *e = g->e;
+    static const uint8_t test[] = {
+        0x45, 0x0f, 0xb7, 0x0a,                         /* movzx r9d, word [r10] */
+        0x41, 0xf7, 0xd1,                               /* not r9d */
+        0x46, 0x8d, 0x0c, 0x8d, 0x00, 0x00, 0x00, 0x00, /* lea r9d, [r9 * 4]: masks at 2-7 */
+        0x45, 0x0f, 0xb6, 0xc9,                         /* movzx r9d, r9b: 0 when all set */
+        0x49, 0x89, 0xc8,                               /* mov r8, rcx */
+        0x4c, 0x89, 0xc9,                               /* mov rcx, r9 */
+        0xe3, 0x08,                                     /* jrcxz masked */
+        0x4c, 0x89, 0xc1,                               /* mov rcx, r8 */
+    };
+    emit_bytes(e, test, sizeof(test));
+    uint8_t *unmasks = emit_jmp(e, NULL);
+    static const uint8_t native[] = {
+        0x4c, 0x89, 0xc1, /* masked: mov rcx, r8 */
+        0x41, 0xd9, 0x2a, /* fldcw [r10] */
+    };
+    emit_bytes(e, native, sizeof(native));
+    uint8_t *done = emit_jmp(e, NULL);
+    patch_rel32(unmasks, e->p);
+    gen_helper_call(g, i, false);
+    emit_call(e, g->b->sync_in);
+    gen_x87_load(g, i + 1); /* it leaves: the control word unmasks an exception */
     patch_rel32(done, e->p);
 }
 
@@ -227,8 +265,6 @@ void tier1_x87_spill(struct translator *t)
         return;
     _Alignas(16) uint8_t img[512];
     __asm__ volatile("fxsave %0\n\tfninit" : "=m"(img));
-    uint16_t cw = t->c->fpu.cw; /* no host instruction changed it; keep bits the host drops */
     fpu_fxrstor_image(t->cpu, img, false);
-    t->c->fpu.cw = cw;
     t->t1_x87_host = 0;
 }
