@@ -96,7 +96,7 @@ static void gen_seg_base(struct gen *g, unsigned seg)
 }
 
 /*
- * The memory path where the guest's flags are live and the host has BMI2:
+ * The memory path where the host has BMI2:
  * R10 = the host address of the operand without touching the flags
  * (gen_tlb_probe), so they need no saving.
  */
@@ -123,9 +123,10 @@ static void gen_mem_lookup_neutral(struct gen *g, unsigned i, const ZydisDecoded
 
 /*
  * The memory path: R10 = the host address of instruction i's memory operand
- * through the shadow TLB, or a jump to its slow path. Where the guest's
- * flags are live before the instruction, with BMI2, a probe that leaves
- * them alone; else they are saved (PUSHFQ) for the slow path (a fault there
+ * through the shadow TLB, or a jump to its slow path. With BMI2, a probe
+ * that leaves the guest's flags alone (measured faster than the one below
+ * even where the flags are dead: the memory loop 0.37 s against 0.45 s);
+ * without, the flags are saved (PUSHFQ) for the slow path (a fault there
  * shows them) and, where live, restored after the lookup.
  *
  * The entry of the first byte's page must hold the page of the last byte
@@ -137,11 +138,11 @@ static void gen_mem_lookup(struct gen *g, unsigned i, const ZydisDecodedOperand 
 {
     struct emit *e = g->e;
     const struct plan *p = &g->p[i];
-    bool live = p->live_in != 0;
-    if (live && g->b->bmi2) {
+    if (g->b->bmi2) {
         gen_mem_lookup_neutral(g, i, mem, acc);
         return;
     }
+    bool live = p->live_in != 0;
     unsigned size = mem->size / 8;
     struct slow *s = &g->slows[g->nslow++];
     *s = (struct slow){.i = i, .pushed = true, .x87_reload = g->x87_loaded};
